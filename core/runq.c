@@ -1,0 +1,211 @@
+/*
+ * core/runq.c - run queues: each P's lock-free ring plus runnext, and the
+ * global queue that takes their overflow.
+ *
+ * The local ring has one producer (the P's owner, at tail) and many
+ * consumers (the owner and thieves, at head, by CAS). A full ring moves
+ * half of itself plus the new G to the global queue in one locked batch,
+ * so the global lock is taken once per 128 Gs at worst. Thieves take half
+ * of a victim's ring in one CAS.
+ *
+ * Rejected: a mutex per P (every steal and every get would contend with
+ * the owner) and an unbounded lock-free list (no cheap "take half").
+ */
+#include "runtime.h"
+
+/* Move half of p's ring plus g to the global queue. Returns false if the
+ * ring stopped being full meanwhile (a thief took some), so the caller
+ * retries the fast path. */
+static bool runqputslow(struct ringo__p *p, struct ringo__g *g, uint32_t h,
+			uint32_t t)
+{
+	struct ringo__g *batch[RINGO_RUNQ_SIZE / 2 + 1];
+	uint32_t n = (t - h) / 2;
+
+	if (n != RINGO_RUNQ_SIZE / 2)
+		ringo__throw("runq", "put slow on a ring that is not full");
+	for (uint32_t i = 0; i < n; i++)
+		batch[i] = atomic_load_explicit(&p->runq[(h + i) % RINGO_RUNQ_SIZE],
+						memory_order_relaxed);
+	/* Pairs with the owner's load-acquire of head in ringo__runqput. */
+	if (!atomic_compare_exchange_strong_explicit(&p->runqhead, &h, h + n,
+						     memory_order_release,
+						     memory_order_relaxed))
+		return false;
+	batch[n] = g;
+	for (uint32_t i = 0; i < n; i++)
+		batch[i]->schedlink = batch[i + 1];
+	g->schedlink = NULL;
+	pthread_mutex_lock(&ringo__sched.lock);
+	ringo__globrunqputbatch(batch[0], g, (int32_t)n + 1);
+	pthread_mutex_unlock(&ringo__sched.lock);
+	return true;
+}
+
+void ringo__runqput(struct ringo__p *p, struct ringo__g *g, bool next)
+{
+	if (next) {
+		struct ringo__g *old = atomic_exchange_explicit(
+			&p->runnext, g, memory_order_acq_rel);
+		if (!old)
+			return;
+		g = old; /* the previous runnext goes to the tail */
+	}
+	for (;;) {
+		/* Pairs with the CAS-release of head by consumers. */
+		uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+		if (t - h < RINGO_RUNQ_SIZE) {
+			atomic_store_explicit(&p->runq[t % RINGO_RUNQ_SIZE], g,
+					      memory_order_relaxed);
+			/* Pairs with the load-acquire of tail in consumers. */
+			atomic_store_explicit(&p->runqtail, t + 1,
+					      memory_order_release);
+			return;
+		}
+		if (runqputslow(p, g, h, t))
+			return;
+	}
+}
+
+struct ringo__g *ringo__runqget(struct ringo__p *p)
+{
+	struct ringo__g *next = atomic_load_explicit(&p->runnext,
+						     memory_order_relaxed);
+	if (next && atomic_compare_exchange_strong_explicit(
+			    &p->runnext, &next, NULL, memory_order_acquire,
+			    memory_order_relaxed))
+		return next;
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_acquire);
+		if (t == h)
+			return NULL;
+		struct ringo__g *g = atomic_load_explicit(
+			&p->runq[h % RINGO_RUNQ_SIZE], memory_order_relaxed);
+		if (atomic_compare_exchange_strong_explicit(
+			    &p->runqhead, &h, h + 1, memory_order_release,
+			    memory_order_relaxed))
+			return g;
+	}
+}
+
+bool ringo__runqempty(struct ringo__p *p)
+{
+	/* tail, head, tail again: a consistent snapshot even while a G is
+	 * being moved from runnext to the ring. */
+	for (;;) {
+		uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_acquire);
+		uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+		struct ringo__g *next = atomic_load_explicit(&p->runnext,
+							     memory_order_acquire);
+		if (t == atomic_load_explicit(&p->runqtail, memory_order_acquire))
+			return h == t && !next;
+	}
+}
+
+/* Copy half of victim's ring into batch[] (capacity RINGO_RUNQ_SIZE/2).
+ * Returns the number taken. */
+static uint32_t runqgrab(struct ringo__p *victim, struct ringo__g **batch,
+			 bool steal_runnext)
+{
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&victim->runqhead,
+						  memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&victim->runqtail,
+						  memory_order_acquire);
+		uint32_t n = t - h;
+		n -= n / 2;
+		if (n == 0) {
+			if (!steal_runnext)
+				return 0;
+			struct ringo__g *next = atomic_load_explicit(
+				&victim->runnext, memory_order_relaxed);
+			if (!next)
+				return 0;
+			if (!atomic_compare_exchange_strong_explicit(
+				    &victim->runnext, &next, NULL,
+				    memory_order_acquire, memory_order_relaxed))
+				continue;
+			batch[0] = next;
+			return 1;
+		}
+		if (n > RINGO_RUNQ_SIZE / 2)
+			continue; /* h and t were read inconsistently */
+		for (uint32_t i = 0; i < n; i++)
+			batch[i] = atomic_load_explicit(
+				&victim->runq[(h + i) % RINGO_RUNQ_SIZE],
+				memory_order_relaxed);
+		if (atomic_compare_exchange_strong_explicit(
+			    &victim->runqhead, &h, h + n, memory_order_release,
+			    memory_order_relaxed))
+			return n;
+	}
+}
+
+struct ringo__g *ringo__runqsteal(struct ringo__p *p, struct ringo__p *victim,
+				  bool steal_runnext)
+{
+	struct ringo__g *batch[RINGO_RUNQ_SIZE / 2];
+	uint32_t n = runqgrab(victim, batch, steal_runnext);
+
+	if (n == 0)
+		return NULL;
+	/* The thief's own ring is empty (it looked before stealing) and only
+	 * its owner - this thread - adds to it, so n - 1 Gs always fit. */
+	uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+	for (uint32_t i = 1; i < n; i++)
+		atomic_store_explicit(&p->runq[(t + i - 1) % RINGO_RUNQ_SIZE],
+				      batch[i], memory_order_relaxed);
+	if (n > 1)
+		atomic_store_explicit(&p->runqtail, t + n - 1, memory_order_release);
+	return batch[0];
+}
+
+void ringo__globrunqput(struct ringo__g *g)
+{
+	g->schedlink = NULL;
+	ringo__globrunqputbatch(g, g, 1);
+}
+
+void ringo__globrunqputbatch(struct ringo__g *head, struct ringo__g *tail,
+			     int32_t n)
+{
+	tail->schedlink = NULL;
+	if (ringo__sched.runq_tail)
+		ringo__sched.runq_tail->schedlink = head;
+	else
+		ringo__sched.runq_head = head;
+	ringo__sched.runq_tail = tail;
+	atomic_fetch_add_explicit(&ringo__sched.runqsize, n,
+				  memory_order_relaxed);
+}
+
+/* Take a fair share of the global queue: one G to run and up to half of
+ * the local ring's worth more into p's ring. max = 0 means no extra cap. */
+struct ringo__g *ringo__globrunqget(struct ringo__p *p, int max)
+{
+	int32_t size = atomic_load_explicit(&ringo__sched.runqsize,
+					    memory_order_relaxed);
+	if (size == 0)
+		return NULL;
+	int32_t n = size / ringo__sched.nprocs + 1;
+	if (n > size)
+		n = size;
+	if (max > 0 && n > max)
+		n = max;
+	if (n > RINGO_RUNQ_SIZE / 2)
+		n = RINGO_RUNQ_SIZE / 2;
+	atomic_fetch_sub_explicit(&ringo__sched.runqsize, n,
+				  memory_order_relaxed);
+	struct ringo__g *g = ringo__sched.runq_head;
+	ringo__sched.runq_head = g->schedlink;
+	for (int32_t i = 1; i < n; i++) {
+		struct ringo__g *g1 = ringo__sched.runq_head;
+		ringo__sched.runq_head = g1->schedlink;
+		ringo__runqput(p, g1, false);
+	}
+	if (!ringo__sched.runq_head)
+		ringo__sched.runq_tail = NULL;
+	return g;
+}

@@ -1,0 +1,294 @@
+/*
+ * core/runtime.h - the runtime's internal objects (G, M, P) and the
+ * interfaces shared between core/, alloc/ and io/. Not installed.
+ *
+ * Glossary (as in Go's runtime):
+ *   G  a goroutine: its stack, saved context, status and wait reason.
+ *   M  an OS thread. An M runs goroutines only while it holds a P.
+ *   P  a processor: the right to run goroutines, plus the caches that go
+ *      with it (run queue, free Gs and stacks, jemalloc arena, timers).
+ *      There are exactly `maxprocs` Ps.
+ *   g0 an M's own context on its thread stack, where the scheduler loop
+ *      runs when no goroutine can be switched to directly.
+ *
+ * Internal error convention: 0 or a count on success, -errno on failure.
+ */
+#ifndef RINGO_CORE_RUNTIME_H
+#define RINGO_CORE_RUNTIME_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ctx.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define RINGO_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RINGO_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define RINGO_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define RINGO_TSAN 1
+#endif
+#endif
+
+#define ringo__likely(x) __builtin_expect(!!(x), 1)
+#define ringo__unlikely(x) __builtin_expect(!!(x), 0)
+
+/* ---------------------------------------------------------------- G */
+
+/* G status. Transitions (who moves it):
+ *   IDLE -> RUNNABLE     ringo_go, when the new G is queued
+ *   RUNNABLE -> RUNNING  the M that picks it from a run queue
+ *   RUNNING -> RUNNABLE  yield (by the G itself, before it switches away)
+ *   RUNNING -> WAITING   park, on the G itself before it switches away;
+ *                        the G's context is saved before its unlockf runs
+ *   WAITING -> RUNNABLE  ringo__ready(), from any thread, exactly once
+ *   RUNNING -> DEAD      goexit; a DEAD G goes to a free list (IDLE) */
+enum ringo__gstatus {
+	RINGO_G_IDLE,
+	RINGO_G_RUNNABLE,
+	RINGO_G_RUNNING,
+	RINGO_G_WAITING,
+	RINGO_G_DEAD,
+};
+
+/* Why a G waits; shown in goroutine dumps. */
+enum ringo__wait_reason {
+	RINGO_WAIT_NONE,
+	RINGO_WAIT_CHAN_SEND,
+	RINGO_WAIT_CHAN_RECV,
+	RINGO_WAIT_SELECT,
+	RINGO_WAIT_CHAN_NIL,
+	RINGO_WAIT_SLEEP,
+	RINGO_WAIT_MUTEX,
+	RINGO_WAIT_RWMUTEX,
+	RINGO_WAIT_WAITGROUP,
+	RINGO_WAIT_COND,
+	RINGO_WAIT_SEMA,
+	RINGO_WAIT_ONCE,
+	RINGO_WAIT_IO,
+	RINGO_WAIT_TEST,
+	RINGO_WAIT_NR
+};
+
+#define RINGO_G_NAME_MAX 32
+
+struct ringo__g {
+	struct ringo__ctx ctx;    /* saved while not RUNNING */
+	void (*fn)(void *arg);
+	void *arg;
+	uint64_t id;
+	_Atomic uint32_t status;  /* enum ringo__gstatus, see above */
+	int saved_errno;          /* errno belongs to the G across switches */
+	uint8_t wait_reason;      /* enum ringo__wait_reason while WAITING */
+	bool is_main;
+	bool guarded;             /* a PROT_NONE guard page below the stack */
+	int64_t wait_since;       /* ns, CLOCK_MONOTONIC, when it parked */
+	struct ringo__g *schedlink; /* global run queue / free list link */
+	struct ringo__g *allnext;   /* allg list, under sched.allg_lock */
+	struct ringo__g *allprev;
+	char *stack_block;        /* allocation base (guard page first) */
+	size_t stack_block_size;  /* whole allocation, bytes */
+	uint64_t *canary;         /* lowest usable stack word */
+	uint64_t creator_id;      /* G that called ringo_go, 0 for main */
+	void *create_pc;          /* return address of that ringo_go call */
+	void *waiting_on;         /* object parked on, for dumps; may be NULL */
+	void *park_obj;           /* scratch for primitives (e.g. select result) */
+#ifdef RINGO_ASAN
+	void *asan_fake_stack;
+#endif
+#ifdef RINGO_TSAN
+	void *tsan_fiber;
+#endif
+	char name[RINGO_G_NAME_MAX];
+};
+
+/* ---------------------------------------------------------------- P */
+
+#define RINGO_RUNQ_SIZE 256
+
+enum ringo__pstatus { RINGO_P_IDLE, RINGO_P_RUNNING };
+
+struct ringo__timers;
+
+struct ringo__p {
+	int id;
+	int status;             /* enum ringo__pstatus; under sched.lock */
+	struct ringo__m *m;     /* owner while RUNNING */
+	struct ringo__p *link;  /* idle P list; under sched.lock */
+	uint32_t schedtick;     /* owner only: Gs scheduled, for fairness */
+
+	/* Local run queue: a ring written only by the owner at `tail` and
+	 * consumed at `head` by the owner and by thieves (CAS). The owner's
+	 * store-release of tail pairs with the load-acquire in thieves; a
+	 * consumer's CAS-release of head pairs with the owner's load-acquire
+	 * before it reuses a slot. */
+	_Atomic uint32_t runqhead;
+	_Atomic uint32_t runqtail;
+	struct ringo__g *_Atomic runq[RINGO_RUNQ_SIZE];
+	/* The G readied by the running G, run next with the current slice.
+	 * Set by the owner, taken by the owner or stolen by CAS. */
+	struct ringo__g *_Atomic runnext;
+
+	/* Owner only: dead Gs kept with their default-size stacks. */
+	struct ringo__g *gfree;
+	int gfree_nr;
+	unsigned arena;          /* jemalloc arena for this P's stacks */
+
+	uint64_t goid_next, goid_end; /* batch of G ids, owner only */
+	_Atomic int64_t gcount;  /* Gs created minus Gs ended on this P */
+
+	struct ringo__timers *timers; /* core/timer.c */
+};
+
+/* ---------------------------------------------------------------- M */
+
+/* What the next context to run on this M must finish for the previous G,
+ * once that G's registers are safely saved (see core/switch.c). */
+enum ringo__after {
+	RINGO_AFTER_NONE,
+	RINGO_AFTER_YIELD,   /* requeue prev at the tail of the local queue */
+	RINGO_AFTER_PARK,    /* run unlockf(prev, arg); false = ready prev */
+	RINGO_AFTER_EXIT,    /* free prev */
+};
+
+struct ringo__m {
+	struct ringo__ctx g0ctx;
+	struct ringo__g *curg;      /* G running on this M, NULL on g0 */
+	struct ringo__p *p;         /* P held, NULL while idle */
+	struct ringo__p *nextp;     /* P handed over by the waker */
+	struct ringo__m *schedlink; /* idle M list; under sched.lock */
+	struct ringo__m *alllink;   /* all Ms, for shutdown and dumps */
+	/* Futex word for sleeping: 0 = asleep or about to be, 1 = woken.
+	 * The waker stores 1 and wakes; the sleeper waits while it is 0. */
+	_Atomic uint32_t note;
+	bool spinning;              /* looking for work; counted in sched */
+	bool is_m0;                 /* the thread that called ringo_run */
+	int id;
+	pthread_t thread;
+	uint64_t rand;              /* xorshift state for steal order */
+
+	enum ringo__after after;
+	struct ringo__g *after_g;
+	bool (*after_unlockf)(struct ringo__g *g, void *arg);
+	void *after_arg;
+
+	void *altstack;             /* our signal stack, NULL if not ours */
+	void *g0_stack_lo;          /* thread stack, for the sanitizers */
+	size_t g0_stack_size;
+#ifdef RINGO_ASAN
+	void *g0_asan_fake_stack;
+#endif
+#ifdef RINGO_TSAN
+	void *g0_tsan_fiber;
+#endif
+};
+
+/* ------------------------------------------------------------ sched */
+
+struct ringo__sched {
+	/* Protects: the global run queue list, the idle P and idle M lists,
+	 * M creation. Read without it: runqsize, npidle, nmspinning (atomics
+	 * used as hints, re-checked under the lock before acting). */
+	pthread_mutex_t lock;
+	struct ringo__g *runq_head, *runq_tail;
+	_Atomic int32_t runqsize;
+	struct ringo__p *pidle;
+	_Atomic int32_t npidle;
+	struct ringo__m *midle;
+	int32_t nmidle;
+	_Atomic int32_t nmspinning;
+	int32_t mcount;             /* Ms created; under lock */
+
+	/* Free Gs that overflowed the per-P lists; under gfree_lock. */
+	pthread_mutex_t gfree_lock;
+	struct ringo__g *gfree;
+	_Atomic int32_t gfree_nr;
+
+	int nprocs;
+	struct ringo__p **allp;
+	struct ringo__m *_Atomic allm;
+	/* Every G that has a stack (alive or on a free list). Protects
+	 * allg and each G's allnext/allprev. */
+	pthread_mutex_t allg_lock;
+	struct ringo__g *allg;
+	_Atomic uint64_t goid_gen;       /* ids handed to Ps in batches */
+	size_t stack_size;               /* default stack size, bytes */
+
+	_Atomic bool shutdown;           /* main returned: Ms leave */
+	int main_result;
+	bool running;                    /* inside ringo_run */
+};
+
+extern struct ringo__sched ringo__sched;
+
+/* ------------------------------------------------------ thread-locals */
+
+/* The current M and G. These are functions the compiler cannot inline or
+ * treat as pure: a goroutine may resume on another thread after any call
+ * that can switch, and a cached thread-local address would then point at
+ * the old thread's copy (see docs/design.md, "Thread-locals"). */
+struct ringo__m *ringo__getm(void);
+void ringo__setm(struct ringo__m *m);
+struct ringo__g *ringo__getg(void);
+
+/* ------------------------------------------------------------- throw */
+
+/* Impossible runtime state: print "ringo: fatal: <sub>: <msg>" with the
+ * running goroutine and abort. Never compiled out. */
+_Noreturn void ringo__throw(const char *sub, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* API misuse by the caller ("ringo_chan_send: send on closed channel"):
+ * prints "ringo: panic: <call>: <msg>" with the goroutine and aborts. */
+_Noreturn void ringo__panic(const char *call, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ------------------------------------------------------------- park */
+
+/* Park the running G (state RUNNING -> WAITING). After its context is
+ * saved, unlockf(g, arg) runs on the next context of this M; it typically
+ * releases the lock that protects the wait queue the G was put on, making
+ * the G visible to wakers. If unlockf returns false the G is made
+ * runnable again at once. Returns when some thread calls ringo__ready(g).
+ * `obj` is what the G waits on, shown in dumps. */
+void ringo__park(bool (*unlockf)(struct ringo__g *g, void *arg), void *arg,
+		 enum ringo__wait_reason reason, void *obj);
+
+/* Make a WAITING G runnable. Callable from any thread, inside or outside
+ * a goroutine; on a P the G goes into runnext (it inherits the slice),
+ * otherwise onto the global queue, and an idle P is woken if needed. */
+void ringo__ready(struct ringo__g *g);
+/* Same, but queue at the tail of the local run queue (not runnext). */
+void ringo__ready_tail(struct ringo__g *g);
+
+/* ------------------------------------------------------------ queues */
+
+void ringo__runqput(struct ringo__p *p, struct ringo__g *g, bool next);
+struct ringo__g *ringo__runqget(struct ringo__p *p);
+bool ringo__runqempty(struct ringo__p *p);
+struct ringo__g *ringo__runqsteal(struct ringo__p *p, struct ringo__p *victim,
+				  bool steal_runnext);
+/* Global queue; the caller holds sched.lock. */
+void ringo__globrunqput(struct ringo__g *g);
+void ringo__globrunqputbatch(struct ringo__g *head, struct ringo__g *tail,
+			     int32_t n);
+struct ringo__g *ringo__globrunqget(struct ringo__p *p, int max);
+
+/* Make an idle P/M run if there is an idle P and nobody is spinning. */
+void ringo__wakep(void);
+
+/* ------------------------------------------------------------- misc */
+
+int64_t ringo__nanotime(void);            /* ns, CLOCK_MONOTONIC */
+uint32_t ringo__fastrand(struct ringo__m *m);
+int ringo__procs_default(void);           /* affinity, cgroup, env */
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * core/sched_internal.h - what core/sched.c shares with the files that
+ * feed it work while it is idle (core/idle.c) and start it (core/proc.c).
+ */
+#ifndef RINGO_CORE_SCHED_INTERNAL_H
+#define RINGO_CORE_SCHED_INTERNAL_H
+
+#include "runtime.h"
+
+#define RINGO_M_STACK_SIZE (256u * 1024u) /* g0 stacks of new Ms, bytes */
+
+/* The scheduler loop of m's g0; returns on shutdown. m holds a P. */
+void ringo__schedule(struct ringo__m *m);
+/* Set shutdown and wake every M (sleeping or polling). */
+void ringo__sched_wake_all(void);
+
+/* Per-thread set-up and tear-down of an M (signal stack, sanitizers). */
+void ringo__m_init_thread(struct ringo__m *m);
+void ringo__m_exit_thread(struct ringo__m *m);
+
+/* ---- idle hooks, core/idle.c ---- */
+
+/* Run p's expired timers (they ready their Gs into p's queue). */
+void ringo__timers_run(struct ringo__p *p);
+/* Does p have timers at all? Caller holds sched.lock. */
+bool ringo__timers_pending(struct ringo__p *p);
+/* A G made ready by I/O completions or readiness, without blocking;
+ * others found at the same time go into p's run queue. NULL if none. */
+struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p);
+/* Are goroutines waiting for I/O? */
+bool ringo__netpoll_waiters(void);
+/* p goes idle with timers: make sure the polling M wakes for them.
+ * Caller holds sched.lock. */
+void ringo__idle_note_timers(struct ringo__p *p);
+/* m has no P. If no other M is blocked in the poller and there are timers
+ * or I/O waiters, block in the poller until the earliest timer, then try
+ * to get a P for what became ready. Returns true if m now holds a P. */
+bool ringo__idle_poll(struct ringo__m *m);
+/* Interrupt an M blocked in ringo__idle_poll. */
+void ringo__netpoll_break(void);
+/* Called with sched.lock held when an M goes to sleep: if every M sleeps
+ * and nothing (timer, I/O) can wake any goroutine, abort with a dump. */
+void ringo__idle_check_deadlock_locked(void);
+
+#endif

@@ -1,0 +1,123 @@
+/*
+ * core/switch.c - moving an M from one context to another.
+ *
+ * Every switch goes through ringo__switch(), which annotates it for the
+ * sanitizers, saves errno into the G that leaves and checks its stack
+ * canary. The code that resumes - the next G, or the M's g0 - then calls
+ * ringo__switch_finish(), which completes whatever the previous G asked
+ * for (requeue it, run its park callback, free it). That work must wait
+ * until the previous G's registers are saved: until then another M that
+ * found the G in a queue could resume a half-saved context.
+ *
+ * Rejected: always switching through g0 (two switches per yield, and the
+ * issue's budget for a yield is 15 ns); doing the after-work before the
+ * switch (the race above).
+ */
+#include <errno.h>
+
+#include "../alloc/stack.h"
+#include "runtime.h"
+#include "switch.h"
+#include "../alloc/gpool.h"
+
+#ifdef RINGO_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
+#ifdef RINGO_TSAN
+void *__tsan_get_current_fiber(void);
+void *__tsan_create_fiber(unsigned flags);
+void __tsan_destroy_fiber(void *fiber);
+void __tsan_switch_to_fiber(void *fiber, unsigned flags);
+#endif
+
+void ringo__switch_prepare_g(struct ringo__g *g)
+{
+#ifdef RINGO_TSAN
+	if (!g->tsan_fiber)
+		g->tsan_fiber = __tsan_create_fiber(0);
+#endif
+#ifdef RINGO_ASAN
+	g->asan_fake_stack = NULL;
+#endif
+	(void)g;
+}
+
+void ringo__switch_release_g(struct ringo__g *g)
+{
+#ifdef RINGO_TSAN
+	if (g->tsan_fiber)
+		__tsan_destroy_fiber(g->tsan_fiber);
+	g->tsan_fiber = NULL;
+#endif
+	(void)g;
+}
+
+void ringo__switch_init_m(struct ringo__m *m)
+{
+#ifdef RINGO_TSAN
+	m->g0_tsan_fiber = __tsan_get_current_fiber();
+#endif
+	(void)m;
+}
+
+void ringo__switch(struct ringo__m *m, struct ringo__g *from,
+		  struct ringo__g *to)
+{
+	struct ringo__ctx *fctx = from ? &from->ctx : &m->g0ctx;
+	struct ringo__ctx *tctx = to ? &to->ctx : &m->g0ctx;
+
+	if (from) {
+		from->saved_errno = errno;
+		ringo__stack_check(from);
+	}
+	m->curg = to;
+#ifdef RINGO_ASAN
+	void **fake = from ? (atomic_load_explicit(&from->status,
+						   memory_order_relaxed) ==
+					      RINGO_G_DEAD
+				      ? NULL
+				      : &from->asan_fake_stack)
+			   : &m->g0_asan_fake_stack;
+	if (to)
+		__sanitizer_start_switch_fiber(fake, to->canary + 1,
+					       ringo__stack_size(to));
+	else
+		__sanitizer_start_switch_fiber(fake, m->g0_stack_lo,
+					       m->g0_stack_size);
+#endif
+#ifdef RINGO_TSAN
+	__tsan_switch_to_fiber(to ? to->tsan_fiber : m->g0_tsan_fiber, 0);
+#endif
+	ringo__ctx_switch(fctx, tctx);
+	ringo__switch_finish(from);
+}
+
+void ringo__switch_finish(struct ringo__g *self)
+{
+	struct ringo__m *m = ringo__getm();
+
+#ifdef RINGO_ASAN
+	__sanitizer_finish_switch_fiber(self ? self->asan_fake_stack
+					     : m->g0_asan_fake_stack,
+					NULL, NULL);
+#endif
+	struct ringo__g *prev = m->after_g;
+	switch (m->after) {
+	case RINGO_AFTER_NONE:
+		break;
+	case RINGO_AFTER_YIELD:
+		ringo__runqput(m->p, prev, false);
+		break;
+	case RINGO_AFTER_PARK:
+		m->after = RINGO_AFTER_NONE;
+		if (!m->after_unlockf(prev, m->after_arg))
+			ringo__ready_tail(prev);
+		break;
+	case RINGO_AFTER_EXIT:
+		ringo__gfree_put(m->p, prev);
+		break;
+	}
+	m->after = RINGO_AFTER_NONE;
+	if (self)
+		errno = self->saved_errno;
+}

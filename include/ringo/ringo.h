@@ -1,0 +1,12 @@
+/*
+ * ringo/ringo.h - everything: Go's goroutines, channels and I/O for C.
+ *
+ * Start with ringo_run() (ringo/sched.h); each header documents its area
+ * and its error convention at the top.
+ */
+#ifndef RINGO_RINGO_H
+#define RINGO_RINGO_H
+
+#include <ringo/sched.h>
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * tests/spawn.c - goroutines start, run once, get unique ids, and are
+ * counted; many goroutines spawn at once; ringo_exit and main's result.
+ */
+#include <stdatomic.h>
+
+#include <ringo/ringo.h>
+
+#include "test.h"
+
+#define SPAWNERS 64
+#define PER_SPAWNER 2000
+
+static _Atomic int ran;
+static _Atomic int spawners_done;
+static _Atomic uint64_t id_xor;
+
+static void leaf(void *arg)
+{
+	(void)arg;
+	atomic_fetch_add(&ran, 1);
+	atomic_fetch_xor(&id_xor, ringo_id());
+}
+
+static void spawner(void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < PER_SPAWNER; i++) {
+		uint64_t id = ringo_go(leaf, NULL);
+		atomic_fetch_xor(&id_xor, id);
+		if (i % 100 == 0)
+			ringo_yield();
+	}
+	atomic_fetch_add(&spawners_done, 1);
+}
+
+static int test_many_spawners(void)
+{
+	for (int i = 0; i < SPAWNERS; i++)
+		ringo_go(spawner, NULL);
+	while (atomic_load(&spawners_done) < SPAWNERS ||
+	       atomic_load(&ran) < SPAWNERS * PER_SPAWNER)
+		ringo_yield();
+	ASSERT_EQ(atomic_load(&ran), SPAWNERS * PER_SPAWNER);
+	/* Each id was xored in by its creator and by itself. */
+	ASSERT_EQ(atomic_load(&id_xor), 0);
+	return 0;
+}
+
+static _Atomic int exited_after;
+
+static void exiter(void *arg)
+{
+	(void)arg;
+	ringo_exit();
+	atomic_store(&exited_after, 1);
+}
+
+static int test_exit_and_count(void)
+{
+	ASSERT(ringo_id() > 0);
+	while (ringo_num_goroutines() > 1)
+		ringo_yield();
+	ASSERT_EQ(ringo_num_goroutines(), 1);
+	ringo_go(exiter, NULL);
+	ASSERT_EQ(ringo_num_goroutines(), 2);
+	while (ringo_num_goroutines() > 1)
+		ringo_yield();
+	ASSERT_EQ(atomic_load(&exited_after), 0);
+	return 0;
+}
+
+static void named(void *arg)
+{
+	*(uint64_t *)arg = ringo_id();
+}
+
+static int test_opts(void)
+{
+	uint64_t seen = 0;
+	struct ringo_go_opts o = { .stack_size = 200 * 1024, .name = "big" };
+	uint64_t id = ringo_go_opts(&o, named, &seen);
+	while (!__atomic_load_n(&seen, __ATOMIC_ACQUIRE))
+		ringo_yield();
+	ASSERT_EQ(seen, id);
+	return 0;
+}
+
+static int main_fn(void *arg)
+{
+	(void)arg;
+	RUN(test_many_spawners);
+	RUN(test_exit_and_count);
+	RUN(test_opts);
+	return 42;
+}
+
+static int main_zero(void *arg)
+{
+	(void)arg;
+	return 0;
+}
+
+static void outside(void *arg)
+{
+	(void)arg;
+	ringo_yield();
+}
+
+static int main_exits(void *arg)
+{
+	(void)arg;
+	ringo_exit();
+}
+
+static void run_main_exits(void *arg)
+{
+	(void)arg;
+	ringo_run(main_exits, NULL);
+}
+
+int main(void)
+{
+	test_watchdog(120);
+	if (ringo_run(main_fn, NULL) != 42)
+		return 1;
+	/* The runtime can run again after it returned. */
+	if (ringo_run(main_zero, NULL) != 0)
+		return 1;
+	if (test_death("yield outside", outside, NULL,
+		       "ringo_yield: called outside a goroutine"))
+		return 1;
+	if (test_death("exit from main", run_main_exits, NULL,
+		       "ringo_exit: called from the main goroutine"))
+		return 1;
+	return 0;
+}

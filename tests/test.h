@@ -1,0 +1,166 @@
+/*
+ * tests/test.h - the little test framework every tests/<feature>.c uses.
+ *
+ * Each test is its own program: main returns 0 (pass), 1 (fail) or 77
+ * (skip). ASSERT_* print file:line, the expression and the values, then
+ * make the enclosing test_* function return 1. Death tests run a function
+ * in a child process and check that it aborts with a given message.
+ * A watchdog thread turns a hang into a failure with a message.
+ */
+#ifndef RINGO_TESTS_TEST_H
+#define RINGO_TESTS_TEST_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TEST_SANITIZED 1
+#else
+#define TEST_SANITIZED 0
+#endif
+#if defined(__SANITIZE_THREAD__)
+#define TEST_TSAN 1
+#else
+#define TEST_TSAN 0
+#endif
+
+/* Scale a count down under the sanitizers, which make each goroutine and
+ * each switch far more expensive (TSan keeps state per fiber). */
+#define TEST_SCALE(n, asan_n, tsan_n) \
+	(TEST_TSAN ? (tsan_n) : TEST_SANITIZED ? (asan_n) : (n))
+
+#define TEST_FAIL(...)                                                     \
+	do {                                                               \
+		fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);       \
+		fprintf(stderr, __VA_ARGS__);                              \
+		fprintf(stderr, "\n");                                     \
+		return 1;                                                  \
+	} while (0)
+
+#define ASSERT(cond)                                                       \
+	do {                                                               \
+		if (!(cond))                                               \
+			TEST_FAIL("%s", #cond);                            \
+	} while (0)
+
+#define ASSERT_EQ(a, b)                                                    \
+	do {                                                               \
+		long long a_ = (long long)(a), b_ = (long long)(b);        \
+		if (a_ != b_)                                              \
+			TEST_FAIL("%s == %s: %lld != %lld", #a, #b, a_, b_); \
+	} while (0)
+
+#define ASSERT_NE(a, b)                                                    \
+	do {                                                               \
+		long long a_ = (long long)(a), b_ = (long long)(b);        \
+		if (a_ == b_)                                              \
+			TEST_FAIL("%s != %s: both %lld", #a, #b, a_);      \
+	} while (0)
+
+#define ASSERT_GE(a, b)                                                    \
+	do {                                                               \
+		long long a_ = (long long)(a), b_ = (long long)(b);        \
+		if (a_ < b_)                                               \
+			TEST_FAIL("%s >= %s: %lld < %lld", #a, #b, a_, b_); \
+	} while (0)
+
+#define ASSERT_LE(a, b)                                                    \
+	do {                                                               \
+		long long a_ = (long long)(a), b_ = (long long)(b);        \
+		if (a_ > b_)                                               \
+			TEST_FAIL("%s <= %s: %lld > %lld", #a, #b, a_, b_); \
+	} while (0)
+
+/* `call` must return -expected_errno. */
+#define EXPECT_ERR(call, err)                                              \
+	do {                                                               \
+		long long r_ = (long long)(call);                          \
+		if (r_ != (long long)(err))                                \
+			TEST_FAIL("%s: got %lld (%s), want %s", #call, r_, \
+				  r_ < 0 ? strerror((int)-r_) : "ok", #err); \
+	} while (0)
+
+#define RUN(test)                                                          \
+	do {                                                               \
+		if (test()) {                                              \
+			fprintf(stderr, "  in %s\n", #test);               \
+			return 1;                                          \
+		}                                                          \
+	} while (0)
+
+/* ---- watchdog: a hang becomes a failure ---- */
+
+static unsigned test_watchdog_secs_;
+
+static void *test_watchdog_(void *arg)
+{
+	(void)arg;
+	struct timespec ts = { .tv_sec = (time_t)test_watchdog_secs_ };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	fprintf(stderr, "FAIL: watchdog: test still running after %u s "
+		"(hang or lost wakeup)\n", test_watchdog_secs_);
+	_exit(1);
+}
+
+/* Fail the whole program if it runs longer than secs seconds. The thread
+ * is outside the runtime, so it fires even if every M is stuck. */
+static inline void test_watchdog(unsigned secs)
+{
+	pthread_t t;
+	test_watchdog_secs_ = secs;
+	if (pthread_create(&t, NULL, test_watchdog_, NULL) == 0)
+		pthread_detach(t);
+}
+
+/* ---- death tests ---- */
+
+/* Run fn(arg) in a child; pass if it dies by SIGABRT and its stderr
+ * contains `want`. Returns 0 on pass, 1 on fail (printing why). */
+static inline int test_death(const char *what, void (*fn)(void *), void *arg,
+			     const char *want)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		return 1;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0)
+		return 1;
+	if (pid == 0) {
+		close(fds[0]);
+		dup2(fds[1], 2);
+		fn(arg);
+		_exit(0);
+	}
+	close(fds[1]);
+	char buf[8192];
+	size_t len = 0;
+	ssize_t n;
+	while ((n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) > 0)
+		len += (size_t)n;
+	buf[len] = 0;
+	close(fds[0]);
+	int st;
+	waitpid(pid, &st, 0);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGABRT) {
+		fprintf(stderr, "FAIL death test %s: child did not abort "
+			"(status 0x%x); stderr:\n%s\n", what, st, buf);
+		return 1;
+	}
+	if (!strstr(buf, want)) {
+		fprintf(stderr, "FAIL death test %s: stderr lacks \"%s\":\n%s\n",
+			what, want, buf);
+		return 1;
+	}
+	return 0;
+}
+
+#endif

@@ -1,0 +1,76 @@
+/*
+ * tests/waitq.h - a minimal wait queue on the internal park/ready
+ * interface, for the core tests that must park goroutines without
+ * depending on channels.
+ */
+#ifndef RINGO_TESTS_WAITQ_H
+#define RINGO_TESTS_WAITQ_H
+
+#include <stdlib.h>
+
+#include "core/lock.h"
+#include "core/runtime.h"
+
+struct waitq {
+	struct ringo__lock lock;
+	struct ringo__g **gs; /* parked Gs, under lock */
+	size_t n, cap;
+};
+
+static bool waitq_unlock_(struct ringo__g *g, void *arg)
+{
+	(void)g;
+	ringo__unlock(&((struct waitq *)arg)->lock);
+	return true;
+}
+
+static inline void waitq_init(struct waitq *q, size_t cap)
+{
+	q->lock = (struct ringo__lock)RINGO__LOCK_INIT;
+	q->gs = calloc(cap, sizeof(*q->gs));
+	q->n = 0;
+	q->cap = cap;
+}
+
+/* Park the calling goroutine on q. */
+static inline void waitq_park(struct waitq *q)
+{
+	ringo__lock(&q->lock);
+	if (q->n == q->cap)
+		abort();
+	q->gs[q->n++] = ringo__getg();
+	ringo__park(waitq_unlock_, q, RINGO_WAIT_TEST, q);
+}
+
+/* Ready every goroutine parked on q; returns how many. */
+static inline size_t waitq_wake_all(struct waitq *q)
+{
+	ringo__lock(&q->lock);
+	size_t n = q->n;
+	for (size_t i = 0; i < n; i++)
+		ringo__ready(q->gs[i]);
+	q->n = 0;
+	ringo__unlock(&q->lock);
+	return n;
+}
+
+/* Ready one goroutine if any is parked; returns 1 if one was. */
+static inline size_t waitq_wake_one(struct waitq *q)
+{
+	ringo__lock(&q->lock);
+	size_t n = q->n ? 1 : 0;
+	if (n)
+		ringo__ready(q->gs[--q->n]);
+	ringo__unlock(&q->lock);
+	return n;
+}
+
+static inline size_t waitq_len(struct waitq *q)
+{
+	ringo__lock(&q->lock);
+	size_t n = q->n;
+	ringo__unlock(&q->lock);
+	return n;
+}
+
+#endif
