@@ -48,10 +48,13 @@ static int test_many_spawners(void)
 }
 
 static _Atomic int exited_after;
+static _Atomic int release_exiter;
 
 static void exiter(void *arg)
 {
 	(void)arg;
+	while (!atomic_load(&release_exiter))
+		ringo_yield();
 	ringo_exit();
 	atomic_store(&exited_after, 1);
 }
@@ -64,6 +67,7 @@ static int test_exit_and_count(void)
 	ASSERT_EQ(ringo_num_goroutines(), 1);
 	ringo_go(exiter, NULL);
 	ASSERT_EQ(ringo_num_goroutines(), 2);
+	atomic_store(&release_exiter, 1);
 	while (ringo_num_goroutines() > 1)
 		ringo_yield();
 	ASSERT_EQ(atomic_load(&exited_after), 0);
