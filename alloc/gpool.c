@@ -81,7 +81,8 @@ struct ringo__g *ringo__gfree_get(struct ringo__p *p, size_t size)
 
 void ringo__gfree_put(struct ringo__p *p, struct ringo__g *g)
 {
-	if (ringo__stack_size(g) != ringo__sched.stack_size) {
+	if (g->stack_block_size !=
+	    ringo__stack_block_size(ringo__sched.stack_size)) {
 		free_g(g);
 		return;
 	}

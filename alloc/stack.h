@@ -4,7 +4,7 @@
  * One allocation holds a goroutine's whole life:
  *
  *   block                                                  block + size
- *   | guard page (PROT_NONE) | canary | stack ... grows down | struct g |
+ *   | guard page | stack (canary at the bottom if unguarded) ... | struct g |
  *
  * The G sits at the top, in the page the first frames touch anyway, so it
  * costs no extra page. Memory comes from the jemalloc arena of the P that
@@ -27,19 +27,37 @@ int ringo__stack_init(int nprocs);
  * RINGO_STACK_MIN). */
 size_t ringo__stack_round(size_t size);
 
-/* A fresh G with a stack of `size` usable bytes (already rounded) from
- * p's arena, or NULL if memory is exhausted. Fields other than the stack
- * ones are zero. */
+/* Bytes allocated for a stack of `size` (rounded) bytes: the guard page
+ * plus the stack, whose top holds the G struct. */
+size_t ringo__stack_block_size(size_t size);
+
+/* A fresh G with a stack of `size` bytes (already rounded; the G takes
+ * the top few hundred) from p's arena, or NULL if memory is exhausted.
+ * Fields other than the stack ones are zero. */
 struct ringo__g *ringo__stack_alloc_g(struct ringo__p *p, size_t size);
 
 /* Return g's memory to jemalloc. g must not be running. */
 void ringo__stack_free_g(struct ringo__g *g);
 
-/* Usable stack bytes of g (between the canary and the G struct). */
+/* Usable stack bytes of g (between the guard page and the G struct). */
 size_t ringo__stack_size(const struct ringo__g *g);
 
-/* Abort with a message naming g if its canary was overwritten. */
-void ringo__stack_check(const struct ringo__g *g);
+/* How a stack's lowest page catches overflow (alloc/stack.c). */
+enum ringo__guard {
+	RINGO_GUARD_CANARY,
+	RINGO_GUARD_MADVISE,
+	RINGO_GUARD_MPROTECT,
+};
+
+/* Abort with a message naming g if its canary was overwritten. Called on
+ * every switch away from g, so the common case is inline. */
+void ringo__stack_overflow(const struct ringo__g *g);
+static inline void ringo__stack_check(const struct ringo__g *g)
+{
+	if (ringo__unlikely(g->canary != NULL &&
+			    *g->canary != RINGO_STACK_CANARY))
+		ringo__stack_overflow(g);
+}
 
 /* Was `addr` inside g's guard page? For the SIGSEGV handler. */
 bool ringo__stack_in_guard(const struct ringo__g *g, const void *addr);

@@ -2,7 +2,7 @@
  * core/ctx_x86_64.S - context switch for x86-64 (System V ABI).
  *
  * Saved frame, from the saved stack pointer upwards:
- *   0: MXCSR (4 bytes), x87 control word (2 bytes), padding
+ *   0: MXCSR (4 bytes), x87 control word (2 bytes), 2 bytes unused
  *   8: r15, r14, r13, r12, rbx, rbp, return address
  * ringo__ctx_make() in core/ctx.c builds the same frame for a new context,
  * with the return address pointing at ringo__ctx_start and the entry
@@ -22,11 +22,19 @@ ringo__ctx_switch:
 	subq $8, %rsp
 	stmxcsr (%rsp)
 	fnstcw 4(%rsp)
+	/* Read back with the stores' own widths, so the loads forward
+	 * from the store buffer instead of stalling. */
+	movl (%rsp), %ecx
+	movzwl 4(%rsp), %edx
 	movq %rsp, (%rdi)
 	movq (%rsi), %rsp
-	ldmxcsr (%rsp)
-	fldcw 4(%rsp)
-	addq $8, %rsp
+	/* Loading MXCSR and the control word is slow and almost never
+	 * changes anything: do it only when the two contexts differ. */
+	cmpl (%rsp), %ecx
+	jne 2f
+	cmpw 4(%rsp), %dx
+	jne 2f
+1:	addq $8, %rsp
 	popq %r15
 	popq %r14
 	popq %r13
@@ -34,6 +42,9 @@ ringo__ctx_switch:
 	popq %rbx
 	popq %rbp
 	ret
+2:	ldmxcsr (%rsp)
+	fldcw 4(%rsp)
+	jmp 1b
 	.size ringo__ctx_switch, .-ringo__ctx_switch
 
 /* First instruction of every new context: the stack is 16-byte aligned

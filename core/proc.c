@@ -129,7 +129,7 @@ static struct ringo__g *newproc(struct ringo__p *p, const struct ringo_go_opts *
 			     size);
 	}
 #ifdef RINGO_ASAN
-	__asan_unpoison_memory_region(g->canary + 1, ringo__stack_size(g));
+	__asan_unpoison_memory_region(g->stack_lo, ringo__stack_size(g));
 #endif
 	ringo__switch_prepare_g(g);
 	ringo__ctx_make(&g->ctx, g, g_entry, NULL);

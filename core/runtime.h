@@ -90,18 +90,22 @@ struct ringo__g {
 	int saved_errno;          /* errno belongs to the G across switches */
 	uint8_t wait_reason;      /* enum ringo__wait_reason while WAITING */
 	bool is_main;
-	bool guarded;             /* a PROT_NONE guard page below the stack */
+	uint8_t guard;            /* enum ringo__guard (alloc/stack.h) */
 	int64_t wait_since;       /* ns, CLOCK_MONOTONIC, when it parked */
 	struct ringo__g *schedlink; /* global run queue / free list link */
 	struct ringo__g *allnext;   /* allg list, under sched.allg_lock */
 	struct ringo__g *allprev;
 	char *stack_block;        /* allocation base (guard page first) */
 	size_t stack_block_size;  /* whole allocation, bytes */
-	uint64_t *canary;         /* lowest usable stack word */
+	char *stack_lo;           /* lowest usable stack byte */
+	uint64_t *canary;         /* at stack_lo if unguarded, else NULL */
 	uint64_t creator_id;      /* G that called ringo_go, 0 for main */
 	void *create_pc;          /* return address of that ringo_go call */
 	void *waiting_on;         /* object parked on, for dumps; may be NULL */
-	void *park_obj;           /* scratch for primitives (e.g. select result) */
+	void *park_obj;           /* the sudog that completed a channel wait */
+	/* 0 while parked in select, 1 once one case won it; moved 0 -> 1 by
+	 * the winning waker (core/chan_internal.h), reset by select. */
+	_Atomic uint32_t select_done;
 #ifdef RINGO_ASAN
 	void *asan_fake_stack;
 #endif
@@ -182,6 +186,7 @@ struct ringo__m {
 	void *after_arg;
 
 	void *altstack;             /* our signal stack, NULL if not ours */
+	int *errno_loc;             /* this thread's errno */
 	void *g0_stack_lo;          /* thread stack, for the sanitizers */
 	size_t g0_stack_size;
 #ifdef RINGO_ASAN
@@ -232,13 +237,37 @@ extern struct ringo__sched ringo__sched;
 
 /* ------------------------------------------------------ thread-locals */
 
-/* The current M and G. These are functions the compiler cannot inline or
- * treat as pure: a goroutine may resume on another thread after any call
- * that can switch, and a cached thread-local address would then point at
- * the old thread's copy (see docs/design.md, "Thread-locals"). */
+/* The current M and G. A goroutine may resume on another thread after
+ * any call that can switch, and a thread-local address the compiler
+ * cached before the call would then point at the old thread's copy (see
+ * docs/design.md, "Thread-locals"). So the M pointer is read either by a
+ * volatile asm that loads through the thread pointer each time it runs
+ * (x86-64, initial-exec TLS) or by an out-of-line function the compiler
+ * cannot treat as pure (core/tls.c). */
+extern __attribute__((tls_model("initial-exec"))) _Thread_local struct ringo__m
+	*ringo__tls_m;
+#if defined(__x86_64__)
+static inline struct ringo__m *ringo__getm(void)
+{
+	struct ringo__m *m;
+
+	__asm__ volatile("movq ringo__tls_m@gottpoff(%%rip), %0\n\t"
+			 "movq %%fs:(%0), %0"
+			 : "=r"(m)
+			 :
+			 : "memory");
+	return m;
+}
+#else
 struct ringo__m *ringo__getm(void);
+#endif
 void ringo__setm(struct ringo__m *m);
-struct ringo__g *ringo__getg(void);
+static inline struct ringo__g *ringo__getg(void)
+{
+	struct ringo__m *m = ringo__getm();
+
+	return m ? m->curg : NULL;
+}
 
 /* ------------------------------------------------------------- throw */
 

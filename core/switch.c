@@ -67,7 +67,7 @@ void ringo__switch(struct ringo__m *m, struct ringo__g *from,
 	struct ringo__ctx *tctx = to ? &to->ctx : &m->g0ctx;
 
 	if (from) {
-		from->saved_errno = errno;
+		from->saved_errno = *m->errno_loc;
 		ringo__stack_check(from);
 	}
 	m->curg = to;
@@ -79,7 +79,7 @@ void ringo__switch(struct ringo__m *m, struct ringo__g *from,
 				      : &from->asan_fake_stack)
 			   : &m->g0_asan_fake_stack;
 	if (to)
-		__sanitizer_start_switch_fiber(fake, to->canary + 1,
+		__sanitizer_start_switch_fiber(fake, to->stack_lo,
 					       ringo__stack_size(to));
 	else
 		__sanitizer_start_switch_fiber(fake, m->g0_stack_lo,
@@ -119,5 +119,5 @@ void ringo__switch_finish(struct ringo__g *self)
 	}
 	m->after = RINGO_AFTER_NONE;
 	if (self)
-		errno = self->saved_errno;
+		*m->errno_loc = self->saved_errno;
 }

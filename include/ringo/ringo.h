@@ -8,5 +8,6 @@
 #define RINGO_RINGO_H
 
 #include <ringo/sched.h>
+#include <ringo/chan.h>
 
 #endif

@@ -1,0 +1,232 @@
+/*
+ * core/select.c - waiting on several channel operations at once.
+ *
+ * As Go's selectgo: the cases are polled in a random permutation (so each
+ * ready case is equally likely to win), every channel involved is locked
+ * in address order (so two selects over the same channels cannot
+ * deadlock), and when nothing is ready the goroutine parks with one sudog
+ * on every channel's queue. The first waker to win the CAS on the G's
+ * select_done completes its operation; wakers on the other channels see
+ * the CAS fail and skip the sudog. After waking, the G relocks all
+ * channels and takes its remaining sudogs off their queues.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <ringo/chan.h>
+
+#include "chan_internal.h"
+
+#define SMALL_CASES 8
+
+struct sel {
+	struct ringo_select_case *cases;
+	int n;
+	uint16_t *pollorder;
+	uint16_t *lockorder; /* indices of non-NULL cases by channel address */
+	int nlock;
+};
+
+static void sel_lock(struct sel *s)
+{
+	struct ringo_chan *prev = NULL;
+
+	for (int i = 0; i < s->nlock; i++) {
+		struct ringo_chan *c = s->cases[s->lockorder[i]].chan;
+		if (c != prev)
+			ringo__lock(&c->lock);
+		prev = c;
+	}
+}
+
+static void sel_unlock(struct sel *s)
+{
+	for (int i = s->nlock - 1; i >= 0; i--) {
+		struct ringo_chan *c = s->cases[s->lockorder[i]].chan;
+		if (i == 0 || s->cases[s->lockorder[i - 1]].chan != c)
+			ringo__unlock(&c->lock);
+	}
+}
+
+static bool sel_unlock_cb(struct ringo__g *g, void *arg)
+{
+	(void)g;
+	sel_unlock(arg);
+	return true;
+}
+
+static uint32_t next_rand(uint64_t *state)
+{
+	uint64_t x = *state;
+
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	*state = x;
+	return (uint32_t)(x >> 32);
+}
+
+static void sel_order(struct sel *s, uint64_t *rand)
+{
+	/* Inside-out Fisher-Yates for the poll order. */
+	for (int i = 0; i < s->n; i++) {
+		int j = (int)(next_rand(rand) % (uint32_t)(i + 1));
+		s->pollorder[i] = s->pollorder[j];
+		s->pollorder[j] = (uint16_t)i;
+	}
+	/* Insertion sort by channel address: n is small in practice. */
+	s->nlock = 0;
+	for (int i = 0; i < s->n; i++) {
+		struct ringo_chan *c = s->cases[i].chan;
+		if (!c)
+			continue;
+		int k = s->nlock++;
+		while (k > 0 && (uintptr_t)s->cases[s->lockorder[k - 1]].chan >
+					(uintptr_t)c) {
+			s->lockorder[k] = s->lockorder[k - 1];
+			k--;
+		}
+		s->lockorder[k] = (uint16_t)i;
+	}
+}
+
+/* Try every case once, in poll order, with all channels locked. Returns
+ * the index done, or -1. On success the locks are released. */
+static int sel_poll(struct sel *s)
+{
+	for (int k = 0; k < s->n; k++) {
+		int i = s->pollorder[k];
+		struct ringo_select_case *cs = &s->cases[i];
+		struct ringo_chan *c = cs->chan;
+		struct ringo__g *peer = NULL;
+		struct ringo__sudog *w;
+
+		if (!c)
+			continue;
+		if (cs->dir == RINGO_SELECT_SEND) {
+			if (c->closed) {
+				sel_unlock(s);
+				ringo__panic("ringo_select", "send on closed "
+					     "channel (case %d)", i);
+			}
+			if ((w = ringo__waitq_pop(&c->recvq)))
+				peer = ringo__chan_send_to(c, w, cs->elem);
+			else if (c->qcount < c->cap)
+				ringo__chan_buf_put(c, cs->elem);
+			else
+				continue;
+		} else {
+			cs->ok = true;
+			if ((w = ringo__waitq_pop(&c->sendq))) {
+				peer = ringo__chan_recv_from(c, w, cs->elem);
+			} else if (c->qcount > 0) {
+				ringo__chan_buf_take(c, cs->elem);
+			} else if (c->closed) {
+				if (cs->elem && c->elem_size)
+					memset(cs->elem, 0, c->elem_size);
+				cs->ok = false;
+			} else {
+				continue;
+			}
+		}
+		sel_unlock(s);
+		if (peer)
+			ringo__ready(peer);
+		return i;
+	}
+	return -1;
+}
+
+static int select_impl(struct sel *s, bool nonblock, struct ringo__sudog *sg)
+{
+	struct ringo__m *m = ringo__getm();
+	/* Outside goroutines only the non-blocking form is allowed; it
+	 * shuffles with a seed of its own. */
+	uint64_t outside_rand = 0x2545f4914f6cdd1dull ^ (uintptr_t)s;
+
+	if ((!m || !m->curg) && !nonblock)
+		ringo__panic("ringo_select", "called outside a goroutine");
+	sel_order(s, m && m->curg ? &m->rand : &outside_rand);
+	sel_lock(s);
+	int i = sel_poll(s);
+	if (i >= 0)
+		return i;
+	if (nonblock) {
+		sel_unlock(s);
+		return -1;
+	}
+
+	struct ringo__g *g = m->curg;
+	atomic_store(&g->select_done, 0);
+	g->park_obj = NULL;
+	for (int k = 0; k < s->nlock; k++) {
+		int ci = s->lockorder[k];
+		struct ringo_select_case *cs = &s->cases[ci];
+		sg[ci] = (struct ringo__sudog){
+			.g = g, .c = cs->chan, .elem = cs->elem,
+			.is_select = true, .case_index = ci,
+		};
+		ringo__waitq_push(cs->dir == RINGO_SELECT_SEND ? &cs->chan->sendq
+							     : &cs->chan->recvq,
+				  &sg[ci]);
+	}
+	/* select {} with only NULL channels parks forever, as in Go. */
+	ringo__park(sel_unlock_cb, s, s->nlock ? RINGO_WAIT_SELECT
+					       : RINGO_WAIT_CHAN_NIL, NULL);
+
+	struct ringo__sudog *won = g->park_obj;
+	sel_lock(s);
+	for (int k = 0; k < s->nlock; k++) {
+		int ci = s->lockorder[k];
+		struct ringo_select_case *cs = &s->cases[ci];
+		if (&sg[ci] != won)
+			ringo__waitq_remove(cs->dir == RINGO_SELECT_SEND
+						    ? &cs->chan->sendq
+						    : &cs->chan->recvq,
+					    &sg[ci]);
+	}
+	sel_unlock(s);
+	if (!won)
+		ringo__throw("select", "woken without a winning case");
+	i = won->case_index;
+	if (s->cases[i].dir == RINGO_SELECT_SEND) {
+		if (!won->success)
+			ringo__panic("ringo_select", "send on closed channel "
+				     "(case %d)", i);
+	} else {
+		s->cases[i].ok = won->success;
+	}
+	return i;
+}
+
+int ringo_select(struct ringo_select_case *cases, int n, bool nonblock)
+{
+	if (n < 0 || n > UINT16_MAX || (n && !cases))
+		ringo__panic("ringo_select", "bad case array (n = %d)", n);
+	for (int i = 0; i < n; i++)
+		if (cases[i].dir != RINGO_SELECT_SEND &&
+		    cases[i].dir != RINGO_SELECT_RECV)
+			ringo__panic("ringo_select", "case %d: bad direction %d",
+				     i, (int)cases[i].dir);
+
+	struct sel s = { .cases = cases, .n = n };
+	if (n <= SMALL_CASES) {
+		uint16_t po[SMALL_CASES], lo[SMALL_CASES];
+		struct ringo__sudog sg[SMALL_CASES];
+		s.pollorder = po;
+		s.lockorder = lo;
+		return select_impl(&s, nonblock, sg);
+	}
+	/* The sudogs must outlive the park, so they live on the heap here
+	 * and are freed only after the select completed. */
+	uint16_t *orders = malloc(2 * (size_t)n * sizeof(uint16_t));
+	struct ringo__sudog *sg = malloc((size_t)n * sizeof(*sg));
+	if (!orders || !sg)
+		ringo__throw("ringo_select", "out of memory for %d cases", n);
+	s.pollorder = orders;
+	s.lockorder = orders + n;
+	int r = select_impl(&s, nonblock, sg);
+	free(orders);
+	free(sg);
+	return r;
+}
