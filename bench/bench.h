@@ -1,0 +1,146 @@
+/*
+ * bench/bench.h - the benchmark registry and the records benchmarks produce.
+ *
+ * A benchmark is a `struct bench`: its ringo side is a run function called
+ * inside the main goroutine of a runtime started in a fork()ed child (see
+ * child.c); its Go side, if any, is the same benchmark in bench/go/gobench.go
+ * run as a separate process (see gobench.c). Both produce one
+ * `struct bench_sample` per measured repetition; stats.c folds the
+ * repetitions of one (bench, impl, mode) into a `struct bench_result`, and
+ * report.c prints those.
+ *
+ * Names shared between bench files start with bench_ (the library's ringo_
+ * and ringo__ prefixes are kept for the runtime itself).
+ */
+#ifndef RINGO_BENCH_BENCH_H
+#define RINGO_BENCH_BENCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "sys.h"
+
+/* What one repetition can measure. The JSON/CSV key of each is
+ * bench_metric_key[m]; ns_per_op is always present. */
+enum bench_metric {
+	BENCH_NS_PER_OP,            /* ns per operation: the headline number */
+	BENCH_OPS_PER_S,            /* 1e9 / ns_per_op */
+	BENCH_CPU_NS_PER_OP,        /* process CPU time (all threads) per op */
+	BENCH_RSS_BYTES_PER_G,      /* RSS growth per goroutine, bytes */
+	BENCH_SPAWN_NS_PER_G,       /* time to start one goroutine, ns */
+	BENCH_P99_NS,               /* 99th percentile latency, ns */
+	BENCH_WALL_NS,              /* wall time of the whole run, ns */
+	BENCH_SERVER_CPU_NS_PER_OP, /* CPU time of the server process per op */
+	BENCH_THREADS_CREATED,      /* OS threads the runtime created */
+	BENCH_METRIC_NR
+};
+
+extern const char *const bench_metric_key[BENCH_METRIC_NR];
+
+/* One measured repetition. */
+struct bench_sample {
+	int procs;      /* Ps (GOMAXPROCS) in effect while measuring */
+	long n;         /* problem size */
+	unsigned has;   /* bit (1u << m) set for each metric m measured */
+	double v[BENCH_METRIC_NR];
+};
+
+static inline void bench_set(struct bench_sample *s, enum bench_metric m, double v)
+{
+	s->v[m] = v;
+	s->has |= 1u << m;
+}
+
+static inline bool bench_has(const struct bench_sample *s, enum bench_metric m)
+{
+	return s->has & (1u << m);
+}
+
+/* Times one measured region in wall and process CPU time:
+ *   bench_clock_start(&c); ...ops operations...; bench_clock_stop(&c, ops, s);
+ * sets ns_per_op and cpu_ns_per_op and returns the wall time in ns. */
+struct bench_clock {
+	int64_t wall_ns, cpu_ns;
+};
+
+static inline void bench_clock_start(struct bench_clock *c)
+{
+	c->wall_ns = sys_now_ns();
+	c->cpu_ns = sys_cpu_ns();
+}
+
+static inline int64_t bench_clock_stop(const struct bench_clock *c, double ops,
+				       struct bench_sample *s)
+{
+	int64_t wall = sys_now_ns() - c->wall_ns;
+	int64_t cpu = sys_cpu_ns() - c->cpu_ns;
+	bench_set(s, BENCH_NS_PER_OP, (double)wall / ops);
+	bench_set(s, BENCH_CPU_NS_PER_OP, (double)cpu / ops);
+	return wall;
+}
+
+struct bench {
+	const char *name;
+	const char *desc;
+	/* Depends on the netpoller: the ringo side runs once per mode
+	 * (uring, epoll); otherwise once, with the runtime's default. */
+	bool per_mode;
+	/* Measures first-touch costs (memory): each repetition runs in a new
+	 * process and the warm-up is a discarded process of its own, instead
+	 * of warm-up and repetitions sharing one runtime. */
+	bool fresh;
+	/* Ps for both sides (ringo maxprocs, gobench -procs); 0 = ringo's
+	 * default, which the Go side is then given explicitly. */
+	int procs;
+	long n_quick, n_full;
+	/* Called in the main goroutine of a running runtime. Sets at least
+	 * BENCH_NS_PER_OP in *s, usually with bench_clock_stop (the driver
+	 * adds procs, n and ops_per_s), and leaves main the only goroutine.
+	 * Returns 0, or -1 after printing why it failed. */
+	int (*run)(long n, struct bench_sample *s);
+	const char *go_name; /* gobench NAME of the twin, or NULL */
+};
+
+/* All benchmarks, in the order they run; NULL-terminated. */
+extern const struct bench *const bench_all[];
+
+/* One row of the report: the repetitions of one (bench, impl, mode). */
+struct bench_result {
+	const struct bench *b;
+	const char *impl;           /* "ringo" or "go" */
+	const char *mode;           /* "uring", "epoll", or "-" */
+	int procs;
+	long n;
+	int reps;                   /* repetitions measured */
+	struct bench_sample med;    /* per-metric medians over the reps */
+	double ns_min, ns_max;      /* of ns_per_op over the reps */
+	bool noisy;                 /* (max - min) / median > 0.25 */
+	char skipped[160];          /* non-empty: not run, and why */
+	char failed[160];           /* non-empty: failed, and why */
+};
+
+/* What to run: size, repetitions, limit. */
+struct bench_plan {
+	long n;
+	int reps;
+	int procs;       /* resolved: never 0 */
+	int timeout_s;   /* per process; past it the process is killed */
+};
+
+/* stats.c: fill r's numbers from reps samples (reps >= 1). */
+void bench_fold(struct bench_result *r, const struct bench_sample *samples, int reps);
+
+/* The runners get r with b, impl, mode, procs and n set, and fill in the
+ * rest: the folded samples, or r->failed / r->skipped. */
+
+/* child.c: run b's ringo side under netpoll mode (NULL = default), each
+ * measurement in a fork()ed child. */
+void bench_run_ringo(const struct bench *b, const char *mode,
+		     const struct bench_plan *p, struct bench_result *r);
+
+/* gobench.c: run b's Go twin with the binary at path ("" = none: then
+ * r->skipped says so). */
+void bench_run_go(const struct bench *b, const char *path,
+		  const struct bench_plan *p, struct bench_result *r);
+
+#endif

@@ -1,0 +1,215 @@
+/*
+ * bench/gobench.c - the Go side of a benchmark: run the twin in
+ * bench/go/gobench.go as `gobench NAME -n N -reps R -procs P` and read
+ * back its R JSON lines.
+ *
+ * gobench does its own warm-up (in-process, or none for benchmarks it
+ * runs in fresh processes), so it is run once. Its lines are flat objects
+ * of string and number members; the parser below accepts exactly that and
+ * rejects anything else as bad output, so a changed twin fails loudly
+ * instead of being misread.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "proc.h"
+
+#define LINE_MAX_BYTES 1024 /* per JSON line; gobench's are ~200 */
+
+struct go_job {
+	const char *path;
+	char *argv[10];
+};
+
+static void go_child(void *arg, int wfd)
+{
+	struct go_job *j = arg;
+	dup2(wfd, STDOUT_FILENO);
+	execv(j->path, j->argv);
+	fprintf(stderr, "ringo-bench: exec %s: %s\n", j->path, strerror(errno));
+	_exit(127);
+}
+
+static const char *skip_ws(const char *p)
+{
+	while (isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+/* Parse a JSON string at p into out (escapes kept as the escaped byte;
+ * gobench prints none). Returns the position after it, or NULL. */
+static const char *parse_string(const char *p, char *out, size_t cap)
+{
+	size_t len = 0;
+	if (*p++ != '"')
+		return NULL;
+	for (; *p != '"'; p++) {
+		if (*p == '\0' || len + 1 >= cap)
+			return NULL;
+		if (*p == '\\' && *++p == '\0')
+			return NULL;
+		out[len++] = *p;
+	}
+	out[len] = '\0';
+	return p + 1;
+}
+
+static int metric_of(const char *key)
+{
+	for (int m = 0; m < BENCH_METRIC_NR; m++)
+		if (strcmp(key, bench_metric_key[m]) == 0)
+			return m;
+	return -1;
+}
+
+/* Store one member of a gobench line in s; unknown members are ignored.
+ * Returns 0, or -1 with why filled. */
+static int member(const char *key, const char *str, double num, const char *want,
+		  struct bench_sample *s, bool *named, char *why, size_t why_len)
+{
+	if (str) {
+		if (strcmp(key, "bench") == 0 && !(*named = strcmp(str, want) == 0)) {
+			snprintf(why, why_len, "bench \"%s\", expected \"%s\"", str, want);
+			return -1;
+		}
+		if (strcmp(key, "impl") == 0 && strcmp(str, "go") != 0) {
+			snprintf(why, why_len, "impl \"%s\", expected \"go\"", str);
+			return -1;
+		}
+		return 0;
+	}
+	int m = metric_of(key);
+	if (strcmp(key, "procs") == 0)
+		s->procs = (int)num;
+	else if (strcmp(key, "n") == 0)
+		s->n = (long)num;
+	else if (m >= 0)
+		bench_set(s, m, num);
+	return 0;
+}
+
+/* Parse one line into s. Returns 0, or -1 with why filled. */
+static int parse_line(const char *line, const char *want, struct bench_sample *s,
+		      char *why, size_t why_len)
+{
+	const char *p = skip_ws(line);
+	char key[32], str[64];
+	bool named = false;
+
+	memset(s, 0, sizeof(*s));
+	if (*p++ != '{')
+		goto bad;
+	p = skip_ws(p);
+	while (*p != '}') {
+		p = parse_string(p, key, sizeof(key));
+		if (!p || *(p = skip_ws(p)) != ':')
+			goto bad;
+		p = skip_ws(p + 1);
+		const char *sval = NULL;
+		double num = 0;
+		if (*p == '"') {
+			if (!(p = parse_string(p, str, sizeof(str))))
+				goto bad;
+			sval = str;
+		} else {
+			char *end;
+			num = strtod(p, &end);
+			if (end == p)
+				goto bad;
+			p = end;
+		}
+		if (member(key, sval, num, want, s, &named, why, why_len) != 0)
+			return -1;
+		p = skip_ws(p);
+		if (*p == '}')
+			break;
+		if (*p != ',' || *(p = skip_ws(p + 1)) == '}')
+			goto bad;
+	}
+	if (*skip_ws(p + 1) != '\0')
+		goto bad;
+	if (!named || !bench_has(s, BENCH_NS_PER_OP) || s->procs <= 0 || s->n <= 0) {
+		snprintf(why, why_len, "no bench, ns_per_op, procs or n in: %.60s", line);
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(why, why_len, "not a flat JSON object: %.60s", line);
+	return -1;
+}
+
+/* Split out (len bytes, NUL-terminated) into lines and parse exactly
+ * reps of them. Returns 0, or -1 with why filled. */
+static int parse_output(char *out, const char *want, int reps,
+			struct bench_sample *samples, char *why, size_t why_len)
+{
+	int got = 0;
+	for (char *save, *line = strtok_r(out, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (*skip_ws(line) == '\0')
+			continue;
+		if (got == reps) {
+			snprintf(why, why_len, "more than %d result lines", reps);
+			return -1;
+		}
+		if (parse_line(line, want, &samples[got++], why, why_len) != 0)
+			return -1;
+	}
+	if (got != reps) {
+		snprintf(why, why_len, "%d result lines, expected %d", got, reps);
+		return -1;
+	}
+	return 0;
+}
+
+void bench_run_go(const struct bench *b, const char *path,
+		  const struct bench_plan *p, struct bench_result *r)
+{
+	char n[24], reps[16], procs[16], why[128];
+	struct go_job j = {
+		.path = path,
+		.argv = { (char *)path, (char *)b->go_name, "-n", n,
+			  "-reps", reps, "-procs", procs, NULL },
+	};
+
+	if (!path || !*path) {
+		snprintf(r->skipped, sizeof(r->skipped),
+			 "go was not found when ringo-bench was configured");
+		return;
+	}
+	if (access(path, X_OK) != 0) {
+		snprintf(r->skipped, sizeof(r->skipped), "no gobench binary at %.120s",
+			 path);
+		return;
+	}
+	snprintf(n, sizeof(n), "%ld", p->n);
+	snprintf(reps, sizeof(reps), "%d", p->reps);
+	snprintf(procs, sizeof(procs), "%d", p->procs);
+
+	size_t cap = (size_t)p->reps * LINE_MAX_BYTES;
+	char *out = malloc(cap + 1);
+	struct bench_sample samples[p->reps];
+	struct proc pr;
+	long len = -1;
+	if (!out)
+		snprintf(why, sizeof(why), "out of memory");
+	else if (proc_start(&pr, go_child, &j, why, sizeof(why)) == 0)
+		len = proc_finish(&pr, out, cap, p->timeout_s, why, sizeof(why));
+	if (len < 0) {
+		snprintf(r->failed, sizeof(r->failed), "gobench %s", why);
+	} else {
+		out[len] = '\0';
+		if (parse_output(out, b->go_name, p->reps, samples, why, sizeof(why)) != 0)
+			snprintf(r->failed, sizeof(r->failed), "bad gobench output: %s", why);
+		else
+			bench_fold(r, samples, p->reps);
+	}
+	free(out);
+}

@@ -1,0 +1,26 @@
+/*
+ * bench/report.h - the three forms of a report: a table for people, JSON
+ * lines and CSV for programs. JSON and CSV carry the same fields.
+ */
+#ifndef RINGO_BENCH_REPORT_H
+#define RINGO_BENCH_REPORT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "bench.h"
+#include "sys.h"
+
+/* The machine and the run's settings: the first JSON line. */
+void report_json_header(FILE *f, const struct sys_info *si, bool quick, int reps);
+void report_json(FILE *f, const struct bench_result *r);
+
+/* A header line, then one line per result. */
+void report_csv(FILE *f, const struct bench_result *rs, int nr);
+
+/* One row per result; ringo rows compare against the go row of the same
+ * benchmark. */
+void report_table(FILE *f, const struct sys_info *si, const struct bench_result *rs,
+		  int nr);
+
+#endif

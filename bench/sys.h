@@ -1,0 +1,37 @@
+/*
+ * bench/sys.h - clocks, memory and a description of the machine.
+ *
+ * Functions that can fail return -1 (numbers) or leave "unknown" (strings):
+ * a report with a hole in it is still worth printing.
+ */
+#ifndef RINGO_BENCH_SYS_H
+#define RINGO_BENCH_SYS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+int64_t sys_now_ns(void);    /* CLOCK_MONOTONIC, ns */
+int64_t sys_cpu_ns(void);    /* CPU time of this process (all threads), ns */
+int64_t sys_rss_bytes(void); /* resident set size from /proc/self/statm */
+
+/* Which io_uring setups the kernel accepts (io_uring_queue_init). */
+struct sys_uring {
+	int err;             /* 0, or -errno of a plain setup: no io_uring */
+	bool single_issuer;  /* IORING_SETUP_SINGLE_ISSUER */
+	bool defer_taskrun;  /* IORING_SETUP_DEFER_TASKRUN (with SINGLE_ISSUER) */
+	bool coop_taskrun;   /* IORING_SETUP_COOP_TASKRUN */
+};
+
+struct sys_info {
+	char date[32];       /* UTC, ISO 8601 */
+	char cpu[128];       /* model name from /proc/cpuinfo */
+	int cores;           /* online CPUs */
+	char kernel[128];    /* uname release */
+	struct sys_uring uring;
+	char commit[48];     /* ringo commit this binary was built from */
+	char go_version[64]; /* from `go version`, or "" when go is missing */
+};
+
+void sys_info_get(struct sys_info *si);
+
+#endif
