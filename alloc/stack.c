@@ -210,8 +210,7 @@ size_t ringo__stack_size(const struct ringo__g *g)
 
 void ringo__stack_overflow(const struct ringo__g *g)
 {
-	if (*g->canary != RINGO_STACK_CANARY)
-		ringo__throw("stack", "stack overflow in goroutine %llu%s%s%s "
+	ringo__throw("stack", "stack overflow in goroutine %llu%s%s%s "
 			     "(stack size %zu bytes; give it a larger "
 			     "ringo_go_opts.stack_size)",
 			     (unsigned long long)g->id, g->name[0] ? " [" : "",

@@ -49,13 +49,15 @@ enum ringo__guard {
 	RINGO_GUARD_MPROTECT,
 };
 
-/* Abort with a message naming g if its canary was overwritten. Called on
- * every switch away from g, so the common case is inline. */
-void ringo__stack_overflow(const struct ringo__g *g);
-static inline void ringo__stack_check(const struct ringo__g *g)
+/* Abort with a message naming g. */
+_Noreturn void ringo__stack_overflow(const struct ringo__g *g);
+/* Called on every switch away from g, on g's stack (`sp` is an address
+ * in the caller's frame): the stack pointer must be above the stack's
+ * bottom and an unguarded stack's canary intact. */
+static inline void ringo__stack_check(const struct ringo__g *g, const void *sp)
 {
-	if (ringo__unlikely(g->canary != NULL &&
-			    *g->canary != RINGO_STACK_CANARY))
+	if (ringo__unlikely((const char *)sp < g->stack_lo ||
+			    (g->canary && *g->canary != RINGO_STACK_CANARY)))
 		ringo__stack_overflow(g);
 }
 

@@ -79,9 +79,13 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
 		return;
 	}
 	if (old->sa_handler == SIG_IGN || old->sa_handler == SIG_DFL) {
-		/* Returning re-executes the faulting access under the
-		 * default action: the usual crash and core dump. */
+		/* For a real fault, returning re-executes the faulting access
+		 * under the default action: the usual crash and core dump at
+		 * the right place. A signal sent by kill() would not recur,
+		 * so deliver it again. */
 		signal(sig, SIG_DFL);
+		if (si->si_code <= 0)
+			raise(sig);
 		return;
 	}
 	old->sa_handler(sig);

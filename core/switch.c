@@ -68,7 +68,7 @@ void ringo__switch(struct ringo__m *m, struct ringo__g *from,
 
 	if (from) {
 		from->saved_errno = *m->errno_loc;
-		ringo__stack_check(from);
+		ringo__stack_check(from, __builtin_frame_address(0));
 	}
 	m->curg = to;
 #ifdef RINGO_ASAN

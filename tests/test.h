@@ -137,6 +137,7 @@ static inline int test_death(const char *what, void (*fn)(void *), void *arg,
 	if (pid == 0) {
 		close(fds[0]);
 		dup2(fds[1], 2);
+		alarm(60); /* the watchdog thread did not survive fork */
 		fn(arg);
 		_exit(0);
 	}
