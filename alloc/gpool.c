@@ -87,6 +87,9 @@ void ringo__gfree_put(struct ringo__p *p, struct ringo__g *g)
 		return;
 	}
 	atomic_store_explicit(&g->status, RINGO_G_IDLE, memory_order_relaxed);
+	/* Sanitizer state is per live goroutine (TSan allows only 8128
+	 * fibers); a reused G gets fresh state in ringo__switch_prepare_g. */
+	ringo__switch_release_g(g);
 	g->schedlink = p->gfree;
 	p->gfree = g;
 	if (++p->gfree_nr <= LOCAL_MAX)

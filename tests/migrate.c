@@ -15,7 +15,7 @@
 
 #include "test.h"
 
-#define ROUNDS 20000
+#define ROUNDS TEST_SCALE(20000, 20000, 2000)
 
 static _Atomic int stop;
 
@@ -36,13 +36,25 @@ __attribute__((noinline)) static long thread_id(void)
 	return syscall(SYS_gettid);
 }
 
-/* Keep every P busy so that yielding goroutines get stolen back and
- * forth between Ms. */
-static void churn(void *arg)
+static ringo_chan *ping;
+
+/* Keep every P busy, and wake parked goroutines from whichever M the
+ * feeder runs on: a goroutine readied there resumes there. */
+static void feeder(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&stop))
+		if (!ringo_chan_trysend(ping, NULL))
+			ringo_yield();
+}
+
+/* Leave the CPU by yielding or by parking on `ping`, alternately. */
+static void reschedule(int i)
+{
+	if (i % 2)
 		ringo_yield();
+	else
+		ringo_chan_recv(ping, NULL);
 }
 
 struct result {
@@ -57,9 +69,10 @@ static void errno_keeper(void *arg)
 	int mine = 1000 + (int)ringo_id();
 	long tid = thread_id();
 
-	for (int i = 0; i < ROUNDS; i++) {
+	/* Go on until some goroutine has changed threads at least once. */
+	for (int i = 0; i < ROUNDS || !atomic_load(&r->migrations); i++) {
 		set_errno(mine);
-		ringo_yield();
+		reschedule(i);
 		if (get_errno() != mine)
 			atomic_fetch_add(&r->failures, 1);
 		long now = thread_id();
@@ -78,7 +91,7 @@ static void round_keeper(void *arg)
 
 	fesetround(mode);
 	for (int i = 0; i < ROUNDS; i++) {
-		ringo_yield();
+		reschedule(i);
 		volatile double one = 1.0, three = 3.0;
 		double third = one / three;
 		if (fegetround() != mode ||
@@ -95,7 +108,7 @@ static int check(void (*fn)(void *), const char *what)
 	struct result r = { 0 };
 	atomic_store(&stop, 0);
 	for (int i = 0; i < 4; i++)
-		ringo_go(churn, NULL);
+		ringo_go(feeder, NULL);
 	for (int i = 0; i < 8; i++)
 		ringo_go(fn, &r);
 	while (atomic_load(&r.finished) < 8)
@@ -123,8 +136,12 @@ static int test_fp(void)
 static int main_fn(void *arg)
 {
 	(void)arg;
+	ping = ringo_chan_make(0, 0);
 	RUN(test_errno);
 	RUN(test_fp);
+	while (ringo_num_goroutines() > 1)
+		ringo_yield();
+	ringo_chan_free(ping);
 	return 0;
 }
 

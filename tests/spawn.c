@@ -9,7 +9,7 @@
 #include "test.h"
 
 #define SPAWNERS 64
-#define PER_SPAWNER 2000
+#define PER_SPAWNER TEST_SCALE(2000, 1000, 100)
 
 static _Atomic int ran;
 static _Atomic int spawners_done;
@@ -76,7 +76,7 @@ static int test_exit_and_count(void)
 
 static void named(void *arg)
 {
-	*(uint64_t *)arg = ringo_id();
+	__atomic_store_n((uint64_t *)arg, ringo_id(), __ATOMIC_RELEASE);
 }
 
 static int test_opts(void)

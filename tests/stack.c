@@ -32,7 +32,7 @@ static void deep_ok(void *arg)
 	/* ~300 bytes a frame: 100 frames is ~30 KiB of a 64 KiB stack
 	 * (the sanitizers' bigger frames still fit). */
 	sink = recurse(100, top);
-	*done = 1;
+	__atomic_store_n(done, 1, __ATOMIC_RELEASE);
 }
 
 static int main_ok(void *arg)

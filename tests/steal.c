@@ -1,7 +1,10 @@
 /*
  * tests/steal.c - work stealing really moves work: one goroutine spawns
  * 10,000 CPU-bound goroutines on its P, and every other P must end up
- * running some of them.
+ * running some of them. The goroutines keep yielding until every P has
+ * run one, so a thread the OS keeps off the CPU for a while (a loaded CI
+ * machine) delays the test instead of failing it; if stealing never
+ * happens, the watchdog fails it.
  */
 #include <stdatomic.h>
 
@@ -14,6 +17,7 @@
 #define MAXP 64
 
 static _Atomic int ran_on[MAXP];
+static _Atomic int ps_seen;
 static _Atomic int done;
 
 static void burn(void *arg)
@@ -21,7 +25,10 @@ static void burn(void *arg)
 	volatile unsigned x = (unsigned)(uintptr_t)arg;
 	for (int i = 0; i < 20000; i++)
 		x = x * 1103515245u + 12345u;
-	atomic_fetch_add(&ran_on[ringo__getm()->p->id], 1);
+	if (atomic_fetch_add(&ran_on[ringo__getm()->p->id], 1) == 0)
+		atomic_fetch_add(&ps_seen, 1);
+	while (atomic_load(&ps_seen) < ringo_maxprocs())
+		ringo_yield();
 	atomic_fetch_add(&done, 1);
 }
 

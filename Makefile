@@ -1,0 +1,61 @@
+# A thin wrapper over meson for the two commands in README.md.
+#   make test   - install what is missing, build plain + ASan + TSan, run every test
+#   make bench  - install what is missing, build, run the quick benchmark suite
+# Everything real lives in meson.build; this file only sequences it.
+
+SHELL := /bin/bash
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev golang-go
+BENCH_PKGS := gnuplot-nox wrk nginx redis-server redis-tools
+SANITIZERS := address thread
+MESON_TEST := meson test --print-errorlogs --num-processes 2
+
+.PHONY: test bench bench-full deps bench-deps build clean
+
+# apt-get runs only when a package is missing (dpkg -s tells).
+define install_missing
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "make: installing$$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
+		{ echo "make: apt-get could not install$$missing"; exit 1; }; \
+	fi
+endef
+
+deps:
+	$(call install_missing,$(BUILD_PKGS))
+
+bench-deps: deps
+	$(call install_missing,$(BENCH_PKGS))
+
+build/build.ninja: | deps
+	meson setup build
+
+build-%/build.ninja: | deps
+	meson setup build-$* -Db_sanitize=$* -Dbench=false -Doptimization=1
+
+build: build/build.ninja
+	ninja -C build
+
+test: deps build/build.ninja $(foreach s,$(SANITIZERS),build-$(s)/build.ninja)
+	@status=0; \
+	ninja -C build || exit 1; \
+	$(MESON_TEST) -C build || status=1; \
+	for s in $(SANITIZERS); do \
+		ninja -C build-$$s || exit 1; \
+		$(MESON_TEST) -C build-$$s --timeout-multiplier 3 || status=1; \
+	done; \
+	python3 .ci/summary.py build $(foreach s,$(SANITIZERS),build-$(s)); \
+	exit $$status
+
+bench: bench-deps build/build.ninja
+	ninja -C build
+	./build/bench/ringo-bench --quick
+
+bench-full: bench-deps build/build.ninja
+	ninja -C build
+	./build/bench/ringo-bench --full --plot docs/plots
+
+clean:
+	rm -rf build build-address build-thread
