@@ -13,7 +13,7 @@
 #include "test.h"
 #include "core/runtime.h"
 
-#define N 10000
+#define N TEST_SCALE(10000, 10000, 2000)
 #define MAXP 64
 
 static _Atomic int ran_on[MAXP];
