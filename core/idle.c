@@ -44,6 +44,7 @@ void ringo__netpoll_break(void)
 {
 }
 
-void ringo__idle_check_deadlock_locked(void)
+bool ringo__idle_can_wake(void)
 {
+	return false;
 }

@@ -122,7 +122,7 @@ static bool stopm(struct ringo__m *m)
 	m->schedlink = ringo__sched.midle;
 	ringo__sched.midle = m;
 	ringo__sched.nmidle++;
-	ringo__idle_check_deadlock_locked();
+	ringo__diag_check_deadlock_locked();
 	pthread_mutex_unlock(&ringo__sched.lock);
 
 	/* Pairs with the store-release of 1 in notewakeup(). */

@@ -38,8 +38,16 @@ void ringo__idle_note_timers(struct ringo__p *p);
 bool ringo__idle_poll(struct ringo__m *m);
 /* Interrupt an M blocked in ringo__idle_poll. */
 void ringo__netpoll_break(void);
-/* Called with sched.lock held when an M goes to sleep: if every M sleeps
- * and nothing (timer, I/O) can wake any goroutine, abort with a dump. */
-void ringo__idle_check_deadlock_locked(void);
+/* Could anything outside the running goroutines still make one runnable:
+ * a pending timer, or a goroutine waiting for I/O? */
+bool ringo__idle_can_wake(void);
+
+/* ---- core/diag.c ---- */
+
+/* Called with sched.lock held just after an M put itself on the idle
+ * list: if every M is idle and !ringo__idle_can_wake(), no goroutine can
+ * ever run again: print "all goroutines are asleep - deadlock!" with a
+ * goroutine dump and abort, as Go does. */
+void ringo__diag_check_deadlock_locked(void);
 
 #endif
