@@ -1,0 +1,69 @@
+/*
+ * ringo/time.h - time, sleeping, timers and tickers (Go's time package).
+ *
+ * Times are int64_t nanoseconds of CLOCK_MONOTONIC; durations are int64_t
+ * nanoseconds. A sleeping goroutine costs no thread: timers live in a
+ * 4-ary heap per P and idle Ms sleep until the earliest one.
+ *
+ * A timer or ticker delivers on a channel of int64_t (the time it fired,
+ * as ringo_now()) with capacity 1, like Go's: a tick that finds the
+ * channel full is dropped, so a slow receiver sees fewer ticks, never a
+ * backlog. Stop and reset follow Go 1.23's rules: after stop or reset
+ * returns, no value from the old schedule is received.
+ */
+#ifndef RINGO_TIME_H
+#define RINGO_TIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <ringo/chan.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define RINGO_NANOSECOND ((int64_t)1)
+#define RINGO_MICROSECOND ((int64_t)1000)
+#define RINGO_MILLISECOND ((int64_t)1000000)
+#define RINGO_SECOND ((int64_t)1000000000)
+
+/* Monotonic time in ns (CLOCK_MONOTONIC). */
+int64_t ringo_now(void);
+
+/* Park the calling goroutine for at least ns nanoseconds (<= 0: yield). */
+void ringo_sleep(int64_t ns);
+
+/* ========================================================================
+ * Timers
+ * ===================================================================== */
+
+typedef struct ringo_timer ringo_timer;
+
+/* A timer that sends the current time on its channel after ns, once.
+ * NULL with errno = ENOMEM. */
+ringo_timer *ringo_timer_new(int64_t ns);
+/* A ticker that sends every period_ns (> 0, else it panics). */
+ringo_timer *ringo_ticker_new(int64_t period_ns);
+/* The channel values arrive on (element int64_t, capacity 1). */
+ringo_chan *ringo_timer_chan(ringo_timer *t);
+/* Stop: true if this call stopped a pending timer (false if it had
+ * already fired or been stopped). Drains the channel. */
+bool ringo_timer_stop(ringo_timer *t);
+/* Restart to fire after ns (timers) or every ns (tickers). Returns true
+ * if the timer was pending. Drains the channel. */
+bool ringo_timer_reset(ringo_timer *t, int64_t ns);
+/* Stop and free. The channel is freed too. */
+void ringo_timer_free(ringo_timer *t);
+
+/* A channel that receives the time once after ns, like Go's time.After.
+ * C has no garbage collector: free it with ringo_after_free() when done
+ * with it (freeing it before it fired stops the timer). NULL with errno =
+ * ENOMEM. */
+ringo_chan *ringo_after(int64_t ns);
+void ringo_after_free(ringo_chan *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
