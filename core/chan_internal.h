@@ -38,6 +38,7 @@ struct ringo_chan {
 	size_t recvx;      /* next slot to take */
 	struct ringo__waitq recvq, sendq;
 	char *buf;         /* cap * elem_size bytes */
+	void *owner;       /* the timer of a timer channel, else NULL */
 };
 
 void ringo__waitq_push(struct ringo__waitq *q, struct ringo__sudog *s);

@@ -1,50 +1,169 @@
 /*
  * core/idle.c - what an M without work waits for: timers and I/O.
  *
- * Until the timer heap and the netpoller are wired in, an idle M simply
- * sleeps on its futex (core/sched.c, stopm) and nothing can wake a
- * goroutine except another goroutine.
+ * At most one M at a time blocks in the netpoller (io/netpoll.h), with a
+ * timeout of the earliest timer of all Ps; other idle Ms sleep on their
+ * futex. So a program whose goroutines all sleep or wait for I/O has one
+ * thread blocked in one syscall and no thread polling.
+ *
+ * The poller publishes its deadline in poll_until before it blocks and
+ * re-reads the heaps after; a goroutine that arms a timer updates the
+ * heap and then reads poll_until, waking the poller if it would sleep too
+ * long (both sides sequentially consistent: one of them sees the other).
+ * If nobody polls, arming a timer starts an M (wakep) that will.
  */
+#include <stdint.h>
+
+#include "io/netpoll.h"
 #include "sched_internal.h"
+#include "timer.h"
+
+/* 1 while an M is in (or about to enter) the blocking poll. */
+static _Atomic int polling;
+/* Deadline of the blocking poll in ns, INT64_MAX if it has none, 0 if no
+ * poll is blocked. Written by the poller, read by timer adders. */
+static _Atomic int64_t poll_until;
+
+/* Run the expired timers of one P's heap, if any are due. */
+static int run_timers_of(struct ringo__p *p, int64_t *now)
+{
+	int64_t next = atomic_load_explicit(&p->timers->next,
+					    memory_order_relaxed);
+	if (!next)
+		return 0;
+	if (!*now)
+		*now = ringo__nanotime();
+	return next <= *now ? ringo__timers_run_heap(p->timers, *now) : 0;
+}
 
 void ringo__timers_run(struct ringo__p *p)
 {
-	(void)p;
+	int64_t now = 0;
+
+	run_timers_of(p, &now);
 }
 
-bool ringo__timers_pending(struct ringo__p *p)
+/* An idle M runs every P's expired timers: a P whose M is busy in a long
+ * goroutine, or that is idle itself, would otherwise leave them late.
+ * The Gs they ready go into the calling M's P. */
+static int run_all_timers(void)
 {
-	(void)p;
-	return false;
-}
+	int64_t now = 0;
+	int ran = 0;
 
-struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p)
-{
-	(void)p;
-	return NULL;
+	for (int i = 0; i < ringo__sched.nprocs; i++)
+		ran += run_timers_of(ringo__sched.allp[i], &now);
+	return ran;
 }
 
 bool ringo__netpoll_waiters(void)
 {
-	return false;
-}
-
-void ringo__idle_note_timers(struct ringo__p *p)
-{
-	(void)p;
-}
-
-bool ringo__idle_poll(struct ringo__m *m)
-{
-	(void)m;
-	return false;
-}
-
-void ringo__netpoll_break(void)
-{
+	return atomic_load(&ringo__netpoll_waiters_nr) > 0;
 }
 
 bool ringo__idle_can_wake(void)
 {
-	return false;
+	return ringo__netpoll_waiters() || ringo__timers_earliest() != 0;
+}
+
+/* Put Gs made ready by the poller on p's queue (overflow goes global). */
+static void inject(struct ringo__p *p, struct ringo__glist *l)
+{
+	struct ringo__g *g = l->head;
+
+	while (g) {
+		struct ringo__g *next = g->schedlink;
+		uint32_t st = RINGO_G_WAITING;
+		if (!atomic_compare_exchange_strong(&g->status, &st,
+						    RINGO_G_RUNNABLE))
+			ringo__throw("netpoll", "poll readied goroutine %llu "
+				     "in state %u", (unsigned long long)g->id, st);
+		ringo__runqput(p, g, false);
+		g = next;
+	}
+}
+
+struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p)
+{
+	if (!ringo__netpoll_waiters())
+		return NULL;
+	struct ringo__glist l = { 0 };
+	ringo__netpoll->poll(0, &l);
+	if (!l.n)
+		return NULL;
+	inject(p, &l);
+	return ringo__runqget(p);
+}
+
+struct ringo__g *ringo__idle_timers(struct ringo__p *p)
+{
+	if (!run_all_timers())
+		return NULL;
+	return ringo__runqget(p);
+}
+
+bool ringo__idle_poll(struct ringo__m *m)
+{
+	int zero = 0;
+
+	if (!ringo__idle_can_wake() ||
+	    !atomic_compare_exchange_strong(&polling, &zero, 1))
+		return false;
+
+	int64_t deadline;
+	for (;;) {
+		deadline = ringo__timers_earliest();
+		atomic_store(&poll_until, deadline ? deadline : INT64_MAX);
+		/* Pairs with the read of poll_until in idle_timer_added. */
+		int64_t again = ringo__timers_earliest();
+		if (again == deadline || (again && deadline && again > deadline))
+			break;
+	}
+	struct ringo__glist ready = { 0 };
+	if (!atomic_load(&ringo__sched.shutdown)) {
+		int64_t delay = -1;
+		if (deadline) {
+			delay = deadline - ringo__nanotime();
+			if (delay < 0)
+				delay = 0;
+		}
+		ringo__netpoll->poll(delay, &ready);
+	}
+	atomic_store(&poll_until, 0);
+	atomic_store(&polling, 0);
+	if (atomic_load(&ringo__sched.shutdown))
+		return false;
+
+	/* Timers are due or I/O completed: both need a P to run on. */
+	pthread_mutex_lock(&ringo__sched.lock);
+	struct ringo__p *p = ringo__pidleget_locked();
+	if (!p && ready.n) {
+		struct ringo__g *g;
+		for (g = ready.head; g; g = g->schedlink)
+			atomic_store(&g->status, RINGO_G_RUNNABLE);
+		ringo__globrunqputbatch(ready.head, ready.tail, ready.n);
+	}
+	pthread_mutex_unlock(&ringo__sched.lock);
+	if (!p)
+		return false;
+	ringo__acquirep(m, p);
+	inject(p, &ready);
+	return true;
+}
+
+void ringo__idle_timer_added(int64_t when)
+{
+	/* Pairs with the store of poll_until in ringo__idle_poll. */
+	int64_t until = atomic_load(&poll_until);
+
+	if (until && when < until)
+		ringo__netpoll->wake();
+	else if (!atomic_load(&polling))
+		ringo__wakep();
+}
+
+void ringo__netpoll_break(void)
+{
+	if (ringo__netpoll)
+		ringo__netpoll->wake();
 }

@@ -20,6 +20,8 @@
 #include "runtime.h"
 #include "sched_internal.h"
 #include "switch.h"
+#include "timer.h"
+#include "io/netpoll.h"
 
 #ifdef RINGO_ASAN
 #include <sanitizer/asan_interface.h>
@@ -63,6 +65,10 @@ static void leave(struct ringo__m *m, struct ringo__g *g, enum ringo__after afte
 
 	m->after = after;
 	m->after_g = g;
+	/* Goroutines that switch among themselves never pass through the
+	 * scheduler loop, so look at this P's timers every 32 switches. */
+	if (ringo__unlikely((++p->timer_tick & 31) == 0))
+		ringo__timers_run(p);
 	if (ringo__likely(!atomic_load_explicit(&ringo__sched.shutdown,
 						memory_order_relaxed)) &&
 	    (p->schedtick % 61 != 0 ||
@@ -321,6 +327,8 @@ static void create_ps(int nprocs)
 		memset(p, 0, sizeof(*p));
 		p->id = i;
 		p->status = RINGO_P_IDLE;
+		if (ringo__timers_create(p) != 0)
+			ringo__throw("ringo_run", "out of memory");
 		ringo__sched.allp[i] = p;
 	}
 }
@@ -340,8 +348,11 @@ static void teardown(struct ringo__m *m0)
 	ringo__gfree_all();
 	ringo__m_exit_thread(m0);
 	free(m0);
-	for (int i = 0; i < ringo__sched.nprocs; i++)
+	ringo__netpoll->fini();
+	for (int i = 0; i < ringo__sched.nprocs; i++) {
+		ringo__timers_destroy(ringo__sched.allp[i]);
 		free(ringo__sched.allp[i]);
+	}
 	free(ringo__sched.allp);
 	ringo__sched.allp = NULL;
 	ringo__sched.allm = NULL;
@@ -371,7 +382,12 @@ int ringo_run_config(const struct ringo_config *cfg, int (*main_fn)(void *),
 	size_t stack = stack_size_from(cfg);
 
 	create_ps(nprocs);
-	int err = ringo__stack_init(nprocs);
+	int err = ringo__netpoll_select(cfg ? cfg->netpoll : NULL);
+	if (err < 0) {
+		errno = -err;
+		ringo__throw("ringo_run", "starting the netpoller failed");
+	}
+	err = ringo__stack_init(nprocs);
 	if (err < 0) {
 		errno = -err;
 		ringo__throw("ringo_run", "creating jemalloc arenas failed");

@@ -151,6 +151,7 @@ struct ringo__p {
 	_Atomic int64_t gcount;  /* Gs created minus Gs ended on this P */
 
 	struct ringo__timers *timers; /* core/timer.c */
+	uint32_t timer_tick;     /* owner only: leaves since timers checked */
 };
 
 /* ---------------------------------------------------------------- M */

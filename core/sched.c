@@ -81,7 +81,7 @@ static void pidleput(struct ringo__p *p)
 }
 
 /* Caller holds sched.lock. */
-static struct ringo__p *pidleget(void)
+struct ringo__p *ringo__pidleget_locked(void)
 {
 	struct ringo__p *p = ringo__sched.pidle;
 
@@ -92,7 +92,7 @@ static struct ringo__p *pidleget(void)
 	return p;
 }
 
-static void acquirep(struct ringo__m *m, struct ringo__p *p)
+void ringo__acquirep(struct ringo__m *m, struct ringo__p *p)
 {
 	if (p->m || p->status != RINGO_P_IDLE)
 		ringo__throw("sched", "acquire of busy P %d", p->id);
@@ -130,7 +130,7 @@ static bool stopm(struct ringo__m *m)
 		ringo__futex_wait(&m->note, 0, -1);
 	if (!m->nextp)
 		return false; /* woken for shutdown */
-	acquirep(m, m->nextp);
+	ringo__acquirep(m, m->nextp);
 	m->nextp = NULL;
 	return true;
 }
@@ -190,7 +190,7 @@ static void startm(struct ringo__p *p, bool spinning)
 {
 	pthread_mutex_lock(&ringo__sched.lock);
 	if (!p) {
-		p = pidleget();
+		p = ringo__pidleget_locked();
 		if (!p) {
 			pthread_mutex_unlock(&ringo__sched.lock);
 			if (spinning)
@@ -275,6 +275,8 @@ top:
 	}
 	if ((g = ringo__netpoll_nonblock(p)))
 		return g;
+	if ((g = ringo__idle_timers(p)))
+		return g;
 
 	/* Limit spinners to half the busy Ps: beyond that, stealing only
 	 * burns CPU the busy Ps could use. */
@@ -299,11 +301,6 @@ top:
 		pthread_mutex_unlock(&ringo__sched.lock);
 		return g;
 	}
-	if (ringo__timers_pending(p) || ringo__netpoll_waiters()) {
-		/* This P's timers need a P to run; another M blocks in the
-		 * poller with the earliest deadline of all Ps. */
-		ringo__idle_note_timers(p);
-	}
 	releasep(m);
 	pidleput(p);
 	pthread_mutex_unlock(&ringo__sched.lock);
@@ -318,10 +315,10 @@ top:
 			if (ringo__runqempty(ringo__sched.allp[i]))
 				continue;
 			pthread_mutex_lock(&ringo__sched.lock);
-			struct ringo__p *p2 = pidleget();
+			struct ringo__p *p2 = ringo__pidleget_locked();
 			pthread_mutex_unlock(&ringo__sched.lock);
 			if (p2) {
-				acquirep(m, p2);
+				ringo__acquirep(m, p2);
 				m->spinning = true;
 				atomic_fetch_add(&ringo__sched.nmspinning, 1);
 				goto top;
@@ -388,7 +385,7 @@ static void *mstart(void *arg)
 
 	ringo__setm(m);
 	ringo__m_init_thread(m);
-	acquirep(m, m->nextp);
+	ringo__acquirep(m, m->nextp);
 	m->nextp = NULL;
 	ringo__schedule(m);
 	ringo__m_exit_thread(m);

@@ -11,6 +11,10 @@
 
 /* The scheduler loop of m's g0; returns on shutdown. m holds a P. */
 void ringo__schedule(struct ringo__m *m);
+/* Take an idle P (NULL if none); caller holds sched.lock. */
+struct ringo__p *ringo__pidleget_locked(void);
+/* Make idle P p m's. */
+void ringo__acquirep(struct ringo__m *m, struct ringo__p *p);
 /* Set shutdown and wake every M (sleeping or polling). */
 void ringo__sched_wake_all(void);
 
@@ -22,22 +26,24 @@ void ringo__m_exit_thread(struct ringo__m *m);
 
 /* Run p's expired timers (they ready their Gs into p's queue). */
 void ringo__timers_run(struct ringo__p *p);
-/* Does p have timers at all? Caller holds sched.lock. */
-bool ringo__timers_pending(struct ringo__p *p);
 /* A G made ready by I/O completions or readiness, without blocking;
  * others found at the same time go into p's run queue. NULL if none. */
 struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p);
 /* Are goroutines waiting for I/O? */
 bool ringo__netpoll_waiters(void);
-/* p goes idle with timers: make sure the polling M wakes for them.
- * Caller holds sched.lock. */
-void ringo__idle_note_timers(struct ringo__p *p);
+/* Run the expired timers of every P; return a G they readied into p's
+ * queue, or NULL. */
+struct ringo__g *ringo__idle_timers(struct ringo__p *p);
 /* m has no P. If no other M is blocked in the poller and there are timers
  * or I/O waiters, block in the poller until the earliest timer, then try
  * to get a P for what became ready. Returns true if m now holds a P. */
 bool ringo__idle_poll(struct ringo__m *m);
 /* Interrupt an M blocked in ringo__idle_poll. */
 void ringo__netpoll_break(void);
+/* A timer was armed to fire at `when`: wake the polling M if it sleeps
+ * past that. */
+void ringo__idle_timer_added(int64_t when);
+
 /* Could anything outside the running goroutines still make one runnable:
  * a pending timer, or a goroutine waiting for I/O? */
 bool ringo__idle_can_wake(void);

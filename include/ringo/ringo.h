@@ -9,5 +9,6 @@
 
 #include <ringo/sched.h>
 #include <ringo/chan.h>
+#include <ringo/time.h>
 
 #endif

@@ -1,0 +1,180 @@
+/*
+ * core/time.c - the public time API on top of the per-P timer heaps:
+ * sleep, timers, tickers and after-channels (Go's time package).
+ *
+ * A sleeping goroutine arms a timer that lives on its own stack and is
+ * started only after the goroutine has switched away (in park's unlock
+ * callback), so the wake-up can never reach a goroutine that is still
+ * running. Channel timers send the firing time with a non-blocking send
+ * on a channel of capacity 1; stop and reset take the timer's lock, bump
+ * its sequence number and drain the channel, so a firing that raced with
+ * them sees a stale sequence number and sends nothing (Go 1.23 rules).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include <ringo/sched.h>
+#include <ringo/time.h>
+
+#include "chan_internal.h"
+#include "lock.h"
+#include "runtime.h"
+#include "timer.h"
+
+int64_t ringo_now(void)
+{
+	return ringo__nanotime();
+}
+
+/* ------------------------------------------------------------- sleep */
+
+struct sleeper {
+	struct ringo__timer t;
+	int64_t when;
+};
+
+static void wake_sleeper(struct ringo__timer *t, int64_t now, uint64_t seq)
+{
+	(void)now;
+	(void)seq;
+	ringo__ready(((struct sleeper *)t)->t.arg);
+}
+
+static bool arm_sleeper(struct ringo__g *g, void *arg)
+{
+	(void)g;
+	struct sleeper *s = arg;
+	ringo__timer_start(&s->t, s->when);
+	return true;
+}
+
+void ringo_sleep(int64_t ns)
+{
+	struct ringo__g *g = ringo__getg();
+
+	if (!g)
+		ringo__panic("ringo_sleep", "called outside a goroutine");
+	if (ns <= 0) {
+		ringo_yield();
+		return;
+	}
+	struct sleeper s = { .when = ringo__nanotime() + ns };
+	ringo__timer_init(&s.t, wake_sleeper, g);
+	ringo__park(arm_sleeper, &s, RINGO_WAIT_SLEEP, NULL);
+}
+
+/* ------------------------------------------------------------ timers */
+
+struct ringo_timer {
+	struct ringo__timer t;
+	struct ringo__lock lock; /* serialises stop/reset/fire's send */
+	ringo_chan *c;
+};
+
+static void fire(struct ringo__timer *t, int64_t now, uint64_t seq)
+{
+	struct ringo_timer *rt = (struct ringo_timer *)t;
+
+	ringo__lock(&rt->lock);
+	if (atomic_load(&t->seq) == seq)
+		ringo_chan_trysend(rt->c, &now);
+	ringo__unlock(&rt->lock);
+	ringo__timer_done(t);
+}
+
+static ringo_timer *timer_new(int64_t ns, int64_t period, const char *call)
+{
+	if (!ringo__getg())
+		ringo__panic(call, "called outside a goroutine");
+	ringo_timer *rt = calloc(1, sizeof(*rt));
+	if (!rt)
+		return NULL;
+	rt->c = ringo_chan_make(sizeof(int64_t), 1);
+	if (!rt->c) {
+		free(rt);
+		errno = ENOMEM;
+		return NULL;
+	}
+	rt->c->owner = rt;
+	ringo__timer_init(&rt->t, fire, rt);
+	rt->t.counted = true;
+	rt->t.period = period;
+	ringo__timer_start(&rt->t, ringo__nanotime() + (ns > 0 ? ns : 0));
+	return rt;
+}
+
+ringo_timer *ringo_timer_new(int64_t ns)
+{
+	return timer_new(ns, 0, "ringo_timer_new");
+}
+
+ringo_timer *ringo_ticker_new(int64_t period_ns)
+{
+	if (period_ns <= 0)
+		ringo__panic("ringo_ticker_new", "non-positive interval %lld",
+			     (long long)period_ns);
+	return timer_new(period_ns, period_ns, "ringo_ticker_new");
+}
+
+ringo_chan *ringo_timer_chan(ringo_timer *t)
+{
+	return t->c;
+}
+
+static void drain(ringo_chan *c)
+{
+	int64_t v;
+
+	while (ringo_chan_tryrecv(c, &v, NULL))
+		;
+}
+
+bool ringo_timer_stop(ringo_timer *t)
+{
+	ringo__lock(&t->lock);
+	bool pending = ringo__timer_stop(&t->t);
+	drain(t->c);
+	ringo__unlock(&t->lock);
+	return pending;
+}
+
+bool ringo_timer_reset(ringo_timer *t, int64_t ns)
+{
+	if (t->t.period > 0 && ns <= 0)
+		ringo__panic("ringo_timer_reset", "non-positive ticker interval "
+			     "%lld", (long long)ns);
+	ringo__lock(&t->lock);
+	bool pending = ringo__timer_stop(&t->t);
+	drain(t->c);
+	if (t->t.period > 0)
+		t->t.period = ns;
+	ringo__timer_start(&t->t, ringo__nanotime() + (ns > 0 ? ns : 0));
+	ringo__unlock(&t->lock);
+	return pending;
+}
+
+void ringo_timer_free(ringo_timer *t)
+{
+	if (!t)
+		return;
+	ringo_timer_stop(t);
+	/* A firing already taken off the heap may still be on its way to
+	 * the lock (it will see a stale seq and send nothing): wait for it. */
+	while (atomic_load(&t->t.running))
+		ringo_yield();
+	ringo_chan_free(t->c);
+	free(t);
+}
+
+ringo_chan *ringo_after(int64_t ns)
+{
+	ringo_timer *t = timer_new(ns, 0, "ringo_after");
+
+	return t ? t->c : NULL;
+}
+
+void ringo_after_free(ringo_chan *c)
+{
+	if (c)
+		ringo_timer_free(c->owner);
+}

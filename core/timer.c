@@ -1,0 +1,214 @@
+/*
+ * core/timer.c - per-P 4-ary min-heaps of timers (Go 1.14's design).
+ *
+ * A 4-ary heap is shallower than a binary one (log4 n levels) and its four
+ * children share a cache line or two, so sift-down costs fewer misses;
+ * with a million sleepers that is what dominates.
+ *
+ * Locking: each heap has a ringo__lock. A timer's `heap` pointer says
+ * which lock guards it; start and stop take that lock, re-reading the
+ * pointer after taking it (a running M may have just popped the timer).
+ * Callers must not start or stop the same timer concurrently with each
+ * other (public timers serialise on their own lock, core/time.c); running
+ * may race with both, and `seq` tells a callback whether its firing still
+ * counts.
+ */
+#include <stdlib.h>
+
+#include "sched_internal.h"
+#include "timer.h"
+
+#define HEAP_MIN_CAP 64
+
+static void set_next(struct ringo__timers *h)
+{
+	atomic_store(&h->next, h->len ? h->heap[0]->when : 0);
+}
+
+static void place(struct ringo__timers *h, int i, struct ringo__timer *t)
+{
+	h->heap[i] = t;
+	t->idx = i;
+}
+
+static void sift_up(struct ringo__timers *h, int i)
+{
+	struct ringo__timer *t = h->heap[i];
+
+	while (i > 0) {
+		int parent = (i - 1) / 4;
+		if (h->heap[parent]->when <= t->when)
+			break;
+		place(h, i, h->heap[parent]);
+		i = parent;
+	}
+	place(h, i, t);
+}
+
+static void sift_down(struct ringo__timers *h, int i)
+{
+	struct ringo__timer *t = h->heap[i];
+
+	for (;;) {
+		int c = 4 * i + 1;
+		if (c >= h->len)
+			break;
+		int best = c;
+		int end = c + 4 < h->len ? c + 4 : h->len;
+		for (int k = c + 1; k < end; k++)
+			if (h->heap[k]->when < h->heap[best]->when)
+				best = k;
+		if (h->heap[best]->when >= t->when)
+			break;
+		place(h, i, h->heap[best]);
+		i = best;
+	}
+	place(h, i, t);
+}
+
+/* Caller holds h->lock; t is in h. */
+static void heap_remove(struct ringo__timers *h, struct ringo__timer *t)
+{
+	int i = t->idx;
+	struct ringo__timer *last = h->heap[--h->len];
+
+	if (i != h->len) {
+		place(h, i, last);
+		sift_down(h, i);
+		sift_up(h, last->idx);
+	}
+	t->idx = -1;
+	atomic_store_explicit(&t->heap, NULL, memory_order_relaxed);
+	set_next(h);
+}
+
+/* Caller holds h->lock. */
+static void heap_add(struct ringo__timers *h, struct ringo__timer *t)
+{
+	if (h->len == h->cap) {
+		int cap = h->cap ? 2 * h->cap : HEAP_MIN_CAP;
+		struct ringo__timer **n = realloc(h->heap, (size_t)cap * sizeof(*n));
+		if (!n)
+			ringo__throw("timer", "out of memory growing a timer heap");
+		h->heap = n;
+		h->cap = cap;
+	}
+	place(h, h->len++, t);
+	sift_up(h, t->idx);
+	atomic_store_explicit(&t->heap, h, memory_order_relaxed);
+	set_next(h);
+}
+
+/* Lock the heap t is in; NULL (nothing locked) if it is in none. */
+static struct ringo__timers *lock_heap_of(struct ringo__timer *t)
+{
+	for (;;) {
+		struct ringo__timers *h = atomic_load(&t->heap);
+		if (!h)
+			return NULL;
+		ringo__lock(&h->lock);
+		if (atomic_load_explicit(&t->heap, memory_order_relaxed) == h)
+			return h;
+		ringo__unlock(&h->lock);
+	}
+}
+
+void ringo__timer_init(struct ringo__timer *t, ringo__timer_fn fn, void *arg)
+{
+	t->when = 0;
+	t->period = 0;
+	t->fn = fn;
+	t->arg = arg;
+	atomic_store(&t->heap, NULL);
+	t->idx = -1;
+	atomic_store(&t->seq, 0);
+	t->counted = false;
+	atomic_store(&t->running, 0);
+}
+
+bool ringo__timer_stop(struct ringo__timer *t)
+{
+	struct ringo__timers *h = lock_heap_of(t);
+
+	atomic_fetch_add(&t->seq, 1);
+	if (!h)
+		return false;
+	heap_remove(h, t);
+	ringo__unlock(&h->lock);
+	return true;
+}
+
+bool ringo__timer_start(struct ringo__timer *t, int64_t when)
+{
+	struct ringo__m *m = ringo__getm();
+
+	if (!m || !m->p)
+		ringo__throw("timer", "timer started without a P");
+	bool pending = ringo__timer_stop(t);
+	struct ringo__timers *h = m->p->timers;
+	ringo__lock(&h->lock);
+	t->when = when;
+	heap_add(h, t);
+	ringo__unlock(&h->lock);
+	ringo__idle_timer_added(when);
+	return pending;
+}
+
+int ringo__timers_run_heap(struct ringo__timers *h, int64_t now)
+{
+	int ran = 0;
+	int64_t next = atomic_load(&h->next);
+
+	if (next == 0 || next > now)
+		return 0;
+	ringo__lock(&h->lock);
+	while (h->len && h->heap[0]->when <= now) {
+		struct ringo__timer *t = h->heap[0];
+		uint64_t seq = atomic_load(&t->seq);
+		if (t->period > 0) {
+			/* Skip the ticks a slow run missed instead of firing
+			 * them all at once, as Go's tickers do. */
+			int64_t missed = (now - t->when) / t->period;
+			t->when += (missed + 1) * t->period;
+			sift_down(h, 0);
+			set_next(h);
+		} else {
+			heap_remove(h, t);
+		}
+		if (t->counted)
+			atomic_fetch_add(&t->running, 1);
+		ringo__unlock(&h->lock);
+		t->fn(t, now, seq);
+		ran++;
+		ringo__lock(&h->lock);
+	}
+	ringo__unlock(&h->lock);
+	return ran;
+}
+
+int ringo__timers_create(struct ringo__p *p)
+{
+	p->timers = calloc(1, sizeof(*p->timers));
+	return p->timers ? 0 : -1;
+}
+
+void ringo__timers_destroy(struct ringo__p *p)
+{
+	if (!p->timers)
+		return;
+	free(p->timers->heap);
+	free(p->timers);
+	p->timers = NULL;
+}
+
+int64_t ringo__timers_earliest(void)
+{
+	int64_t best = 0;
+
+	for (int i = 0; i < ringo__sched.nprocs; i++) {
+		int64_t w = atomic_load(&ringo__sched.allp[i]->timers->next);
+		if (w && (!best || w < best))
+			best = w;
+	}
+	return best;
+}
