@@ -78,7 +78,9 @@ static void heap_remove(struct ringo__timers *h, struct ringo__timer *t)
 		sift_up(h, last->idx);
 	}
 	t->idx = -1;
-	atomic_store_explicit(&t->heap, NULL, memory_order_relaxed);
+	/* Release: whoever next sees heap == NULL (lock_heap_of) may touch
+	 * t's fields without this heap's lock; our reads of them precede. */
+	atomic_store_explicit(&t->heap, NULL, memory_order_release);
 	set_next(h);
 }
 
@@ -103,7 +105,9 @@ static void heap_add(struct ringo__timers *h, struct ringo__timer *t)
 static struct ringo__timers *lock_heap_of(struct ringo__timer *t)
 {
 	for (;;) {
-		struct ringo__timers *h = atomic_load(&t->heap);
+		/* Acquire pairs with the release in heap_remove. */
+		struct ringo__timers *h = atomic_load_explicit(
+			&t->heap, memory_order_acquire);
 		if (!h)
 			return NULL;
 		ringo__lock(&h->lock);

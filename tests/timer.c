@@ -1,0 +1,157 @@
+/*
+ * tests/timer.c - sleeping, timers, tickers and after-channels: values
+ * arrive no earlier than asked (tolerances on the late side are generous:
+ * tests check behaviour, the benchmarks check speed), stop and reset
+ * leave no stale value behind, even when they race with the firing.
+ */
+#include <stdatomic.h>
+
+#include <ringo/ringo.h>
+
+#include "test.h"
+
+#define MS RINGO_MILLISECOND
+
+static int test_sleep(void)
+{
+	int64_t t0 = ringo_now();
+	ringo_sleep(20 * MS);
+	int64_t d = ringo_now() - t0;
+	ASSERT_GE(d, 20 * MS);
+	ASSERT_LE(d, 2000 * MS);
+	ringo_sleep(0);
+	ringo_sleep(-5);
+	return 0;
+}
+
+static _Atomic int woke;
+
+static void sleeper(void *arg)
+{
+	ringo_sleep((int64_t)(intptr_t)arg);
+	atomic_fetch_add(&woke, 1);
+}
+
+static int test_many_sleepers(void)
+{
+	int n = TEST_SCALE(20000, 5000, 2000);
+	atomic_store(&woke, 0);
+	for (int i = 0; i < n; i++)
+		ringo_go(sleeper, (void *)(intptr_t)((i % 50) * MS));
+	while (atomic_load(&woke) < n)
+		ringo_sleep(MS);
+	return 0;
+}
+
+static int test_timer_fires_once(void)
+{
+	ringo_timer *t = ringo_timer_new(10 * MS);
+	int64_t v, t0 = ringo_now();
+	ASSERT(ringo_chan_recv(ringo_timer_chan(t), &v));
+	ASSERT_GE(v - t0, 10 * MS);
+	ASSERT(!ringo_timer_stop(t)); /* already fired */
+	ASSERT_EQ(ringo_chan_len(ringo_timer_chan(t)), 0);
+	ringo_timer_free(t);
+	return 0;
+}
+
+static int test_stop_and_reset(void)
+{
+	ringo_timer *t = ringo_timer_new(1000 * MS);
+	ASSERT(ringo_timer_stop(t));
+	ASSERT(!ringo_timer_stop(t));
+	ASSERT(!ringo_timer_reset(t, 5 * MS));
+	int64_t v;
+	ASSERT(ringo_chan_recv(ringo_timer_chan(t), &v));
+	/* A timer that fired and was not received: reset drains it. */
+	ringo_timer_reset(t, 1 * MS);
+	ringo_sleep(20 * MS);
+	ASSERT_EQ(ringo_chan_len(ringo_timer_chan(t)), 1);
+	ringo_timer_reset(t, 1000 * MS);
+	ASSERT_EQ(ringo_chan_len(ringo_timer_chan(t)), 0);
+	ringo_timer_free(t);
+	return 0;
+}
+
+static int test_ticker(void)
+{
+	ringo_timer *tk = ringo_ticker_new(2 * MS);
+	int64_t prev = 0, v;
+	for (int i = 0; i < 10; i++) {
+		ASSERT(ringo_chan_recv(ringo_timer_chan(tk), &v));
+		ASSERT(v > prev);
+		prev = v;
+	}
+	/* A slow receiver sees dropped ticks, never a backlog. */
+	ringo_sleep(30 * MS);
+	ASSERT_LE(ringo_chan_len(ringo_timer_chan(tk)), 1);
+	ASSERT(ringo_timer_stop(tk));
+	ASSERT_EQ(ringo_chan_len(ringo_timer_chan(tk)), 0);
+	ringo_timer_free(tk);
+	return 0;
+}
+
+static int test_after_in_select(void)
+{
+	ringo_chan *never = ringo_chan_make(sizeof(int), 0);
+	ringo_chan *a = ringo_after(5 * MS);
+	int64_t v;
+	int x;
+	struct ringo_select_case cs[] = { RINGO_RECV(never, &x),
+					  RINGO_RECV(a, &v) };
+	ASSERT_EQ(RINGO_SELECT(cs), 1);
+	ringo_after_free(a);
+	ringo_chan_free(never);
+	return 0;
+}
+
+/* Many goroutines stop and reset short timers while they fire: after
+ * each stop or reset, the channel must be empty. */
+static _Atomic int race_failures, racers_done;
+
+static void racer(void *arg)
+{
+	(void)arg;
+	ringo_timer *t = ringo_timer_new(0);
+	for (int i = 0; i < TEST_SCALE(2000, 1000, 200); i++) {
+		if (i % 2)
+			ringo_timer_stop(t);
+		else
+			ringo_timer_reset(t, 1000 * MS);
+		if (ringo_chan_len(ringo_timer_chan(t)) != 0)
+			atomic_fetch_add(&race_failures, 1);
+		ringo_timer_reset(t, i % 3 ? 0 : 1000);
+		ringo_yield();
+	}
+	ringo_timer_free(t);
+	atomic_fetch_add(&racers_done, 1);
+}
+
+static int test_stop_reset_race(void)
+{
+	for (int i = 0; i < 16; i++)
+		ringo_go(racer, NULL);
+	while (atomic_load(&racers_done) < 16)
+		ringo_sleep(MS);
+	ASSERT_EQ(atomic_load(&race_failures), 0);
+	return 0;
+}
+
+static int main_fn(void *arg)
+{
+	(void)arg;
+	RUN(test_sleep);
+	RUN(test_many_sleepers);
+	RUN(test_timer_fires_once);
+	RUN(test_stop_and_reset);
+	RUN(test_ticker);
+	RUN(test_after_in_select);
+	RUN(test_stop_reset_race);
+	return 0;
+}
+
+int main(void)
+{
+	test_watchdog(120);
+	return ringo_run(main_fn, NULL);
+}
