@@ -7,10 +7,12 @@
 #include "bench.h"
 
 extern const struct bench bench_spawn, bench_park, bench_yield;
+extern const struct bench bench_pingpong, bench_pingpong_p1, bench_mpmc, bench_select, bench_ring;
 
 const struct bench *const bench_all[] = {
 	&bench_spawn,
 	&bench_park,
 	&bench_yield,
+	&bench_pingpong, &bench_pingpong_p1, &bench_mpmc, &bench_select, &bench_ring,
 	NULL,
 };
