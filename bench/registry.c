@@ -8,11 +8,13 @@
 
 extern const struct bench bench_spawn, bench_park, bench_yield;
 extern const struct bench bench_pingpong, bench_pingpong_p1, bench_mpmc, bench_select, bench_ring;
+extern const struct bench bench_sleepers;
 
 const struct bench *const bench_all[] = {
 	&bench_spawn,
 	&bench_park,
 	&bench_yield,
 	&bench_pingpong, &bench_pingpong_p1, &bench_mpmc, &bench_select, &bench_ring,
+	&bench_sleepers,
 	NULL,
 };
