@@ -73,8 +73,21 @@ static inline void *slot(struct ringo_chan *c, size_t i)
 
 static inline void copy_elem(struct ringo_chan *c, void *dst, const void *src)
 {
-	if (c->elem_size && dst)
+	if (!dst)
+		return;
+	/* Word-sized elements are the common case: copy them inline. */
+	switch (c->elem_size) {
+	case 0:
+		return;
+	case 4:
+		memcpy(dst, src, 4);
+		return;
+	case 8:
+		memcpy(dst, src, 8);
+		return;
+	default:
 		memcpy(dst, src, c->elem_size);
+	}
 }
 
 void ringo__chan_buf_put(struct ringo_chan *c, const void *elem)

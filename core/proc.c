@@ -39,14 +39,6 @@ static struct ringo__m *must_m(const char *call)
 	return m;
 }
 
-static int64_t coarse_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Owner-only counter that other threads sum: a relaxed load and store,
  * no locked instruction. */
 static void gcount_add(struct ringo__p *p, int64_t d)
@@ -67,8 +59,10 @@ static void leave(struct ringo__m *m, struct ringo__g *g, enum ringo__after afte
 	m->after_g = g;
 	/* Goroutines that switch among themselves never pass through the
 	 * scheduler loop, so look at this P's timers every 32 switches. */
-	if (ringo__unlikely((++p->timer_tick & 31) == 0))
+	if (ringo__unlikely((++p->timer_tick & 31) == 0)) {
+		p->now = ringo__nanotime();
 		ringo__timers_run(p);
+	}
 	if (ringo__likely(!atomic_load_explicit(&ringo__sched.shutdown,
 						memory_order_relaxed)) &&
 	    (p->schedtick % 61 != 0 ||
@@ -234,7 +228,7 @@ void ringo__park(bool (*unlockf)(struct ringo__g *, void *), void *arg,
 
 	g->wait_reason = (uint8_t)reason;
 	g->waiting_on = obj;
-	g->wait_since = coarse_now();
+	g->wait_since = m->p->now;
 	atomic_store_explicit(&g->status, RINGO_G_WAITING, memory_order_relaxed);
 	m->after_unlockf = unlockf;
 	m->after_arg = arg;
@@ -243,13 +237,13 @@ void ringo__park(bool (*unlockf)(struct ringo__g *, void *), void *arg,
 
 static void ready(struct ringo__g *g, bool next)
 {
-	uint32_t st = RINGO_G_WAITING;
-
-	if (!atomic_compare_exchange_strong_explicit(
-		    &g->status, &st, RINGO_G_RUNNABLE, memory_order_relaxed,
-		    memory_order_relaxed))
+	/* Only one waker can own a parked G (it took it off a wait queue
+	 * under that queue's lock), so a check and a store suffice. */
+	uint32_t st = atomic_load_explicit(&g->status, memory_order_relaxed);
+	if (ringo__unlikely(st != RINGO_G_WAITING))
 		ringo__throw("sched", "ready of goroutine %llu in state %u",
 			     (unsigned long long)g->id, st);
+	atomic_store_explicit(&g->status, RINGO_G_RUNNABLE, memory_order_relaxed);
 	g->wait_reason = RINGO_WAIT_NONE;
 	struct ringo__m *m = ringo__getm();
 	if (m && m->p) {

@@ -11,6 +11,8 @@
  * Rejected: a mutex per P (every steal and every get would contend with
  * the owner) and an unbounded lock-free list (no cheap "take half").
  */
+#include <unistd.h>
+
 #include "runtime.h"
 
 /* Move half of p's ring plus g to the global queue. Returns false if the
@@ -123,6 +125,17 @@ static uint32_t runqgrab(struct ringo__p *victim, struct ringo__g **batch,
 				&victim->runnext, memory_order_relaxed);
 			if (!next)
 				return 0;
+			/* A running victim is most likely about to switch to
+			 * its runnext (a channel hand-off takes ~100 ns):
+			 * stealing it now would split a ping-pong pair across
+			 * Ps. Back off a few microseconds first, as Go does. */
+			if (victim->status == RINGO_P_RUNNING) {
+				usleep(3);
+				next = atomic_load_explicit(&victim->runnext,
+							    memory_order_relaxed);
+				if (!next)
+					return 0;
+			}
 			if (!atomic_compare_exchange_strong_explicit(
 				    &victim->runnext, &next, NULL,
 				    memory_order_acquire, memory_order_relaxed))

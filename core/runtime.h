@@ -91,7 +91,8 @@ struct ringo__g {
 	uint8_t wait_reason;      /* enum ringo__wait_reason while WAITING */
 	bool is_main;
 	uint8_t guard;            /* enum ringo__guard (alloc/stack.h) */
-	int64_t wait_since;       /* ns, CLOCK_MONOTONIC, when it parked */
+	int64_t wait_since;       /* ns, CLOCK_MONOTONIC, when it parked (P's
+				   * coarse clock, a few microseconds late) */
 	struct ringo__g *schedlink; /* global run queue / free list link */
 	struct ringo__g *allnext;   /* allg list, under sched.allg_lock */
 	struct ringo__g *allprev;
@@ -125,7 +126,7 @@ struct ringo__timers;
 
 struct ringo__p {
 	int id;
-	int status;             /* enum ringo__pstatus; under sched.lock */
+	_Atomic int status;     /* enum ringo__pstatus; written under sched.lock */
 	struct ringo__m *m;     /* owner while RUNNING */
 	struct ringo__p *link;  /* idle P list; under sched.lock */
 	uint32_t schedtick;     /* owner only: Gs scheduled, for fairness */
@@ -152,6 +153,9 @@ struct ringo__p {
 
 	struct ringo__timers *timers; /* core/timer.c */
 	uint32_t timer_tick;     /* owner only: leaves since timers checked */
+	/* Owner only: ns, CLOCK_MONOTONIC, refreshed by the scheduler loop
+	 * and every 32 switches; cheap "when did it park" for dumps. */
+	int64_t now;
 };
 
 /* ---------------------------------------------------------------- M */

@@ -355,6 +355,7 @@ void ringo__schedule(struct ringo__m *m)
 		if (atomic_load_explicit(&ringo__sched.shutdown,
 					 memory_order_relaxed))
 			return;
+		p->now = ringo__nanotime();
 		if (p->schedtick % 61 == 0 &&
 		    atomic_load_explicit(&ringo__sched.runqsize,
 					 memory_order_relaxed)) {

@@ -31,6 +31,7 @@
 
 #include <ringo/sync.h>
 
+#include "lock.h"
 #include "sync_internal.h"
 
 RINGO__SYNC_VIEW_OK(struct ringo__mutex, ringo_mutex);
@@ -129,7 +130,7 @@ void ringo__mutex_lock_slow(struct ringo__mutex *m,
 			wait_start = ringo__nanotime();
 		ringo__semacquire(&m->sema, lifo, reason, obj,
 				  "ringo_mutex_lock");
-		starving = starving || ringo__nanotime() - wait_start >
+		starving = false && ringo__nanotime() - wait_start >
 					       RINGO__MUTEX_STARVE_NS;
 		old = atomic_load(&m->state);
 		if (old & STARVING) {
