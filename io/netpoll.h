@@ -1,5 +1,5 @@
 /*
- * io/netpoll.h - the contract between the scheduler and an I/O backend.
+ * io/netpoll.h - the contract between the runtime and an I/O backend.
  *
  * The scheduler (core/idle.c) never sees CQEs or epoll events: a backend
  * turns them into a list of goroutines to make runnable. One backend is
@@ -7,7 +7,47 @@
  * ringo_config.netpoll) and does not change while the runtime runs.
  *
  * At most one M at a time blocks in poll() with a delay; others may peek
- * (delay 0) concurrently. All calls return 0 or a negative errno.
+ * (delay 0) concurrently. All calls return 0 (or a count) or a negative
+ * errno, never -1 with errno.
+ *
+ * I/O operations are blocking-style: called by a goroutine, an op parks
+ * that goroutine (never its M, except where noted) until it can finish,
+ * then returns what the system call would have returned, as >= 0 or
+ * -errno. Each op works on a poll descriptor (io/pd.h) that io/pd.c has
+ * already acquired for the caller, which guarantees:
+ *   - pd->fd stays open until the op returns (close waits for it);
+ *   - at most one READ-direction op (recv, recvfrom, accept) and one
+ *     WRITE-direction op (send, sendto, connect) are in progress on a pd
+ *     at a time; file ops (pread, pwrite, fsync, statx on pd->fd) take
+ *     only a reference and may run concurrently with anything.
+ *
+ * Deadlines and close. A socket op ends early with
+ *   -ETIMEDOUT   if its direction's deadline has expired (Go's
+ *                os.ErrDeadlineExceeded; it stays expired, failing later
+ *                calls too, until ringo__pd_set_deadline moves it), or
+ *   -ECANCELED   if the descriptor is being closed.
+ * io/pd.c keeps the deadlines and the closing flag and calls unblock()
+ * when either changes; the backend only has to follow this protocol:
+ *   1. check ringo__pd_check(pd, dir) before starting, return its error;
+ *   2. publish that it is waiting (epoll: the G in pd's slot; uring: the
+ *      in-flight request where unblock can find it), THEN check
+ *      ringo__pd_check again before parking (both sides use seq-cst
+ *      atomics: either unblock sees the waiter or the waiter sees the
+ *      error);
+ *   3. after every wake, if ringo__pd_check reports an error, stop and
+ *      return it (unless the operation already completed: a request that
+ *      finished with a result returns that result); otherwise (the
+ *      deadline was extended meanwhile) go on waiting.
+ * Sockets handed to open() are non-blocking (SOCK_NONBLOCK); a backend
+ * may change that in open(). SIGPIPE is never raised: send/sendto add
+ * MSG_NOSIGNAL.
+ *
+ * Waiter count. Every goroutine a backend parks for I/O is counted in
+ * ringo__netpoll_waiters_nr from before it can be woken until it is made
+ * runnable (by poll's list or ringo__ready): idle Ms only block in poll()
+ * while it is > 0, and the deadlock detector treats it as "I/O can still
+ * wake someone". Ops that block their M instead (epoll's file ops) are
+ * not counted.
  */
 #ifndef RINGO_IO_NETPOLL_H
 #define RINGO_IO_NETPOLL_H
@@ -15,8 +55,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 
 #include "core/runtime.h"
+
+struct ringo__pd;
 
 /* Goroutines made ready by a poll, linked through g->schedlink. */
 struct ringo__glist {
@@ -37,9 +82,13 @@ static inline void ringo__glist_push(struct ringo__glist *l, struct ringo__g *g)
 
 struct ringo__netpoll_ops {
 	const char *name;
+
+	/* ---- the idle wait ---- */
+
 	/* Called once per ringo_run, before any goroutine runs. */
 	int (*init)(void);
-	/* Called once after every M has stopped. */
+	/* Called once after every M has stopped (io/netpoll.c has already
+	 * closed the descriptors the program left open). */
 	void (*fini)(void);
 	/* Wait for I/O: delay_ns < 0 blocks until something happens or
 	 * wake() is called, 0 only peeks, > 0 waits at most that long.
@@ -49,6 +98,65 @@ struct ringo__netpoll_ops {
 	/* Make a blocked (or the next) poll return. Callable from any
 	 * thread; concurrent calls coalesce into one wakeup. */
 	void (*wake)(void);
+
+	/* ---- descriptors ---- */
+
+	/* Start serving pd (pd->fd, pd->kind set; pd's backend state
+	 * zeroed). Called once, by a goroutine, before any op on pd. On
+	 * failure pd->fd is left open (the caller closes it). */
+	int (*open)(struct ringo__pd *pd);
+	/* Wake the op in progress in direction(s) `dirs` (RINGO__PD_READ |
+	 * RINGO__PD_WRITE) on pd, if any, so that it re-checks
+	 * ringo__pd_check (protocol above). May find no op, or one that has
+	 * not parked yet. Must not park: runs in deadline timer callbacks
+	 * (on any M with a P) and in the goroutine that closes pd. */
+	void (*unblock)(struct ringo__pd *pd, int dirs);
+	/* Stop serving pd and close pd->fd: no op is in progress and none
+	 * will start. Returns close(2)'s result. May park. */
+	int (*close)(struct ringo__pd *pd);
+
+	/* ---- sockets; honour deadlines and close as above ---- */
+
+	/* recv(2)/send(2); flags as theirs (send adds MSG_NOSIGNAL). A
+	 * send may be short, as on a blocking socket with a deadline. */
+	ssize_t (*recv)(struct ringo__pd *pd, void *buf, size_t len, int flags);
+	ssize_t (*send)(struct ringo__pd *pd, const void *buf, size_t len,
+			int flags);
+	/* recvfrom(2)/sendto(2), for datagrams. sa/salen may be NULL. */
+	ssize_t (*recvfrom)(struct ringo__pd *pd, void *buf, size_t len,
+			    int flags, struct sockaddr *sa, socklen_t *salen);
+	ssize_t (*sendto)(struct ringo__pd *pd, const void *buf, size_t len,
+			  int flags, const struct sockaddr *sa,
+			  socklen_t salen);
+	/* accept4(2) on a listening pd: returns the new fd, non-blocking
+	 * and close-on-exec, not yet open()ed. sa/salen may be NULL.
+	 * READ direction. */
+	int (*accept)(struct ringo__pd *pd, struct sockaddr *sa,
+		      socklen_t *salen);
+	/* connect(2) to completion (0 or the connection's error, e.g.
+	 * -ECONNREFUSED). WRITE direction: a dial timeout is a write
+	 * deadline. */
+	int (*connect)(struct ringo__pd *pd, const struct sockaddr *sa,
+		       socklen_t salen);
+
+	/* ---- files; no deadlines. The epoll backend runs these as plain
+	 * system calls that block the M (syscall handoff to another M is
+	 * a separate piece of work); io_uring runs them in the ring. ---- */
+
+	/* pread(2)/pwrite(2); off >= 0. A count may be short. */
+	ssize_t (*pread)(struct ringo__pd *pd, void *buf, size_t len,
+			 int64_t off);
+	ssize_t (*pwrite)(struct ringo__pd *pd, const void *buf, size_t len,
+			  int64_t off);
+	/* fsync(2), or fdatasync(2) if datasync. */
+	int (*fsync)(struct ringo__pd *pd, bool datasync);
+	/* openat(2): returns a new fd (the caller adds O_CLOEXEC), not yet
+	 * open()ed. No pd. */
+	int (*openat)(int dirfd, const char *path, int flags, mode_t mode);
+	/* statx(2). No pd: for an open descriptor the caller passes its fd
+	 * with path "" and AT_EMPTY_PATH, holding a reference. */
+	int (*statx)(int dirfd, const char *path, int flags, unsigned mask,
+		     struct statx *stx);
 };
 
 /* The backend in use; set by ringo__netpoll_select before goroutines run. */
@@ -62,7 +170,7 @@ extern const struct ringo__netpoll_ops ringo__netpoll_epoll_ops;
 int ringo__netpoll_select(const char *mode);
 
 /* Goroutines parked waiting for I/O; the deadlock detector and the idle
- * path read it. Backends count their waiters here. */
+ * path read it. Backends count their waiters here (see above). */
 extern _Atomic int32_t ringo__netpoll_waiters_nr;
 
 #endif
