@@ -3,7 +3,7 @@
  *
  * A dead G keeps its stack (the G lives on it), so reusing a G reuses its
  * stack and spawn rarely touches jemalloc. Only default-size Gs are kept.
- * Each P keeps up to LOCAL_MAX without locks; beyond that, half moves to
+ * Each P keeps up to RINGO_GFREE_LOCAL without locks; beyond that, half moves to
  * the global list, which keeps up to GLOBAL_MAX so that a burst of a
  * million goroutines does not pin a million stacks after it ends.
  *
@@ -13,10 +13,12 @@
  */
 #include "gpool.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "../core/switch.h"
 #include "stack.h"
 
-#define LOCAL_MAX 64
 #define GLOBAL_MAX 16384
 
 static void allg_add(struct ringo__g *g)
@@ -52,31 +54,50 @@ static void free_g(struct ringo__g *g)
 struct ringo__g *ringo__gfree_get(struct ringo__p *p, size_t size)
 {
 	if (size == ringo__sched.stack_size) {
-		if (!p->gfree && atomic_load_explicit(&ringo__sched.gfree_nr,
-						      memory_order_relaxed)) {
+		if (!p->gfree_nr && atomic_load_explicit(&ringo__sched.gfree_nr,
+							 memory_order_relaxed)) {
 			pthread_mutex_lock(&ringo__sched.gfree_lock);
-			while (p->gfree_nr < LOCAL_MAX / 2 && ringo__sched.gfree) {
-				struct ringo__g *g = ringo__sched.gfree;
-				ringo__sched.gfree = g->schedlink;
-				atomic_fetch_sub_explicit(&ringo__sched.gfree_nr, 1,
-							  memory_order_relaxed);
-				g->schedlink = p->gfree;
-				p->gfree = g;
-				p->gfree_nr++;
-			}
+			int32_t n = ringo__sched.gfree_nr;
+			if (n > RINGO_GFREE_LOCAL / 2)
+				n = RINGO_GFREE_LOCAL / 2;
+			int32_t left = ringo__sched.gfree_nr - n;
+			memcpy(p->gfree, ringo__sched.gfree + left,
+			       (size_t)n * sizeof(*p->gfree));
+			atomic_store_explicit(&ringo__sched.gfree_nr, left,
+					      memory_order_relaxed);
 			pthread_mutex_unlock(&ringo__sched.gfree_lock);
+			p->gfree_nr = n;
 		}
-		if (p->gfree) {
-			struct ringo__g *g = p->gfree;
-			p->gfree = g->schedlink;
-			p->gfree_nr--;
-			return g;
-		}
+		if (p->gfree_nr)
+			return p->gfree[--p->gfree_nr];
 	}
 	struct ringo__g *g = ringo__stack_alloc_g(p, size);
 	if (g)
 		allg_add(g);
 	return g;
+}
+
+/* Caller holds gfree_lock. Returns false if the global stack is at its
+ * cap (or cannot grow): the caller frees the G instead. */
+static bool global_push(struct ringo__g *g)
+{
+	int32_t n = ringo__sched.gfree_nr;
+
+	if (n >= GLOBAL_MAX)
+		return false;
+	if (n == ringo__sched.gfree_cap) {
+		int32_t cap = n ? 2 * n : 1024;
+		struct ringo__g **a = realloc(ringo__sched.gfree,
+					      (size_t)cap * sizeof(*a));
+		if (!a)
+			return false;
+		ringo__sched.gfree = a;
+		ringo__sched.gfree_cap = cap;
+	}
+	ringo__sched.gfree[n] = g;
+	atomic_store_explicit(&ringo__sched.gfree_nr, n + 1,
+			      memory_order_relaxed);
+	return true;
 }
 
 void ringo__gfree_put(struct ringo__p *p, struct ringo__g *g)
@@ -90,34 +111,25 @@ void ringo__gfree_put(struct ringo__p *p, struct ringo__g *g)
 	/* Sanitizer state is per live goroutine (TSan allows only 8128
 	 * fibers); a reused G gets fresh state in ringo__switch_prepare_g. */
 	ringo__switch_release_g(g);
-	g->schedlink = p->gfree;
-	p->gfree = g;
-	if (++p->gfree_nr <= LOCAL_MAX)
+	if (p->gfree_nr < RINGO_GFREE_LOCAL) {
+		p->gfree[p->gfree_nr++] = g;
 		return;
-	/* Move half to the global list; free what does not fit there. */
-	struct ringo__g *spill = NULL;
+	}
+	/* Full: move the older half to the global stack, free what does
+	 * not fit there, keep g. */
+	struct ringo__g *spill[RINGO_GFREE_LOCAL / 2];
+	int nspill = 0;
 	pthread_mutex_lock(&ringo__sched.gfree_lock);
-	while (p->gfree_nr > LOCAL_MAX / 2) {
-		struct ringo__g *x = p->gfree;
-		p->gfree = x->schedlink;
-		p->gfree_nr--;
-		if (atomic_load_explicit(&ringo__sched.gfree_nr,
-					 memory_order_relaxed) < GLOBAL_MAX) {
-			x->schedlink = ringo__sched.gfree;
-			ringo__sched.gfree = x;
-			atomic_fetch_add_explicit(&ringo__sched.gfree_nr, 1,
-						  memory_order_relaxed);
-		} else {
-			x->schedlink = spill;
-			spill = x;
-		}
-	}
+	for (int i = 0; i < RINGO_GFREE_LOCAL / 2; i++)
+		if (!global_push(p->gfree[i]))
+			spill[nspill++] = p->gfree[i];
 	pthread_mutex_unlock(&ringo__sched.gfree_lock);
-	while (spill) {
-		struct ringo__g *x = spill;
-		spill = x->schedlink;
-		free_g(x);
-	}
+	memmove(p->gfree, p->gfree + RINGO_GFREE_LOCAL / 2,
+		(RINGO_GFREE_LOCAL / 2) * sizeof(*p->gfree));
+	p->gfree_nr = RINGO_GFREE_LOCAL / 2;
+	p->gfree[p->gfree_nr++] = g;
+	for (int i = 0; i < nspill; i++)
+		free_g(spill[i]);
 }
 
 void ringo__gfree_all(void)
@@ -131,10 +143,10 @@ void ringo__gfree_all(void)
 		g = next;
 	}
 	ringo__sched.allg = NULL;
+	free(ringo__sched.gfree);
 	ringo__sched.gfree = NULL;
+	ringo__sched.gfree_cap = 0;
 	atomic_store_explicit(&ringo__sched.gfree_nr, 0, memory_order_relaxed);
-	for (int i = 0; i < ringo__sched.nprocs; i++) {
-		ringo__sched.allp[i]->gfree = NULL;
+	for (int i = 0; i < ringo__sched.nprocs; i++)
 		ringo__sched.allp[i]->gfree_nr = 0;
-	}
 }

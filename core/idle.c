@@ -137,11 +137,14 @@ bool ringo__idle_poll(struct ringo__m *m)
 	/* Timers are due or I/O completed: both need a P to run on. */
 	pthread_mutex_lock(&ringo__sched.lock);
 	struct ringo__p *p = ringo__pidleget_locked();
-	if (!p && ready.n) {
-		struct ringo__g *g;
-		for (g = ready.head; g; g = g->schedlink)
+	if (!p) {
+		struct ringo__g *g = ready.head;
+		while (g) {
+			struct ringo__g *next = g->schedlink;
 			atomic_store(&g->status, RINGO_G_RUNNABLE);
-		ringo__globrunqputbatch(ready.head, ready.tail, ready.n);
+			ringo__globrunqput(g);
+			g = next;
+		}
 	}
 	pthread_mutex_unlock(&ringo__sched.lock);
 	if (!p)

@@ -350,8 +350,7 @@ static void teardown(struct ringo__m *m0)
 	free(ringo__sched.allp);
 	ringo__sched.allp = NULL;
 	ringo__sched.allm = NULL;
-	ringo__sched.runq_head = ringo__sched.runq_tail = NULL;
-	atomic_store(&ringo__sched.runqsize, 0);
+	ringo__globrunq_free();
 	ringo__sched.pidle = NULL;
 	atomic_store(&ringo__sched.npidle, 0);
 	ringo__sched.midle = NULL;

@@ -11,6 +11,7 @@
  * Rejected: a mutex per P (every steal and every get would contend with
  * the owner) and an unbounded lock-free list (no cheap "take half").
  */
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "runtime.h"
@@ -35,11 +36,8 @@ static bool runqputslow(struct ringo__p *p, struct ringo__g *g, uint32_t h,
 						     memory_order_relaxed))
 		return false;
 	batch[n] = g;
-	for (uint32_t i = 0; i < n; i++)
-		batch[i]->schedlink = batch[i + 1];
-	g->schedlink = NULL;
 	pthread_mutex_lock(&ringo__sched.lock);
-	ringo__globrunqputbatch(batch[0], g, (int32_t)n + 1);
+	ringo__globrunqputbatch(batch, (int32_t)n + 1);
 	pthread_mutex_unlock(&ringo__sched.lock);
 	return true;
 }
@@ -177,19 +175,43 @@ struct ringo__g *ringo__runqsteal(struct ringo__p *p, struct ringo__p *victim,
 
 void ringo__globrunqput(struct ringo__g *g)
 {
-	g->schedlink = NULL;
-	ringo__globrunqputbatch(g, g, 1);
+	ringo__globrunqputbatch(&g, 1);
 }
 
-void ringo__globrunqputbatch(struct ringo__g *head, struct ringo__g *tail,
-			     int32_t n)
+/* Caller holds sched.lock. */
+static void globrunq_grow(uint32_t need)
 {
-	tail->schedlink = NULL;
-	if (ringo__sched.runq_tail)
-		ringo__sched.runq_tail->schedlink = head;
-	else
-		ringo__sched.runq_head = head;
-	ringo__sched.runq_tail = tail;
+	uint32_t size = (uint32_t)atomic_load_explicit(&ringo__sched.runqsize,
+						       memory_order_relaxed);
+	uint32_t cap = ringo__sched.runq_cap ? ringo__sched.runq_cap : 256;
+
+	while (cap < size + need)
+		cap *= 2;
+	if (cap == ringo__sched.runq_cap)
+		return;
+	struct ringo__g **q = malloc(cap * sizeof(*q));
+	if (!q)
+		ringo__throw("runq", "out of memory growing the global queue");
+	for (uint32_t i = 0; i < size; i++)
+		q[i] = ringo__sched.runq[(ringo__sched.runq_head + i) &
+					 (ringo__sched.runq_cap - 1)];
+	free(ringo__sched.runq);
+	ringo__sched.runq = q;
+	ringo__sched.runq_head = 0;
+	ringo__sched.runq_cap = cap;
+}
+
+void ringo__globrunqputbatch(struct ringo__g *const *gs, int32_t n)
+{
+	uint32_t size = (uint32_t)atomic_load_explicit(&ringo__sched.runqsize,
+						       memory_order_relaxed);
+
+	if (size + (uint32_t)n > ringo__sched.runq_cap)
+		globrunq_grow((uint32_t)n);
+	uint32_t mask = ringo__sched.runq_cap - 1;
+	for (int32_t i = 0; i < n; i++)
+		ringo__sched.runq[(ringo__sched.runq_head + size + (uint32_t)i) &
+				  mask] = gs[i];
 	atomic_fetch_add_explicit(&ringo__sched.runqsize, n,
 				  memory_order_relaxed);
 }
@@ -211,14 +233,20 @@ struct ringo__g *ringo__globrunqget(struct ringo__p *p, int max)
 		n = RINGO_RUNQ_SIZE / 2;
 	atomic_fetch_sub_explicit(&ringo__sched.runqsize, n,
 				  memory_order_relaxed);
-	struct ringo__g *g = ringo__sched.runq_head;
-	ringo__sched.runq_head = g->schedlink;
-	for (int32_t i = 1; i < n; i++) {
-		struct ringo__g *g1 = ringo__sched.runq_head;
-		ringo__sched.runq_head = g1->schedlink;
-		ringo__runqput(p, g1, false);
-	}
-	if (!ringo__sched.runq_head)
-		ringo__sched.runq_tail = NULL;
+	uint32_t mask = ringo__sched.runq_cap - 1;
+	struct ringo__g *g = ringo__sched.runq[ringo__sched.runq_head];
+	for (int32_t i = 1; i < n; i++)
+		ringo__runqput(p, ringo__sched.runq[(ringo__sched.runq_head +
+						     (uint32_t)i) & mask],
+			       false);
+	ringo__sched.runq_head = (ringo__sched.runq_head + (uint32_t)n) & mask;
 	return g;
+}
+
+void ringo__globrunq_free(void)
+{
+	free(ringo__sched.runq);
+	ringo__sched.runq = NULL;
+	ringo__sched.runq_head = ringo__sched.runq_cap = 0;
+	atomic_store(&ringo__sched.runqsize, 0);
 }

@@ -119,6 +119,7 @@ struct ringo__g {
 /* ---------------------------------------------------------------- P */
 
 #define RINGO_RUNQ_SIZE 256
+#define RINGO_GFREE_LOCAL 64
 
 enum ringo__pstatus { RINGO_P_IDLE, RINGO_P_RUNNING };
 
@@ -143,8 +144,10 @@ struct ringo__p {
 	 * Set by the owner, taken by the owner or stolen by CAS. */
 	struct ringo__g *_Atomic runnext;
 
-	/* Owner only: dead Gs kept with their default-size stacks. */
-	struct ringo__g *gfree;
+	/* Owner only: dead Gs kept with their default-size stacks. An
+	 * array, not a list through the Gs: each G sits on its own stack
+	 * page, and chasing links through cold pages costs a miss per G. */
+	struct ringo__g *gfree[RINGO_GFREE_LOCAL];
 	int gfree_nr;
 	unsigned arena;          /* jemalloc arena for this P's stacks */
 
@@ -209,7 +212,10 @@ struct ringo__sched {
 	 * M creation. Read without it: runqsize, npidle, nmspinning (atomics
 	 * used as hints, re-checked under the lock before acting). */
 	pthread_mutex_t lock;
-	struct ringo__g *runq_head, *runq_tail;
+	/* Global run queue: a growable ring of G pointers (power-of-two
+	 * capacity), for the same reason as the P's free array. */
+	struct ringo__g **runq;
+	uint32_t runq_head, runq_cap;
 	_Atomic int32_t runqsize;
 	struct ringo__p *pidle;
 	_Atomic int32_t npidle;
@@ -218,10 +224,12 @@ struct ringo__sched {
 	_Atomic int32_t nmspinning;
 	int32_t mcount;             /* Ms created; under lock */
 
-	/* Free Gs that overflowed the per-P lists; under gfree_lock. */
+	/* Free Gs that overflowed the per-P arrays: a growable stack of
+	 * pointers, under gfree_lock; gfree_nr is also read as a hint. */
 	pthread_mutex_t gfree_lock;
-	struct ringo__g *gfree;
+	struct ringo__g **gfree;
 	_Atomic int32_t gfree_nr;
+	int32_t gfree_cap;
 
 	int nprocs;
 	struct ringo__p **allp;
@@ -312,8 +320,8 @@ struct ringo__g *ringo__runqsteal(struct ringo__p *p, struct ringo__p *victim,
 				  bool steal_runnext);
 /* Global queue; the caller holds sched.lock. */
 void ringo__globrunqput(struct ringo__g *g);
-void ringo__globrunqputbatch(struct ringo__g *head, struct ringo__g *tail,
-			     int32_t n);
+void ringo__globrunqputbatch(struct ringo__g *const *gs, int32_t n);
+void ringo__globrunq_free(void);
 struct ringo__g *ringo__globrunqget(struct ringo__p *p, int max);
 
 /* Make an idle P/M run if there is an idle P and nobody is spinning. */
