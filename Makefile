@@ -6,11 +6,10 @@
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev golang-go
-BENCH_PKGS := gnuplot-nox wrk nginx redis-server redis-tools
 SANITIZERS := address thread
 MESON_TEST := meson test --print-errorlogs --num-processes 2
 
-.PHONY: test bench bench-full deps bench-deps build clean
+.PHONY: test bench bench-full deps build clean
 
 # apt-get runs only when a package is missing (dpkg -s tells).
 define install_missing
@@ -25,9 +24,6 @@ endef
 
 deps:
 	$(call install_missing,$(BUILD_PKGS))
-
-bench-deps: deps
-	$(call install_missing,$(BENCH_PKGS))
 
 build/build.ninja: | deps
 	meson setup build
@@ -49,13 +45,13 @@ test: deps build/build.ninja $(foreach s,$(SANITIZERS),build-$(s)/build.ninja)
 	python3 .ci/summary.py build $(foreach s,$(SANITIZERS),build-$(s)); \
 	exit $$status
 
-bench: bench-deps build/build.ninja
+bench: deps build/build.ninja
 	ninja -C build
 	./build/bench/ringo-bench --quick
 
-bench-full: bench-deps build/build.ninja
+bench-full: deps build/build.ninja
 	ninja -C build
-	./build/bench/ringo-bench --full --plot docs/plots
+	./build/bench/ringo-bench --full
 
 clean:
 	rm -rf build build-address build-thread
