@@ -9,6 +9,7 @@
 
 #include <ringo/sched.h>
 #include <ringo/chan.h>
+#include <ringo/context.h>
 #include <ringo/time.h>
 
 #endif
