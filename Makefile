@@ -1,11 +1,12 @@
 # A thin wrapper over meson for the two commands in README.md.
-#   make test   - install what is missing, build plain + ASan + TSan, run every test
+#   make test   - install what is missing, build plain + ASan + TSan, run every
+#                 test in each, and the small ones under valgrind
 #   make bench  - install what is missing, build, run the quick benchmark suite
 # Everything real lives in meson.build; this file only sequences it.
 
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev golang-go
+BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev golang-go valgrind
 SANITIZERS := address thread
 MESON_TEST := meson test --print-errorlogs --num-processes 2
 
@@ -38,6 +39,7 @@ test: deps build/build.ninja $(foreach s,$(SANITIZERS),build-$(s)/build.ninja)
 	@status=0; \
 	ninja -C build || exit 1; \
 	$(MESON_TEST) -C build || status=1; \
+	$(MESON_TEST) -C build --setup valgrind --suite small || status=1; \
 	for s in $(SANITIZERS); do \
 		ninja -C build-$$s || exit 1; \
 		$(MESON_TEST) -C build-$$s --timeout-multiplier 3 || status=1; \

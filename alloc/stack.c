@@ -39,6 +39,9 @@
 #ifdef RINGO_ASAN
 #include <sanitizer/asan_interface.h>
 #endif
+#ifdef RINGO_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
 
 #define MAX_ARENAS 1024
 
@@ -179,6 +182,11 @@ struct ringo__g *ringo__stack_alloc_g(struct ringo__p *p, size_t size)
 		g->canary = (uint64_t *)g->stack_lo;
 		*g->canary = RINGO_STACK_CANARY;
 	}
+#ifdef RINGO_VALGRIND
+	/* Without this, valgrind takes a switch between two stacks less than
+	 * 2 MB apart for a huge frame and flags everything on them. */
+	g->valgrind_stack_id = VALGRIND_STACK_REGISTER(g->stack_lo, (char *)g);
+#endif
 	return g;
 }
 
@@ -186,6 +194,9 @@ void ringo__stack_free_g(struct ringo__g *g)
 {
 	char *block = g->stack_block;
 
+#ifdef RINGO_VALGRIND
+	VALGRIND_STACK_DEREGISTER(g->valgrind_stack_id);
+#endif
 #ifdef RINGO_ASAN
 	/* Frames that ran here left poisoned redzones; jemalloc may hand
 	 * this memory to plain malloc users next. */

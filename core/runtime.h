@@ -39,6 +39,14 @@
 #endif
 #endif
 
+/* Valgrind client requests (stack registration) when its header is
+ * there; they cost a few no-op instructions outside valgrind. */
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#define RINGO_VALGRIND 1
+#endif
+#endif
+
 #define ringo__likely(x) __builtin_expect(!!(x), 1)
 #define ringo__unlikely(x) __builtin_expect(!!(x), 0)
 
@@ -112,6 +120,9 @@ struct ringo__g {
 #endif
 #ifdef RINGO_TSAN
 	void *tsan_fiber;
+#endif
+#ifdef RINGO_VALGRIND
+	unsigned valgrind_stack_id;
 #endif
 	char name[RINGO_G_NAME_MAX];
 };
