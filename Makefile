@@ -6,11 +6,14 @@
 
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev golang-go valgrind
+BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev golang-go
+# valgrind runs the small tests; the aarch64 cross compiler and qemu-user
+# run the aarch64 context switch on this x86-64 machine.
+TEST_PKGS := valgrind gcc-aarch64-linux-gnu qemu-user
 SANITIZERS := address thread
 MESON_TEST := meson test --print-errorlogs --num-processes 2
 
-.PHONY: test bench bench-full deps build clean
+.PHONY: test bench bench-full deps test-deps build clean
 
 # apt-get runs only when a package is missing (dpkg -s tells).
 define install_missing
@@ -26,6 +29,9 @@ endef
 deps:
 	$(call install_missing,$(BUILD_PKGS))
 
+test-deps: deps
+	$(call install_missing,$(TEST_PKGS))
+
 build/build.ninja: | deps
 	meson setup build
 
@@ -35,7 +41,7 @@ build-%/build.ninja: | deps
 build: build/build.ninja
 	ninja -C build
 
-test: deps build/build.ninja $(foreach s,$(SANITIZERS),build-$(s)/build.ninja)
+test: test-deps build/build.ninja $(foreach s,$(SANITIZERS),build-$(s)/build.ninja)
 	@status=0; \
 	ninja -C build || exit 1; \
 	$(MESON_TEST) -C build || status=1; \
