@@ -144,10 +144,14 @@ void ringo_cond_broadcast(ringo_cond *c)
 	atomic_store(&cv->notify, atomic_load(&cv->wait));
 	ringo__unlock(&cv->lock);
 	/* Each waiter's struct stays valid until we ready its goroutine;
-	 * read `next` first. */
-	while (w) {
+	 * read `next` first. The first runs next on this P, the others
+	 * queue behind it in list order. */
+	for (bool first = true; w; first = false) {
 		struct condwaiter *next = w->next;
-		ringo__ready(w->g);
+		if (first)
+			ringo__ready(w->g);
+		else
+			ringo__ready_tail(w->g);
 		w = next;
 	}
 }

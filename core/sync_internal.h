@@ -50,6 +50,10 @@ void ringo__semacquire(_Atomic uint32_t *addr, bool lifo,
 		       enum ringo__wait_reason reason, void *obj,
 		       const char *call);
 void ringo__semrelease(_Atomic uint32_t *addr, bool handoff);
+/* release n units at once, waking up to n waiters (no hand-off). Once
+ * the units are added it never touches *addr again, so the caller's
+ * primitive may be freed by a waiter as soon as that waiter returns. */
+void ringo__semrelease_n(_Atomic uint32_t *addr, uint32_t n);
 
 /* ----------------------------------------------------------- mutex */
 

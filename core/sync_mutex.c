@@ -130,7 +130,7 @@ void ringo__mutex_lock_slow(struct ringo__mutex *m,
 			wait_start = ringo__nanotime();
 		ringo__semacquire(&m->sema, lifo, reason, obj,
 				  "ringo_mutex_lock");
-		starving = false && ringo__nanotime() - wait_start >
+		starving = starving || ringo__nanotime() - wait_start >
 					       RINGO__MUTEX_STARVE_NS;
 		old = atomic_load(&m->state);
 		if (old & STARVING) {

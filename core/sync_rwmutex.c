@@ -131,7 +131,6 @@ void ringo_rwmutex_unlock(ringo_rwmutex *rw)
 		ringo__panic("ringo_rwmutex_unlock", "unlock of unlocked "
 			     "rwmutex");
 	/* Release the readers that queued behind us. */
-	for (int32_t i = 0; i < readers; i++)
-		ringo__semrelease(&r->reader_sem, false);
+	ringo__semrelease_n(&r->reader_sem, (uint32_t)readers);
 	ringo__mutex_unlock(&r->w);
 }

@@ -187,10 +187,15 @@ void ringo_sema_release_n(ringo_sema *s, size_t n)
 		woken = NULL;
 	}
 	ringo__unlock(&sm->lock);
-	/* Each waiter's struct stays valid until we ready its goroutine. */
-	while (woken) {
+	/* Each waiter's struct stays valid until we ready its goroutine.
+	 * The first runs next on this P, the others queue behind in order,
+	 * so they run in the order they were served. */
+	for (bool first = true; woken; first = false) {
 		struct semawaiter *next = woken->next;
-		ringo__ready(woken->g);
+		if (first)
+			ringo__ready(woken->g);
+		else
+			ringo__ready_tail(woken->g);
 		woken = next;
 	}
 }

@@ -31,6 +31,9 @@
 #include "sync_internal.h"
 
 #define SEMTAB_SIZE 251 /* prime, as Go's */
+/* Waiters semrelease_n dequeues per hold of a root's lock, so that
+ * releasing 100,000 waiters does not keep other Ms spinning on it. */
+#define RELEASE_BATCH 64
 
 /* A parked acquirer, on its own stack. */
 struct semwaiter {
@@ -214,4 +217,34 @@ void ringo__semrelease(_Atomic uint32_t *addr, bool handoff)
 	ringo__ready(s->g);
 	if (yield && ringo__getg())
 		ringo_yield();
+}
+
+void ringo__semrelease_n(_Atomic uint32_t *addr, uint32_t n)
+{
+	struct semroot *r = root_for(addr);
+
+	if (n == 0)
+		return;
+	/* After this add a waiter that has not parked yet may take a unit
+	 * and return, and the primitive may then be gone: from here on addr
+	 * is only compared, never dereferenced. */
+	atomic_fetch_add(addr, n);
+	/* Pairs with acquire's increment of nwait, as in semrelease. */
+	while (n && atomic_load(&r->nwait) != 0) {
+		struct semwaiter *batch[RELEASE_BATCH];
+		uint32_t k = 0;
+		ringo__lock(&r->lock);
+		while (k < n && k < RELEASE_BATCH &&
+		       (batch[k] = dequeue(r, addr)))
+			k++;
+		atomic_fetch_sub(&r->nwait, k);
+		ringo__unlock(&r->lock);
+		if (k == 0)
+			return; /* the rest have not parked: they will not */
+		n -= k;
+		/* In queue order: the first runs next on this P. */
+		ringo__ready(batch[0]->g);
+		for (uint32_t i = 1; i < k; i++)
+			ringo__ready_tail(batch[i]->g);
+	}
 }

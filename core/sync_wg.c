@@ -67,8 +67,8 @@ void ringo_wg_add(ringo_wg *wg, int delta)
 		ringo__panic("ringo_wg_add", "WaitGroup misuse: add called "
 			     "concurrently with wait");
 	atomic_store(&w->state, 0);
-	for (; waiters; waiters--)
-		ringo__semrelease(&w->sema, false);
+	/* All at once: a released waiter may free the wait group. */
+	ringo__semrelease_n(&w->sema, waiters);
 }
 
 void ringo_wg_done(ringo_wg *wg)

@@ -9,6 +9,7 @@
 
 #include <ringo/sched.h>
 #include <ringo/chan.h>
+#include <ringo/sync.h>
 #include <ringo/context.h>
 #include <ringo/time.h>
 
