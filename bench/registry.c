@@ -9,6 +9,7 @@
 extern const struct bench bench_spawn, bench_park, bench_yield;
 extern const struct bench bench_pingpong, bench_pingpong_p1, bench_mpmc, bench_select, bench_ring;
 extern const struct bench bench_sleepers;
+extern const struct bench bench_mutex;
 
 const struct bench *const bench_all[] = {
 	&bench_spawn,
@@ -16,5 +17,6 @@ const struct bench *const bench_all[] = {
 	&bench_yield,
 	&bench_pingpong, &bench_pingpong_p1, &bench_mpmc, &bench_select, &bench_ring,
 	&bench_sleepers,
+	&bench_mutex,
 	NULL,
 };
