@@ -54,6 +54,11 @@ void ringo__semrelease(_Atomic uint32_t *addr, bool handoff);
  * the units are added it never touches *addr again, so the caller's
  * primitive may be freed by a waiter as soon as that waiter returns. */
 void ringo__semrelease_n(_Atomic uint32_t *addr, uint32_t n);
+/* Forget every queued waiter: for ringo_run's teardown, after the last
+ * goroutine stopped. Goroutines still parked when main returns are
+ * discarded with their stacks, where their queue entries live; without
+ * this a later ringo_run would walk those entries. */
+void ringo__sema_teardown(void);
 
 /* ----------------------------------------------------------- mutex */
 

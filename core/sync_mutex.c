@@ -129,7 +129,9 @@ void ringo__mutex_lock_slow(struct ringo__mutex *m,
 		if (!wait_start)
 			wait_start = ringo__nanotime();
 		ringo__semacquire(&m->sema, lifo, reason, obj,
-				  "ringo_mutex_lock");
+				  reason == RINGO_WAIT_RWMUTEX ? "ringo_rwmutex_lock"
+				  : reason == RINGO_WAIT_ONCE  ? "ringo_once_do"
+							       : "ringo_mutex_lock");
 		starving = starving || ringo__nanotime() - wait_start >
 					       RINGO__MUTEX_STARVE_NS;
 		old = atomic_load(&m->state);

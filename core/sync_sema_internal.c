@@ -248,3 +248,11 @@ void ringo__semrelease_n(_Atomic uint32_t *addr, uint32_t n)
 			ringo__ready_tail(batch[i]->g);
 	}
 }
+
+void ringo__sema_teardown(void)
+{
+	for (int i = 0; i < SEMTAB_SIZE; i++) {
+		semtab[i].heads = NULL;
+		atomic_store_explicit(&semtab[i].nwait, 0, memory_order_relaxed);
+	}
+}

@@ -9,6 +9,7 @@
  * to check which mode it is in; they run on one P so the order in which
  * goroutines run is fixed.
  */
+#include <sched.h>
 #include <stdatomic.h>
 
 #include <ringo/ringo.h>
@@ -117,6 +118,41 @@ static int test_unlock_by_other(void)
 	ringo_mutex_unlock(&xo_mu);
 	ringo_mutex_lock(&xo_mu);
 	ringo_mutex_unlock(&xo_mu);
+	return 0;
+}
+
+/* ------------------------------------------ unlock from a plain thread */
+
+/* A thread outside the runtime holds the lock while a goroutine parks on
+ * it, then unlocks: the goroutine is woken through the global queue. */
+static ringo_mutex th_mu;
+static _Atomic int th_locked, th_release;
+
+static void *thread_holder(void *arg)
+{
+	(void)arg;
+	ringo_mutex_lock(&th_mu); /* free, or it would panic */
+	atomic_store(&th_locked, 1);
+	while (!atomic_load(&th_release))
+		sched_yield();
+	ringo_mutex_unlock(&th_mu);
+	return NULL;
+}
+
+static int test_unlock_from_thread(void)
+{
+	for (int r = 0; r < TEST_SCALE(100, 50, 20); r++) {
+		pthread_t t;
+		atomic_store(&th_locked, 0);
+		atomic_store(&th_release, 0);
+		ASSERT_EQ(pthread_create(&t, NULL, thread_holder, NULL), 0);
+		while (!atomic_load(&th_locked))
+			ringo_yield();
+		atomic_store(&th_release, 1);
+		ringo_mutex_lock(&th_mu); /* parks until the thread unlocks */
+		ringo_mutex_unlock(&th_mu);
+		pthread_join(t, NULL);
+	}
 	return 0;
 }
 
@@ -337,6 +373,7 @@ static int main_fn(void *arg)
 	RUN(test_basic);
 	RUN(test_exclusion);
 	RUN(test_unlock_by_other);
+	RUN(test_unlock_from_thread);
 	RUN(test_many_mutexes);
 	return 0;
 }

@@ -158,6 +158,33 @@ static int test_freed_after_wait(void)
 	return 0;
 }
 
+/* ------------------------------------------- done from a plain thread */
+
+/* A thread outside the runtime (a C library's callback thread, say)
+ * counts down; the goroutine waiting is woken through the global queue. */
+static ringo_wg thread_wg;
+
+static void *thread_doner(void *arg)
+{
+	(void)arg;
+	ringo_wg_done(&thread_wg);
+	return NULL;
+}
+
+static int test_done_from_thread(void)
+{
+	for (int r = 0; r < TEST_SCALE(200, 100, 20); r++) {
+		pthread_t t[2];
+		ringo_wg_add(&thread_wg, 2);
+		for (int i = 0; i < 2; i++)
+			ASSERT_EQ(pthread_create(&t[i], NULL, thread_doner, NULL), 0);
+		ringo_wg_wait(&thread_wg);
+		for (int i = 0; i < 2; i++)
+			pthread_join(t[i], NULL);
+	}
+	return 0;
+}
+
 static int main_fn(void *arg)
 {
 	(void)arg;
@@ -166,6 +193,7 @@ static int main_fn(void *arg)
 	RUN(test_many_waiters);
 	RUN(test_reuse);
 	RUN(test_freed_after_wait);
+	RUN(test_done_from_thread);
 	return 0;
 }
 

@@ -13,6 +13,9 @@
  * function, or zero bytes: as in Go, the zero value of each type is ready
  * to use (an unlocked mutex, a wait group at zero, a once that has not
  * run, a semaphore with count 0). Do not copy one after first use.
+ * Goroutines still blocked on a primitive when ringo_run returns are
+ * discarded (see ringo/sched.h); re-initialise such a primitive before a
+ * later ringo_run uses it.
  *
  * Errors: nothing here can fail. Misuse aborts with a message naming the
  * call, as Go panics: unlock of an unlocked mutex, a negative wait-group
