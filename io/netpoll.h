@@ -87,8 +87,8 @@ struct ringo__netpoll_ops {
 
 	/* Called once per ringo_run, before any goroutine runs. */
 	int (*init)(void);
-	/* Called once after every M has stopped (io/netpoll.c has already
-	 * closed the descriptors the program left open). */
+	/* Called once after every M has stopped. Calls ringo__pd_fini()
+	 * first (closes the descriptors the program left open, io/pd.h). */
 	void (*fini)(void);
 	/* Wait for I/O: delay_ns < 0 blocks until something happens or
 	 * wake() is called, 0 only peeks, > 0 waits at most that long.
@@ -101,9 +101,12 @@ struct ringo__netpoll_ops {
 
 	/* ---- descriptors ---- */
 
-	/* Start serving pd (pd->fd, pd->kind set; pd's backend state
-	 * zeroed). Called once, by a goroutine, before any op on pd. On
-	 * failure pd->fd is left open (the caller closes it). */
+	/* Start serving pd (pd->fd, pd->kind, pd->family set). Called
+	 * once per life of the slot, by a goroutine, before any op on pd.
+	 * pd->be is as the slot's previous life left it: reset it, with
+	 * atomic stores where a late unblock() or event for the previous
+	 * life may still touch it. On failure pd->fd is left open (the
+	 * caller closes it). */
 	int (*open)(struct ringo__pd *pd);
 	/* Wake the op in progress in direction(s) `dirs` (RINGO__PD_READ |
 	 * RINGO__PD_WRITE) on pd, if any, so that it re-checks

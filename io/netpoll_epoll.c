@@ -1,26 +1,45 @@
 /*
  * io/netpoll_epoll.c - the epoll backend (Go's own design).
  *
- * One epoll instance per runtime. An eventfd registered in it lets any
- * thread interrupt a blocked epoll_pwait2 (nanosecond timeouts, so timers
- * are not rounded to milliseconds). `wake_pending` coalesces wakes: only
- * the first wake after a poll writes to the eventfd.
+ * One epoll instance per runtime. Sockets are non-blocking and registered
+ * once, edge-triggered, for both directions (EPOLLIN | EPOLLOUT |
+ * EPOLLRDHUP | EPOLLET) with the pd's tag as data. An op tries its system
+ * call first; only on EAGAIN does its goroutine park in the pd's reader
+ * or writer slot (struct ringo__pd_epoll, states in io/pd.h), and an edge
+ * reported by epoll_pwait2 moves the slot to READY and hands the parked
+ * goroutine to the scheduler, which retries the call. An edge that finds
+ * nobody waiting is kept as READY, so none is lost between an op's EAGAIN
+ * and its park.
+ *
+ * Regular files cannot be polled: file ops are plain system calls that
+ * block the M they run on (until syscall handoff exists, a slow disk
+ * stalls that M's P too).
+ *
+ * An eventfd registered with tag 0 lets any thread interrupt a blocked
+ * epoll_pwait2 (nanosecond timeouts, so timers are not rounded to
+ * milliseconds). `wake_pending` coalesces wakes: only the first wake
+ * after a blocking poll drained the eventfd writes to it; peeks leave it
+ * (level-triggered) for the poll that blocks.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "netpoll.h"
+#include "pd.h"
 
 #define EVENTS_MAX 128
 
 static int epfd = -1;
 static int wakefd = -1;
-/* 0: no wake written since the last poll drained it; 1: one is pending.
- * wake() moves 0 -> 1 and writes; poll() moves 1 -> 0 after reading. */
+/* 0: no wake written since the last blocking poll drained it; 1: one is
+ * pending. wake() moves 0 -> 1 and writes; a poll with delay != 0 moves
+ * 1 -> 0 after reading (a peek must not: see epoll_poll). */
 static _Atomic int wake_pending;
 
 static int epoll_init(void)
@@ -31,7 +50,7 @@ static int epoll_init(void)
 	wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (wakefd < 0)
 		goto err;
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
+	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = 0 };
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, wakefd, &ev) < 0)
 		goto err;
 	atomic_store(&wake_pending, 0);
@@ -47,17 +66,98 @@ err:;
 
 static void epoll_fini(void)
 {
+	ringo__pd_fini();
 	close(wakefd);
 	close(epfd);
 	epfd = wakefd = -1;
 }
+
+/* ------------------------------------------------------ waiter slots */
+
+static _Atomic uintptr_t *slot_of(struct ringo__pd *pd, int dir)
+{
+	return dir == RINGO__PD_READ ? &pd->be.epoll.rg : &pd->be.epoll.wg;
+}
+
+/* Take the parked G out of a slot (Go's netpollunblock). ioready: the
+ * fd is ready, leave READY for the next waiter; else (deadline, close)
+ * leave NIL. Returns the G to make runnable, or NULL. */
+static struct ringo__g *slot_unblock(_Atomic uintptr_t *gp, bool ioready)
+{
+	uintptr_t old = atomic_load(gp);
+
+	for (;;) {
+		if (old == RINGO__PD_READY)
+			return NULL;
+		if (old == RINGO__PD_NIL && !ioready)
+			return NULL;
+		uintptr_t new = ioready ? RINGO__PD_READY : RINGO__PD_NIL;
+		/* Seq-cst: pairs with the waiter's CAS NIL -> WAIT and its
+		 * re-check of closing/deadline (ringo__pd_check). */
+		if (atomic_compare_exchange_weak(gp, &old, new))
+			break;
+	}
+	if (old == RINGO__PD_NIL || old == RINGO__PD_WAIT)
+		return NULL; /* the waiter sees the new state, does not park */
+	atomic_fetch_sub(&ringo__netpoll_waiters_nr, 1);
+	return (struct ringo__g *)old;
+}
+
+/* park's unlock callback: the G is off its stack; WAIT -> G makes it
+ * visible to notifiers. Fails (G runs on) if a notifier got in first. */
+static bool slot_commit(struct ringo__g *g, void *arg)
+{
+	_Atomic uintptr_t *gp = arg;
+	uintptr_t wait = RINGO__PD_WAIT;
+
+	/* Counted before a notifier can take it (and uncount it). */
+	atomic_fetch_add(&ringo__netpoll_waiters_nr, 1);
+	if (atomic_compare_exchange_strong(gp, &wait, (uintptr_t)g))
+		return true;
+	atomic_fetch_sub(&ringo__netpoll_waiters_nr, 1);
+	return false;
+}
+
+/* Park until the fd may be ready in direction dir (Go's netpollblock and
+ * pollWait). 0: retry the call; else -ETIMEDOUT or -ECANCELED. */
+static int slot_wait(struct ringo__pd *pd, int dir)
+{
+	_Atomic uintptr_t *gp = slot_of(pd, dir);
+	uintptr_t old = atomic_load(gp);
+
+	for (;;) {
+		if (old == RINGO__PD_READY) {
+			atomic_store(gp, RINGO__PD_NIL);
+			return 0;
+		}
+		if (old != RINGO__PD_NIL)
+			ringo__throw("netpoll", "pd %u: two goroutines wait in "
+				     "one direction (%#lx)", pd->idx,
+				     (unsigned long)old);
+		if (atomic_compare_exchange_weak(gp, &old, RINGO__PD_WAIT))
+			break;
+	}
+	/* Re-check after publishing WAIT: a deadline or close that came
+	 * before it is seen here; one that comes after finds WAIT or G. */
+	int err = ringo__pd_check(pd, dir);
+	if (!err)
+		ringo__park(slot_commit, (void *)gp, RINGO_WAIT_IO, pd);
+	old = atomic_exchange(gp, RINGO__PD_NIL);
+	if (old > RINGO__PD_WAIT)
+		ringo__throw("netpoll", "pd %u: woken with a goroutine still "
+			     "in the slot", pd->idx);
+	if (old == RINGO__PD_READY)
+		return 0;
+	return ringo__pd_check(pd, dir);
+}
+
+/* ------------------------------------------------------------- poll */
 
 static int epoll_poll(int64_t delay_ns, struct ringo__glist *ready)
 {
 	struct epoll_event evs[EVENTS_MAX];
 	struct timespec ts, *tsp = NULL;
 
-	(void)ready;
 	if (delay_ns >= 0) {
 		ts.tv_sec = delay_ns / 1000000000;
 		ts.tv_nsec = delay_ns % 1000000000;
@@ -67,11 +167,31 @@ static int epoll_poll(int64_t delay_ns, struct ringo__glist *ready)
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (int i = 0; i < n; i++) {
-		if (evs[i].data.ptr == NULL) {
+		uint32_t e = evs[i].events;
+		if (evs[i].data.u64 == 0) {
+			/* Only a poll that may block consumes the wake (as
+			 * Go's netpoll): a peek that drained it could leave
+			 * the blocked poller asleep with a wake coalesced
+			 * into the one it took. */
 			uint64_t v;
+			if (delay_ns == 0)
+				continue;
 			if (read(wakefd, &v, sizeof(v)) < 0 && errno != EAGAIN)
 				return -errno;
 			atomic_store(&wake_pending, 0);
+			continue;
+		}
+		struct ringo__pd *pd = ringo__pd_from_tag(evs[i].data.u64);
+		if (!pd)
+			continue; /* closed since; its slot moved on */
+		struct ringo__g *g;
+		if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+			if ((g = slot_unblock(&pd->be.epoll.rg, true)))
+				ringo__glist_push(ready, g);
+		}
+		if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+			if ((g = slot_unblock(&pd->be.epoll.wg, true)))
+				ringo__glist_push(ready, g);
 		}
 	}
 	return 0;
@@ -90,10 +210,238 @@ static void epoll_wake(void)
 	errno = saved;
 }
 
+/* ------------------------------------------------------- descriptors */
+
+static int epoll_open(struct ringo__pd *pd)
+{
+	atomic_store(&pd->be.epoll.rg, RINGO__PD_NIL);
+	atomic_store(&pd->be.epoll.wg, RINGO__PD_NIL);
+	if (pd->kind == RINGO__PD_FILE)
+		return 0;
+	struct epoll_event ev = {
+		.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET,
+		.data.u64 = ringo__pd_tag(pd),
+	};
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, pd->fd, &ev) < 0)
+		return -errno;
+	return 0;
+}
+
+static void epoll_unblock(struct ringo__pd *pd, int dirs)
+{
+	struct ringo__g *rg = NULL, *wg = NULL;
+
+	if (dirs & RINGO__PD_READ)
+		rg = slot_unblock(&pd->be.epoll.rg, false);
+	if (dirs & RINGO__PD_WRITE)
+		wg = slot_unblock(&pd->be.epoll.wg, false);
+	if (rg)
+		ringo__ready(rg);
+	if (wg)
+		ringo__ready(wg);
+}
+
+static int epoll_close(struct ringo__pd *pd)
+{
+	/* Closing the fd drops it from the epoll set (we never dup it);
+	 * events already queued carry a tag that is stale after the free. */
+	return close(pd->fd) < 0 ? -errno : 0;
+}
+
+/* ----------------------------------------------------------- sockets */
+
+/* After a socket call returned n: 1 = retry it, 0 = done with *res. */
+static int settle(struct ringo__pd *pd, int dir, ssize_t n, ssize_t *res)
+{
+	if (n >= 0) {
+		*res = n;
+		return 0;
+	}
+	if (errno == EINTR)
+		return 1;
+	if (errno != EAGAIN && errno != EWOULDBLOCK) {
+		*res = -errno;
+		return 0;
+	}
+	int err = slot_wait(pd, dir);
+	if (err) {
+		*res = err;
+		return 0;
+	}
+	return 1;
+}
+
+#define IO_LOOP(pd, dir, call)                                          \
+	do {                                                            \
+		ssize_t res_;                                           \
+		do {                                                    \
+			int err_ = ringo__pd_check(pd, dir);            \
+			if (err_)                                       \
+				return err_;                            \
+		} while (settle(pd, dir, (call), &res_));               \
+		return res_;                                            \
+	} while (0)
+
+static ssize_t epoll_recv(struct ringo__pd *pd, void *buf, size_t len,
+			  int flags)
+{
+	IO_LOOP(pd, RINGO__PD_READ,
+		recv(pd->fd, buf, len, flags | MSG_DONTWAIT));
+}
+
+static ssize_t epoll_send(struct ringo__pd *pd, const void *buf, size_t len,
+			  int flags)
+{
+	IO_LOOP(pd, RINGO__PD_WRITE,
+		send(pd->fd, buf, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL));
+}
+
+static ssize_t epoll_recvfrom(struct ringo__pd *pd, void *buf, size_t len,
+			      int flags, struct sockaddr *sa, socklen_t *salen)
+{
+	IO_LOOP(pd, RINGO__PD_READ,
+		recvfrom(pd->fd, buf, len, flags | MSG_DONTWAIT, sa, salen));
+}
+
+static ssize_t epoll_sendto(struct ringo__pd *pd, const void *buf,
+			    size_t len, int flags, const struct sockaddr *sa,
+			    socklen_t salen)
+{
+	IO_LOOP(pd, RINGO__PD_WRITE,
+		sendto(pd->fd, buf, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL,
+		       sa, salen));
+}
+
+static int epoll_accept(struct ringo__pd *pd, struct sockaddr *sa,
+			socklen_t *salen)
+{
+	for (;;) {
+		int err = ringo__pd_check(pd, RINGO__PD_READ);
+		if (err)
+			return err;
+		ssize_t fd;
+		socklen_t len0 = salen ? *salen : 0;
+		if (!settle(pd, RINGO__PD_READ,
+			    accept4(pd->fd, sa, salen,
+				    SOCK_NONBLOCK | SOCK_CLOEXEC), &fd)) {
+			/* A connection reset before we took it: next. */
+			if (fd == -ECONNABORTED) {
+				if (salen)
+					*salen = len0;
+				continue;
+			}
+			return (int)fd;
+		}
+	}
+}
+
+static int epoll_connect(struct ringo__pd *pd, const struct sockaddr *sa,
+			 socklen_t salen)
+{
+	int err = ringo__pd_check(pd, RINGO__PD_WRITE);
+	if (err)
+		return err;
+	if (connect(pd->fd, sa, salen) == 0)
+		return 0;
+	/* EINTR: the connection goes on in the background, as EINPROGRESS. */
+	if (errno != EINPROGRESS && errno != EINTR && errno != EALREADY)
+		return -errno;
+	for (;;) {
+		if ((err = slot_wait(pd, RINGO__PD_WRITE)))
+			return err;
+		int soerr = 0;
+		socklen_t len = sizeof(soerr);
+		if (getsockopt(pd->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+			return -errno;
+		switch (soerr) {
+		case EINPROGRESS:
+		case EALREADY:
+		case EINTR:
+			continue;
+		case 0:
+		case EISCONN: {
+			/* Writable can be spurious (a READY left by the
+			 * registration): connected only if it has a peer. */
+			struct sockaddr_storage ss;
+			socklen_t sl = sizeof(ss);
+			if (getpeername(pd->fd, (struct sockaddr *)&ss, &sl) == 0)
+				return 0;
+			if (errno != ENOTCONN)
+				return -errno;
+			continue;
+		}
+		default:
+			return -soerr;
+		}
+	}
+}
+
+/* ------------------------------------------------- files: block the M */
+
+static ssize_t epoll_pread(struct ringo__pd *pd, void *buf, size_t len,
+			   int64_t off)
+{
+	ssize_t n;
+
+	while ((n = pread(pd->fd, buf, len, (off_t)off)) < 0 && errno == EINTR)
+		;
+	return n < 0 ? -errno : n;
+}
+
+static ssize_t epoll_pwrite(struct ringo__pd *pd, const void *buf,
+			    size_t len, int64_t off)
+{
+	ssize_t n;
+
+	while ((n = pwrite(pd->fd, buf, len, (off_t)off)) < 0 &&
+	       errno == EINTR)
+		;
+	return n < 0 ? -errno : n;
+}
+
+static int epoll_fsync(struct ringo__pd *pd, bool datasync)
+{
+	int r;
+
+	while ((r = datasync ? fdatasync(pd->fd) : fsync(pd->fd)) < 0 &&
+	       errno == EINTR)
+		;
+	return r < 0 ? -errno : 0;
+}
+
+static int epoll_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	int fd;
+
+	while ((fd = openat(dirfd, path, flags, mode)) < 0 && errno == EINTR)
+		;
+	return fd < 0 ? -errno : fd;
+}
+
+static int epoll_statx(int dirfd, const char *path, int flags, unsigned mask,
+		       struct statx *stx)
+{
+	return statx(dirfd, path, flags, mask, stx) < 0 ? -errno : 0;
+}
+
 const struct ringo__netpoll_ops ringo__netpoll_epoll_ops = {
 	.name = "epoll",
 	.init = epoll_init,
 	.fini = epoll_fini,
 	.poll = epoll_poll,
 	.wake = epoll_wake,
+	.open = epoll_open,
+	.unblock = epoll_unblock,
+	.close = epoll_close,
+	.recv = epoll_recv,
+	.send = epoll_send,
+	.recvfrom = epoll_recvfrom,
+	.sendto = epoll_sendto,
+	.accept = epoll_accept,
+	.connect = epoll_connect,
+	.pread = epoll_pread,
+	.pwrite = epoll_pwrite,
+	.fsync = epoll_fsync,
+	.openat = epoll_openat,
+	.statx = epoll_statx,
 };

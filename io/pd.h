@@ -22,6 +22,13 @@
  *                       until the last reference is released, then
  *                       backend->close (closes the fd) and free.
  * So an fd number is never reused while a goroutine can still use it.
+ *
+ * Public handles (ringo_conn *, ringo_listener *, ringo_file *) are tags
+ * too, not pointers: acquire, set_deadline and close take the tag and
+ * check its sequence number under pd->lock, so a handle used after its
+ * close (a server's accept loop racing with the listener's close, as Go
+ * programs do) fails with -EBADF and can never reach the slot's next
+ * life. The handle is never dereferenced by anyone.
  */
 #ifndef RINGO_IO_PD_H
 #define RINGO_IO_PD_H
@@ -152,10 +159,17 @@ extern _Atomic uint64_t ringo__pd_stale_nr;
 int ringo__pd_open(int fd, enum ringo__pd_kind kind, int family,
 		   struct ringo__pd **out);
 
-/* Take a reference and, for RINGO__PD_READ / RINGO__PD_WRITE, that
- * direction's lock (parks while another op holds it). Returns 0, or
- * -ECANCELED if pd is closing, -EBADF if it is closed. */
-int ringo__pd_acquire(struct ringo__pd *pd, int mode);
+/* A public handle for pd (its tag as a pointer value; never NULL). */
+static inline void *ringo__pd_handle(struct ringo__pd *pd)
+{
+	return (void *)(uintptr_t)ringo__pd_tag(pd);
+}
+
+/* For the handle h (a tag): take a reference and, for RINGO__PD_READ /
+ * RINGO__PD_WRITE, that direction's lock (parks while another op holds
+ * it), and return the pd in *out. Returns 0, or -ECANCELED if the pd is
+ * closing, -EBADF if h was closed (or is not a handle). */
+int ringo__pd_acquire(const void *h, int mode, struct ringo__pd **out);
 void ringo__pd_release(struct ringo__pd *pd, int mode);
 
 /* For ops: -ECANCELED if pd is closing, -ETIMEDOUT if direction dir's
@@ -169,14 +183,20 @@ static inline int ringo__pd_check(struct ringo__pd *pd, int dir)
 	return 0;
 }
 
-/* Set the deadline of direction(s) dirs: `when` in ns CLOCK_MONOTONIC,
- * 0 = none; a time not after now expires it at once. Wakes an op whose
- * deadline expires. Callable while ops are pending. 0 or -EBADF. */
-int ringo__pd_set_deadline(struct ringo__pd *pd, int dirs, int64_t when);
+/* Set the deadline of direction(s) dirs of handle h: `when` in ns
+ * CLOCK_MONOTONIC, 0 = none; a time not after now expires it at once.
+ * Wakes an op whose deadline expires. Callable while ops are pending.
+ * 0 or -EBADF. */
+int ringo__pd_set_deadline(const void *h, int dirs, int64_t when);
 
-/* Close: see the top of this file. Returns close(2)'s result, or -EBADF
- * if pd is already closing or closed. Parks; call from a goroutine. */
-int ringo__pd_close(struct ringo__pd *pd);
+/* Close handle h: see the top of this file. Returns close(2)'s result,
+ * or -EBADF if it is already closing or closed. Parks; call from a
+ * goroutine. */
+int ringo__pd_close(const void *h);
+
+/* The fd of handle h, or -EBADF if h is closed (racy by nature: a
+ * concurrent close may close it right after). */
+int ringo__pd_fd(const void *h);
 
 /* After every M has stopped: close the fds the program left open and
  * return their pds to the pool (their goroutines are gone). */

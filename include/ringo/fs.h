@@ -1,0 +1,73 @@
+/*
+ * ringo/fs.h - files for goroutines (the parts of Go's os.File that do
+ * I/O at an offset).
+ *
+ * Calls read like blocking POSIX calls. How they wait depends on the
+ * netpoller: with io_uring the request runs in the ring and only the
+ * calling goroutine waits; with epoll (regular files cannot be polled)
+ * the call blocks the thread it runs on, and with it the goroutines
+ * queued behind it on that thread until another thread steals them (Go
+ * hands the thread's work to another one during such calls; ringo will
+ * too). Keep that in mind for slow disks in epoll mode.
+ *
+ * Errors: every function returns 0 or a count on success and a negative
+ * errno value on failure (no -1/errno form). A file closed by another
+ * goroutine while a call is in progress: that call finishes first, close
+ * waits for it. -EBADF on a handle already closed (handles carry a
+ * sequence number, so a closed one never reaches a file opened later).
+ * -EMFILE when out of file descriptors.
+ *
+ * Must be called from a goroutine (inside ringo_run). Files still open
+ * when ringo_run returns are closed by it.
+ */
+#ifndef RINGO_FS_H
+#define RINGO_FS_H
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ringo_file ringo_file;
+
+/* open(2): flags and mode as its own (O_RDONLY, O_WRONLY | O_CREAT |
+ * O_TRUNC, ...); O_CLOEXEC is always added. */
+int ringo_file_open(const char *path, int flags, mode_t mode,
+		    ringo_file **out);
+
+/* Read len bytes at offset off (Go's ReadAt): returns len, or fewer only
+ * if the file ends first (0 at or past the end), or -errno. Does not
+ * move any file position; calls may run concurrently. */
+ssize_t ringo_file_read_at(ringo_file *f, void *buf, size_t len, int64_t off);
+
+/* Write all len bytes at offset off (Go's WriteAt): returns len or
+ * -errno (then an unknown prefix was written). */
+ssize_t ringo_file_write_at(ringo_file *f, const void *buf, size_t len,
+			    int64_t off);
+
+/* fsync(2): data and metadata reach the disk. */
+int ringo_file_sync(ringo_file *f);
+/* fdatasync(2): data (and the metadata needed to read it back). */
+int ringo_file_datasync(ringo_file *f);
+
+/* fstat(2) of an open file. */
+int ringo_file_stat(ringo_file *f, struct stat *st);
+
+/* stat(2) of a path (follows symbolic links). */
+int ringo_fs_stat(const char *path, struct stat *st);
+
+/* Close and free f; waits for calls in progress on f. Returns close(2)'s
+ * result (-EBADF for a second close). */
+int ringo_file_close(ringo_file *f);
+
+/* The descriptor (-EBADF if closed; do not close it directly). */
+int ringo_file_fd(ringo_file *f);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

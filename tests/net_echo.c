@@ -1,0 +1,179 @@
+/*
+ * tests/net_echo.c - round trips through an echo server over TCP (IPv4
+ * and IPv6), Unix (path and abstract) sockets; address parsing and
+ * formatting; errors for bad networks, addresses and refused dials.
+ */
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include <ringo/fs.h>
+
+#include "net_helpers.h"
+
+static int round_trips(const char *network, const char *address)
+{
+	ringo_conn *c;
+	char msg[64], back[64];
+
+	ASSERT_EQ(ringo_net_dial(network, address, &c), 0);
+	for (int i = 0; i < 100; i++) {
+		int n = snprintf(msg, sizeof(msg), "hello %d via %s", i, network);
+		ASSERT_EQ(ringo_conn_write_all(c, msg, (size_t)n), n);
+		ASSERT_EQ(ringo_conn_read_full(c, back, (size_t)n), n);
+		ASSERT(memcmp(msg, back, (size_t)n) == 0);
+	}
+	/* Shut our side: the server sees EOF, closes, we see EOF. */
+	ASSERT_EQ(ringo_conn_shutdown(c, SHUT_WR), 0);
+	ASSERT_EQ(ringo_conn_read(c, back, sizeof(back)), 0);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	return 0;
+}
+
+static int echo_over(const char *network, const char *address)
+{
+	struct echo_server s;
+
+	ASSERT_EQ(echo_start(&s, network, address), 0);
+	if (round_trips(network, s.addr_str)) {
+		fprintf(stderr, "  %s %s\n", network, s.addr_str);
+		return 1;
+	}
+	ASSERT_EQ(echo_stop(&s), 0);
+	ASSERT_EQ(s.accepted, 1);
+	return 0;
+}
+
+static int test_tcp4(void)
+{
+	return echo_over("tcp", "127.0.0.1:0");
+}
+
+static int test_tcp6(void)
+{
+	struct echo_server s;
+
+	ASSERT_EQ(echo_start(&s, "tcp6", "[::1]:0"), 0);
+	ASSERT(strncmp(s.addr_str, "[::1]:", 6) == 0);
+	ASSERT_EQ(round_trips("tcp6", s.addr_str), 0);
+	ASSERT_EQ(echo_stop(&s), 0);
+	return 0;
+}
+
+/* A "tcp" listener without a host takes IPv4 and IPv6 dials. */
+static int test_dual_stack(void)
+{
+	struct echo_server s;
+	char a[64];
+
+	ASSERT_EQ(echo_start(&s, "tcp", ":0"), 0);
+	uint16_t port = ntohs(s.addr.sa.sa_family == AF_INET6
+				      ? s.addr.in6.sin6_port
+				      : s.addr.in4.sin_port);
+	snprintf(a, sizeof(a), "127.0.0.1:%u", port);
+	ASSERT_EQ(round_trips("tcp4", a), 0);
+	if (s.addr.sa.sa_family == AF_INET6) {
+		snprintf(a, sizeof(a), "[::1]:%u", port);
+		ASSERT_EQ(round_trips("tcp6", a), 0);
+	}
+	snprintf(a, sizeof(a), "localhost:%u", port);
+	ASSERT_EQ(round_trips("tcp", a), 0);
+	ASSERT_EQ(echo_stop(&s), 0);
+	return 0;
+}
+
+static int test_unix(void)
+{
+	char path[64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "/tmp/ringo-net-echo-%d.sock", getpid());
+	unlink(path);
+	ASSERT_EQ(echo_over("unix", path), 0);
+	/* Closing the listener removed its socket file. */
+	EXPECT_ERR(ringo_fs_stat(path, &st), -ENOENT);
+	snprintf(path, sizeof(path), "@ringo-net-echo-%d", getpid());
+	ASSERT_EQ(echo_over("unix", path), 0);
+	return 0;
+}
+
+static int test_addr(void)
+{
+	struct ringo_addr a;
+	char buf[RINGO_ADDR_STRLEN];
+
+	ASSERT_EQ(ringo_addr_parse("tcp", "1.2.3.4:80", &a), 0);
+	ASSERT_EQ(a.sa.sa_family, AF_INET);
+	ASSERT_EQ(ringo_addr_format(&a, buf, sizeof(buf)), 10);
+	ASSERT(strcmp(buf, "1.2.3.4:80") == 0);
+	ASSERT_EQ(ringo_addr_parse("udp6", "[2001:db8::1]:65535", &a), 0);
+	ASSERT_EQ(a.sa.sa_family, AF_INET6);
+	ASSERT(ringo_addr_format(&a, buf, sizeof(buf)) > 0);
+	ASSERT(strcmp(buf, "[2001:db8::1]:65535") == 0);
+	ASSERT_EQ(ringo_addr_parse("tcp6", "[fe80::1%1]:22", &a), 0);
+	ASSERT_EQ(a.in6.sin6_scope_id, 1);
+	ASSERT_EQ(ringo_addr_parse("tcp4", ":8080", &a), 0);
+	ASSERT_EQ(a.in4.sin_addr.s_addr, htonl(INADDR_ANY));
+	ASSERT_EQ(ringo_addr_parse("tcp6", "localhost:1", &a), 0);
+	ASSERT_EQ(a.sa.sa_family, AF_INET6);
+	ASSERT_EQ(ringo_addr_parse("unix", "@abs", &a), 0);
+	ASSERT_EQ(ringo_addr_format(&a, buf, sizeof(buf)), 4);
+	ASSERT(strcmp(buf, "@abs") == 0);
+	ASSERT_EQ(ringo_addr_format(&a, buf, 3), -ENOSPC);
+	EXPECT_ERR(ringo_addr_parse("tcp4", "[::1]:80", &a), -EINVAL);
+	EXPECT_ERR(ringo_addr_parse("tcp6", "1.2.3.4:80", &a), -EINVAL);
+	EXPECT_ERR(ringo_addr_parse("tcp", "::1:80", &a), -EINVAL);
+	EXPECT_ERR(ringo_addr_parse("tcp", "1.2.3.4", &a), -EINVAL);
+	EXPECT_ERR(ringo_addr_parse("tcp", "1.2.3.4:65536", &a), -EINVAL);
+	EXPECT_ERR(ringo_addr_parse("tcp", "1.2.3.4:http", &a), -EINVAL);
+	EXPECT_ERR(ringo_addr_parse("tcp", "example.com:80", &a), -EINVAL);
+	EXPECT_ERR(ringo_addr_parse("sctp", "1.2.3.4:80", &a), -EINVAL);
+	EXPECT_ERR(ringo_addr_parse("unix", "", &a), -EINVAL);
+	return 0;
+}
+
+static int test_errors(void)
+{
+	ringo_conn *c;
+	ringo_listener *l;
+	struct ringo_addr a;
+
+	/* Find a port nobody listens on: listen, note it, close. */
+	ASSERT_EQ(ringo_net_listen("tcp4", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	EXPECT_ERR(ringo_listener_close(l), -EBADF);
+	EXPECT_ERR(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), -ECONNREFUSED);
+	EXPECT_ERR(ringo_net_dial("tcp", "nonsense", &c), -EINVAL);
+	EXPECT_ERR(ringo_net_listen("udp", "127.0.0.1:0", &l), -EINVAL);
+	/* Two listeners on one port. */
+	ASSERT_EQ(ringo_net_listen("tcp4", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	char s[RINGO_ADDR_STRLEN];
+	ringo_listener *l2;
+	ASSERT(ringo_addr_format(&a, s, sizeof(s)) > 0);
+	EXPECT_ERR(ringo_net_listen("tcp4", s, &l2), -EADDRINUSE);
+	/* Accept with a deadline that passes. */
+	ASSERT_EQ(ringo_listener_set_deadline(l, ringo_now() + 20 * RINGO_MILLISECOND), 0);
+	EXPECT_ERR(ringo_net_accept(l, &c), -ETIMEDOUT);
+	EXPECT_ERR(ringo_net_accept(l, &c), -ETIMEDOUT);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	return 0;
+}
+
+static int main_fn(void *arg)
+{
+	(void)arg;
+	RUN(test_addr);
+	RUN(test_tcp4);
+	RUN(test_tcp6);
+	RUN(test_dual_stack);
+	RUN(test_unix);
+	RUN(test_errors);
+	return 0;
+}
+
+int main(void)
+{
+	test_watchdog(60);
+	return ringo_run(main_fn, NULL);
+}
