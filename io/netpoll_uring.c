@@ -1,0 +1,908 @@
+/*
+ * io/netpoll_uring.c - the io_uring backend.
+ *
+ * One ring for the whole runtime. Any M submits to it under sq_lock, at
+ * once, from the parked goroutine's unlock callback (so a completion can
+ * never reach a goroutine that is still running). Completions are reaped
+ * in batches under cq_lock by whoever polls: the one M blocked in poll()
+ * waits for "a CQE, a wake or the next timer" in a single io_uring_enter
+ * (GETEVENTS with an EXT_ARG timeout, submitting any SQ backlog in the
+ * same call); other Ms peek at the CQ from user space, no syscall.
+ *
+ * Wake: a NOP on the ring itself. With one ring the waker can post a CQE
+ * directly, in the waker's own context; MSG_RING would need a second ring
+ * to send from, and an eventfd read SQE completes as task work on the
+ * thread that armed it (which may itself be asleep) and must be re-armed
+ * after each wake. wake_pending coalesces concurrent wakes into one NOP.
+ *
+ * Rejected for now: a ring per P or per M (an idle M blocks for all of
+ * them and cannot wait on several rings in one syscall);
+ * SINGLE_ISSUER/DEFER_TASKRUN (every M submits, and with DEFER_TASKRUN a
+ * completion waits for its submitter to enter the ring, which an M asleep
+ * on its futex never does); COOP_TASKRUN (its task work does not wake a
+ * submitter asleep on its futex, so completions would stall).
+ *
+ * user_data names a slot in a table whose chunks live until fini (type
+ * stable) plus a sequence tag and a kind; see slot_ud().
+ */
+#include <errno.h>
+#include <liburing.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <ringo/sched.h>
+
+#include "core/lock.h"
+#include "netpoll.h"
+#include "pd.h"
+#include "netpoll_uring.h"
+
+#define SQ_ENTRIES 256
+/* Fits the in-flight maximum: an op and its link timeout for each of the
+ * ~20000 descriptors a process may open here, with room for cancels.
+ * Overflow beyond it is still kernel-buffered (IORING_FEAT_NODROP) and
+ * flushed by reap(). RINGO_URING_CQ_ENTRIES shrinks it for tests. */
+#define CQ_ENTRIES_DEFAULT 65536
+
+/* ------------------------------------------------------------ state */
+
+static struct io_uring ring;
+static bool ring_up;
+
+/* Protects liburing's SQ bookkeeping (sqe_head, sqe_tail) and the kernel
+ * SQ tail: every io_uring_get_sqe .. io_uring_submit sequence. */
+static struct ringo__lock sq_lock = RINGO__LOCK_INIT;
+
+/* Protects the CQ head, in_kernel and wake_seen. Held while reaping, not
+ * while blocked in the kernel. */
+static struct ringo__lock cq_lock = RINGO__LOCK_INIT;
+/* The blocking poller is in (or about to enter) io_uring_enter: peekers
+ * leave the CQ alone, so every CQE posted after it decided to block is
+ * still there for the kernel to count as its wake-up. */
+static bool in_kernel;
+/* A WAKE CQE was reaped and the blocking poller has not yet returned
+ * because of it. A peeker that reaps the wake records it here. */
+static bool wake_seen;
+/* 0: no wake NOP outstanding; 1: one is (or is about to be) on the ring
+ * or recorded in wake_seen. wake() moves 0 -> 1 and posts the NOP; the
+ * blocking poller moves 1 -> 0 when it returns because of wake_seen. */
+static _Atomic int wake_pending;
+
+/* Stale CQEs dropped (link timeouts that arrived after their op's slot
+ * was reused); read by tests through ringo__uring_stats. */
+static _Atomic uint64_t stale_nr;
+static _Atomic uint64_t overflow_flush_nr;
+static _Atomic uint64_t wake_nr;
+
+/* fini is draining the ring: completions ready nobody (their goroutines
+ * were freed with the runtime). Set and read by the thread in fini. */
+static bool finishing;
+
+/* ------------------------------------------------------------ slots */
+
+/* Slots are never freed while the ring can see them: chunks are added
+ * under slot_lock and freed only by fini, after the ring is gone. */
+#define SLOT_CHUNK_SHIFT 10
+#define SLOT_CHUNK (1u << SLOT_CHUNK_SHIFT)
+#define SLOT_CHUNKS_MAX 4096 /* 4M slots */
+
+static struct ringo__uslot *_Atomic slot_chunks[SLOT_CHUNKS_MAX];
+/* Protects slot_free, slot_nchunks and each free slot's next_free. */
+static struct ringo__lock slot_lock = RINGO__LOCK_INIT;
+static uint32_t slot_free = UINT32_MAX;
+static uint32_t slot_nchunks;
+
+static struct ringo__uslot *slot_at(uint32_t idx)
+{
+	uint32_t c = idx >> SLOT_CHUNK_SHIFT;
+
+	if (ringo__unlikely(c >= SLOT_CHUNKS_MAX))
+		return NULL;
+	/* Pairs with the release store in slot_grow_locked. */
+	struct ringo__uslot *chunk =
+		atomic_load_explicit(&slot_chunks[c], memory_order_acquire);
+	return chunk ? &chunk[idx & (SLOT_CHUNK - 1)] : NULL;
+}
+
+static bool slot_grow_locked(void)
+{
+	if (slot_nchunks == SLOT_CHUNKS_MAX)
+		return false;
+	struct ringo__uslot *chunk = calloc(SLOT_CHUNK, sizeof(*chunk));
+	if (!chunk)
+		return false;
+	uint32_t base = slot_nchunks << SLOT_CHUNK_SHIFT;
+	for (uint32_t i = SLOT_CHUNK; i-- > 0;) {
+		chunk[i].idx = base + i;
+		chunk[i].next_free = slot_free;
+		slot_free = base + i;
+	}
+	atomic_store_explicit(&slot_chunks[slot_nchunks], chunk,
+			      memory_order_release);
+	slot_nchunks++;
+	return true;
+}
+
+struct ringo__uslot *ringo__uslot_get(void)
+{
+	ringo__lock(&slot_lock);
+	if (slot_free == UINT32_MAX && !slot_grow_locked()) {
+		ringo__unlock(&slot_lock);
+		return NULL;
+	}
+	struct ringo__uslot *s = slot_at(slot_free);
+	slot_free = s->next_free;
+	ringo__unlock(&slot_lock);
+	uint32_t seq = (atomic_load_explicit(&s->seq, memory_order_relaxed) + 1) &
+		       RINGO__UD_SEQ_MASK;
+	atomic_store_explicit(&s->seq, seq, memory_order_relaxed);
+	s->g = NULL;
+	s->res = 0;
+	s->cflags = 0;
+	s->done = NULL;
+	s->done_arg = NULL;
+	atomic_store_explicit(&s->state, RINGO__USLOT_OWNED, memory_order_relaxed);
+	return s;
+}
+
+void ringo__uslot_put(struct ringo__uslot *s)
+{
+	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+
+	if (st != RINGO__USLOT_OWNED && st != RINGO__USLOT_DONE)
+		ringo__throw("netpoll", "uring: freeing slot %u in state %u",
+			     s->idx, st);
+	/* Bump the tag so a late CQE naming the old one is stale. */
+	atomic_store_explicit(&s->seq, (atomic_load_explicit(&s->seq,
+				memory_order_relaxed) + 1) & RINGO__UD_SEQ_MASK,
+			      memory_order_relaxed);
+	atomic_store_explicit(&s->state, RINGO__USLOT_FREE, memory_order_relaxed);
+	ringo__lock(&slot_lock);
+	s->next_free = slot_free;
+	slot_free = s->idx;
+	ringo__unlock(&slot_lock);
+}
+
+static void slots_free_all(void)
+{
+	for (uint32_t c = 0; c < slot_nchunks; c++) {
+		free(atomic_load(&slot_chunks[c]));
+		atomic_store(&slot_chunks[c], NULL);
+	}
+	slot_nchunks = 0;
+	slot_free = UINT32_MAX;
+}
+
+/* --------------------------------------------------------- submission */
+
+uint64_t ringo__uslot_ud(const struct ringo__uslot *s, unsigned kind)
+{
+	uint64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+
+	return (uint64_t)s->idx | seq << RINGO__UD_SEQ_SHIFT |
+	       (uint64_t)kind << RINGO__UD_KIND_SHIFT;
+}
+
+static void submit_locked(void)
+{
+	int r = io_uring_submit(&ring);
+
+	/* On EAGAIN/EBUSY the SQEs stay in the SQ: the next submit or the
+	 * blocking poller's enter passes them to the kernel. */
+	if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -EINTR)
+		ringo__throw("netpoll", "uring: io_uring_submit: %s",
+			     strerror(-r));
+}
+
+struct io_uring_sqe *ringo__uring_sqe_locked(void)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+
+	if (ringo__likely(sqe != NULL))
+		return sqe;
+	submit_locked();
+	return io_uring_get_sqe(&ring);
+}
+
+void ringo__uring_sq_lock(void)
+{
+	ringo__lock(&sq_lock);
+}
+
+void ringo__uring_sq_unlock_submit(void)
+{
+	submit_locked();
+	ringo__unlock(&sq_lock);
+}
+
+void ringo__uring_sq_unlock(void)
+{
+	ringo__unlock(&sq_lock);
+}
+
+/* ----------------------------------------------------------- reaping */
+
+static void handle_cqe(const struct io_uring_cqe *cqe,
+		       struct ringo__glist *ready)
+{
+	uint64_t ud = cqe->user_data;
+	unsigned kind = (unsigned)(ud >> RINGO__UD_KIND_SHIFT);
+
+	switch (kind) {
+	case RINGO__UD_WAKE:
+		wake_seen = true;
+		return;
+	case RINGO__UD_IGNORE:
+		return;
+	default:
+		break;
+	}
+	uint32_t idx = (uint32_t)ud;
+	uint32_t tag = (uint32_t)(ud >> RINGO__UD_SEQ_SHIFT) & RINGO__UD_SEQ_MASK;
+	struct ringo__uslot *s = slot_at(idx);
+	if (!s)
+		ringo__throw("netpoll", "uring: CQE names slot %u of %u", idx,
+			     slot_nchunks << SLOT_CHUNK_SHIFT);
+	if (atomic_load_explicit(&s->seq, memory_order_relaxed) != tag ||
+	    kind == RINGO__UD_STALE_OK) {
+		/* Only CQEs nobody waits for may outlive their slot. */
+		if (kind != RINGO__UD_STALE_OK)
+			ringo__throw("netpoll", "uring: stale completion "
+				     "(kind %u, slot %u, tag %u, res %d)",
+				     kind, idx, tag, cqe->res);
+		atomic_fetch_add_explicit(&stale_nr, 1, memory_order_relaxed);
+		return;
+	}
+	/* Pairs with the release store of ARMED in ringo__uslot_arm. */
+	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
+	if (st != RINGO__USLOT_ARMED)
+		ringo__throw("netpoll", "uring: completion for slot %u in state "
+			     "%u", idx, st);
+	s->res = cqe->res;
+	s->cflags = cqe->flags;
+	if (s->done) {
+		s->done(s, ready);
+		return;
+	}
+	struct ringo__g *g = s->g;
+	atomic_fetch_sub(&ringo__netpoll_waiters_nr, 1);
+	if (finishing)
+		return; /* g is freed: leave the slot ARMED, it goes too */
+	/* Pairs with the acquire load in ringo__uslot_wait's caller. */
+	atomic_store_explicit(&s->state, RINGO__USLOT_DONE, memory_order_release);
+	ringo__glist_push(ready, g);
+}
+
+/* Drain the CQ, and the kernel's overflow list behind it. cq_lock held. */
+static int reap_locked(struct ringo__glist *ready)
+{
+	int total = 0;
+
+	for (int round = 0; round < 64; round++) {
+		struct io_uring_cqe *cqe;
+		unsigned head, n = 0;
+
+		io_uring_for_each_cqe(&ring, head, cqe) {
+			handle_cqe(cqe, ready);
+			n++;
+		}
+		io_uring_cq_advance(&ring, n);
+		total += (int)n;
+		/* CQEs the kernel could not post while the CQ was full wait in
+		 * its overflow list: an enter with GETEVENTS moves them in. */
+		if (!(IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW))
+			break;
+		atomic_fetch_add_explicit(&overflow_flush_nr, 1,
+					  memory_order_relaxed);
+		io_uring_get_events(&ring);
+	}
+	return total;
+}
+
+/* Reap what is there if nobody else is; used outside poll() by a
+ * submitter that found the CQ overflowing. */
+void ringo__uring_reap_ready(void)
+{
+	struct ringo__glist l = { 0 };
+	uint32_t zero = 0;
+
+	if (!atomic_compare_exchange_strong_explicit(&cq_lock.state, &zero, 1,
+						     memory_order_acquire,
+						     memory_order_relaxed))
+		return;
+	if (!in_kernel)
+		reap_locked(&l);
+	ringo__unlock(&cq_lock);
+	for (struct ringo__g *g = l.head, *next; g; g = next) {
+		next = g->schedlink;
+		ringo__ready(g);
+	}
+}
+
+/* The blocking poller consumes a wake. cq_lock held. */
+static bool take_wake_locked(void)
+{
+	if (!wake_seen)
+		return false;
+	wake_seen = false;
+	atomic_store(&wake_pending, 0);
+	return true;
+}
+
+/* ------------------------------------------------------- the backend */
+
+static unsigned cq_entries_from_env(void)
+{
+	const char *env = getenv("RINGO_URING_CQ_ENTRIES");
+
+	if (!env || !*env)
+		return CQ_ENTRIES_DEFAULT;
+	char *end;
+	unsigned long v = strtoul(env, &end, 10);
+	if (*end || v < 2 || v > CQ_ENTRIES_DEFAULT)
+		ringo__panic("ringo_run", "RINGO_URING_CQ_ENTRIES=%s: want 2 to "
+			     "%u", env, CQ_ENTRIES_DEFAULT);
+	return (unsigned)v;
+}
+
+static int uring_init(void)
+{
+	const char *fail = getenv("RINGO_FAIL_URING_SETUP");
+
+	if (fail && *fail && strcmp(fail, "0") != 0)
+		return -ENOSYS;
+	struct io_uring_params p;
+	memset(&p, 0, sizeof(p));
+	unsigned cq = cq_entries_from_env();
+	unsigned sq = SQ_ENTRIES < cq ? SQ_ENTRIES : cq;
+	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+	p.cq_entries = cq;
+	int r = io_uring_queue_init_params(sq, &ring, &p);
+	if (r < 0)
+		return r;
+	/* Needed: EXT_ARG (the timed wait is one enter), NODROP (overflow
+	 * is buffered, not lost). Both since 5.11/5.5. */
+	if (!(p.features & IORING_FEAT_EXT_ARG) ||
+	    !(p.features & IORING_FEAT_NODROP)) {
+		io_uring_queue_exit(&ring);
+		return -ENOSYS;
+	}
+	ring_up = true;
+	in_kernel = false;
+	wake_seen = false;
+	atomic_store(&wake_pending, 0);
+	atomic_store(&stale_nr, 0);
+	atomic_store(&overflow_flush_nr, 0);
+	atomic_store(&wake_nr, 0);
+	return 0;
+}
+
+/* After every M has stopped: the goroutines parked in requests are gone
+ * (their stacks too), so cancel every request still in flight and wait
+ * for the cancellations, reaping without touching those goroutines; then
+ * the descriptors left open are closed and the ring goes. */
+static void uring_fini(void)
+{
+	if (!ring_up)
+		return;
+	finishing = true;
+	ringo__uring_sq_lock();
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	if (sqe) {
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
+						     << RINGO__UD_KIND_SHIFT);
+	}
+	ringo__uring_sq_unlock_submit();
+	struct ringo__glist l = { 0 };
+	int64_t until = ringo__nanotime() + 5000000000;
+	for (;;) {
+		ringo__lock(&cq_lock);
+		reap_locked(&l);
+		ringo__unlock(&cq_lock);
+		if (atomic_load(&ringo__netpoll_waiters_nr) <= 0 ||
+		    ringo__nanotime() > until)
+			break;
+		struct __kernel_timespec ts = { .tv_nsec = 10000000 };
+		struct io_uring_cqe *cqe;
+		io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+	}
+	ringo__pd_fini();
+	io_uring_queue_exit(&ring);
+	ring_up = false;
+	finishing = false;
+	slots_free_all();
+	atomic_store(&ringo__netpoll_waiters_nr, 0);
+}
+
+static int peek(struct ringo__glist *ready)
+{
+	uint32_t zero = 0;
+
+	/* Someone else reaping is as good as us reaping. */
+	if (!atomic_compare_exchange_strong_explicit(&cq_lock.state, &zero, 1,
+						     memory_order_acquire,
+						     memory_order_relaxed))
+		return 0;
+	if (!in_kernel)
+		reap_locked(ready);
+	ringo__unlock(&cq_lock);
+	return 0;
+}
+
+static int uring_poll(int64_t delay_ns, struct ringo__glist *ready)
+{
+	if (delay_ns == 0)
+		return peek(ready);
+
+	ringo__lock(&cq_lock);
+	reap_locked(ready);
+	if (ready->n || take_wake_locked()) {
+		ringo__unlock(&cq_lock);
+		return 0;
+	}
+	in_kernel = true;
+	ringo__unlock(&cq_lock);
+
+	/* SQEs left behind by a submit that failed with EAGAIN/EBUSY go in
+	 * with the wait: one io_uring_enter either way. */
+	ringo__lock(&sq_lock);
+	unsigned to_submit = io_uring_sq_ready(&ring);
+	ringo__unlock(&sq_lock);
+
+	struct __kernel_timespec ts;
+	struct io_uring_getevents_arg arg = { 0 };
+	if (delay_ns > 0) {
+		ts.tv_sec = delay_ns / 1000000000;
+		ts.tv_nsec = delay_ns % 1000000000;
+		arg.ts = (uint64_t)(uintptr_t)&ts;
+	}
+	int r = io_uring_enter2((unsigned)ring.ring_fd, to_submit, 1,
+				IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+				(sigset_t *)&arg, sizeof(arg));
+	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY &&
+	    r != -EAGAIN)
+		ringo__throw("netpoll", "uring: io_uring_enter: %s",
+			     strerror(-r));
+
+	ringo__lock(&cq_lock);
+	in_kernel = false;
+	reap_locked(ready);
+	take_wake_locked();
+	ringo__unlock(&cq_lock);
+	return 0;
+}
+
+static void uring_wake(void)
+{
+	int zero = 0;
+
+	if (!atomic_compare_exchange_strong(&wake_pending, &zero, 1))
+		return;
+	atomic_fetch_add_explicit(&wake_nr, 1, memory_order_relaxed);
+	int saved = errno;
+	ringo__lock(&sq_lock);
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	if (!sqe)
+		ringo__throw("netpoll", "uring: no SQE for a wake");
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_WAKE
+					     << RINGO__UD_KIND_SHIFT);
+	ringo__uring_sq_unlock_submit();
+	errno = saved;
+}
+
+
+/* ---------------------------------------------------------------- ops */
+
+enum req_op {
+	OP_RECV, OP_SEND, OP_RECVMSG, OP_SENDMSG, OP_ACCEPT, OP_POLL,
+	OP_READ, OP_WRITE, OP_FSYNC, OP_OPENAT, OP_STATX, OP_CLOSE,
+};
+
+/* Largest count one read/write request moves (the kernel's MAX_RW_COUNT
+ * on 4 KiB pages); the contract allows short counts. */
+#define RW_MAX 0x7ffff000u
+
+/* A request as its goroutine sees it: on that goroutine's stack, which
+ * stays put while it is parked, so buffers and paths named by the SQE
+ * stay valid until the CQE. */
+struct req {
+	struct ringo__uslot *s;
+	enum req_op op;
+	int fd;                 /* or dirfd */
+	int flags;              /* msg flags, open flags, statx flags */
+	void *buf;
+	unsigned len;
+	int64_t off;
+	struct msghdr *msg;
+	struct sockaddr *sa;
+	socklen_t *salen;
+	const char *path;
+	mode_t mode;
+	unsigned mask;          /* statx mask, poll mask */
+	struct statx *stx;
+	/* Set by the unlock callback when the request did not go to the
+	 * kernel: res holds the result; ring_full asks for a retry. */
+	bool submitted, ring_full;
+	int res;
+};
+
+static void prep(struct io_uring_sqe *sqe, struct req *r)
+{
+	switch (r->op) {
+	case OP_RECV:
+		io_uring_prep_recv(sqe, r->fd, r->buf, r->len, r->flags);
+		break;
+	case OP_SEND:
+		io_uring_prep_send(sqe, r->fd, r->buf, r->len,
+				   r->flags | MSG_NOSIGNAL);
+		break;
+	case OP_RECVMSG:
+		io_uring_prep_recvmsg(sqe, r->fd, r->msg, (unsigned)r->flags);
+		break;
+	case OP_SENDMSG:
+		io_uring_prep_sendmsg(sqe, r->fd, r->msg,
+				      (unsigned)r->flags | MSG_NOSIGNAL);
+		break;
+	case OP_ACCEPT:
+		io_uring_prep_accept(sqe, r->fd, r->sa, r->salen,
+				     SOCK_NONBLOCK | SOCK_CLOEXEC);
+		break;
+	case OP_POLL:
+		io_uring_prep_poll_add(sqe, r->fd, r->mask);
+		break;
+	case OP_READ:
+		io_uring_prep_read(sqe, r->fd, r->buf, r->len, (uint64_t)r->off);
+		break;
+	case OP_WRITE:
+		io_uring_prep_write(sqe, r->fd, r->buf, r->len,
+				    (uint64_t)r->off);
+		break;
+	case OP_FSYNC:
+		io_uring_prep_fsync(sqe, r->fd, r->flags ? IORING_FSYNC_DATASYNC
+							 : 0);
+		break;
+	case OP_OPENAT:
+		io_uring_prep_openat(sqe, r->fd, r->path, r->flags, r->mode);
+		break;
+	case OP_STATX:
+		io_uring_prep_statx(sqe, r->fd, r->path, r->flags, r->mask,
+				    r->stx);
+		break;
+	case OP_CLOSE:
+		io_uring_prep_close(sqe, r->fd);
+		break;
+	}
+}
+
+/* park's unlock callback: the goroutine is off its stack, so its
+ * completion may be reaped (and the goroutine readied) from here on. */
+static bool submit_unlockf(struct ringo__g *g, void *arg)
+{
+	struct req *r = arg;
+	struct ringo__uslot *s = r->s;
+	uint32_t tag = atomic_load_explicit(&s->seq, memory_order_relaxed);
+
+	(void)g;
+	ringo__uring_sq_lock();
+	if (atomic_load_explicit(&s->cancel_tag, memory_order_relaxed) == tag) {
+		/* unblock() came between the op's last check and here. */
+		ringo__uring_sq_unlock();
+		r->res = -ECANCELED;
+		goto not_submitted;
+	}
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	if (!sqe) {
+		ringo__uring_sq_unlock();
+		r->ring_full = true;
+		goto not_submitted;
+	}
+	prep(sqe, r);
+	io_uring_sqe_set_data64(sqe, ringo__uslot_ud(s, RINGO__UD_OP));
+	r->submitted = true;
+	/* Pairs with the acquire load in handle_cqe. */
+	atomic_store_explicit(&s->state, RINGO__USLOT_ARMED, memory_order_release);
+	ringo__uring_sq_unlock_submit();
+	return true;
+not_submitted:
+	atomic_fetch_sub(&ringo__netpoll_waiters_nr, 1);
+	return false;
+}
+
+/* Submit r and park until its CQE; the result as the CQE's res. */
+static int req_run(struct req *r, void *obj)
+{
+	struct ringo__g *g = ringo__getg();
+
+	if (ringo__unlikely(!g))
+		ringo__panic("netpoll", "I/O outside a goroutine");
+	for (;;) {
+		r->s->g = g;
+		r->submitted = r->ring_full = false;
+		r->res = 0;
+		atomic_fetch_add(&ringo__netpoll_waiters_nr, 1);
+		ringo__park(submit_unlockf, r, RINGO_WAIT_IO, obj);
+		if (r->submitted)
+			break;
+		if (!r->ring_full)
+			return r->res;
+		/* The kernel took no SQE (its CQ overflow list is backed
+		 * up): drain what we can and let others run first. */
+		ringo__uring_reap_ready();
+		ringo_yield();
+	}
+	/* Pairs with the release store of DONE in handle_cqe. */
+	uint32_t st = atomic_load_explicit(&r->s->state, memory_order_acquire);
+	if (st != RINGO__USLOT_DONE)
+		ringo__throw("netpoll", "uring: woken with slot %u in state %u",
+			     r->s->idx, st);
+	int res = r->s->res;
+	/* DONE -> OWNED, so the slot can be submitted again. */
+	atomic_store_explicit(&r->s->state, RINGO__USLOT_OWNED,
+			      memory_order_relaxed);
+	return res;
+}
+
+/* A file op (or one without a pd): run once, retrying only EINTR. */
+static int file_op(struct req *r, void *obj)
+{
+	r->s = ringo__uslot_get();
+	if (!r->s)
+		return -ENOMEM;
+	int res;
+	do
+		res = req_run(r, obj);
+	while (res == -EINTR);
+	ringo__uslot_put(r->s);
+	return res;
+}
+
+/* A socket op in direction dir, following the deadline/close protocol of
+ * io/netpoll.h: the in-flight request is published in pd->be.uring.op
+ * (its user_data) before the second check, so unblock() can cancel it. */
+static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
+{
+	void *_Atomic *slotp = &pd->be.uring.op[dir - 1];
+	int res;
+
+	r->fd = pd->fd;
+	r->s = ringo__uslot_get();
+	if (!r->s)
+		return -ENOMEM;
+	for (;;) {
+		res = ringo__pd_check(pd, dir);
+		if (res)
+			break;
+		/* Seq-cst, pairs with the load in uring_unblock: either it
+		 * sees the request or the check below sees its cause. */
+		atomic_store(slotp, (void *)(uintptr_t)ringo__uslot_ud(
+					    r->s, RINGO__UD_OP));
+		res = ringo__pd_check(pd, dir);
+		if (!res)
+			res = req_run(r, pd);
+		atomic_store(slotp, NULL);
+		if (res == -ECANCELED || res == -EINTR)
+			continue; /* unblocked: re-check; deadline moved on */
+		if (res == -EAGAIN && !(r->flags & MSG_DONTWAIT) &&
+		    r->op != OP_POLL)
+			continue;
+		break;
+	}
+	ringo__uslot_put(r->s);
+	return res;
+}
+
+static int uring_open(struct ringo__pd *pd)
+{
+	atomic_store(&pd->be.uring.op[0], NULL);
+	atomic_store(&pd->be.uring.op[1], NULL);
+	atomic_store(&pd->be.uring.inflight, 0);
+	pd->be.uring.fixed = -1;
+	return 0;
+}
+
+/* Cancel the request user_data names, if it is still that request. */
+static void cancel_ud(uint64_t ud)
+{
+	struct ringo__uslot *s = slot_at((uint32_t)ud);
+	uint32_t tag = (uint32_t)(ud >> RINGO__UD_SEQ_SHIFT) & RINGO__UD_SEQ_MASK;
+
+	if (!s)
+		ringo__throw("netpoll", "uring: unblock of slot %u", (uint32_t)ud);
+	ringo__uring_sq_lock();
+	if (atomic_load_explicit(&s->seq, memory_order_relaxed) != tag) {
+		ringo__uring_sq_unlock(); /* that request is over */
+		return;
+	}
+	atomic_store_explicit(&s->cancel_tag, tag, memory_order_relaxed);
+	if (atomic_load_explicit(&s->state, memory_order_relaxed) !=
+	    RINGO__USLOT_ARMED) {
+		ringo__uring_sq_unlock(); /* its submit will see cancel_tag */
+		return;
+	}
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	if (!sqe)
+		ringo__throw("netpoll", "uring: no SQE for a cancel");
+	io_uring_prep_cancel64(sqe, ud, 0);
+	io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
+					     << RINGO__UD_KIND_SHIFT);
+	ringo__uring_sq_unlock_submit();
+}
+
+static void uring_unblock(struct ringo__pd *pd, int dirs)
+{
+	for (int d = 0; d < 2; d++) {
+		if (!(dirs & (1 << d)))
+			continue;
+		/* Seq-cst, pairs with the store in sock_op. */
+		uint64_t ud = (uint64_t)(uintptr_t)atomic_load(
+			&pd->be.uring.op[d]);
+		if (ud)
+			cancel_ud(ud);
+	}
+}
+
+static int uring_close(struct ringo__pd *pd)
+{
+	struct req r = { .op = OP_CLOSE, .fd = pd->fd };
+
+	r.s = ringo__uslot_get();
+	if (!r.s)
+		return close(pd->fd) < 0 ? -errno : 0;
+	int res = req_run(&r, pd);
+	ringo__uslot_put(r.s);
+	return res;
+}
+
+static unsigned clamp_len(size_t len)
+{
+	return len > RW_MAX ? RW_MAX : (unsigned)len;
+}
+
+static ssize_t uring_recv(struct ringo__pd *pd, void *buf, size_t len,
+			  int flags)
+{
+	struct req r = { .op = OP_RECV, .buf = buf, .len = clamp_len(len),
+			 .flags = flags };
+	return sock_op(pd, RINGO__PD_READ, &r);
+}
+
+static ssize_t uring_send(struct ringo__pd *pd, const void *buf, size_t len,
+			  int flags)
+{
+	struct req r = { .op = OP_SEND, .buf = (void *)buf,
+			 .len = clamp_len(len), .flags = flags };
+	return sock_op(pd, RINGO__PD_WRITE, &r);
+}
+
+static ssize_t uring_recvfrom(struct ringo__pd *pd, void *buf, size_t len,
+			      int flags, struct sockaddr *sa, socklen_t *salen)
+{
+	struct iovec iov = { .iov_base = buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	if (sa && salen) {
+		msg.msg_name = sa;
+		msg.msg_namelen = *salen;
+	}
+	struct req r = { .op = OP_RECVMSG, .msg = &msg, .flags = flags };
+	ssize_t n = sock_op(pd, RINGO__PD_READ, &r);
+	if (n >= 0 && sa && salen)
+		*salen = msg.msg_namelen;
+	return n;
+}
+
+static ssize_t uring_sendto(struct ringo__pd *pd, const void *buf, size_t len,
+			    int flags, const struct sockaddr *sa,
+			    socklen_t salen)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+			      .msg_name = (void *)sa,
+			      .msg_namelen = sa ? salen : 0 };
+	struct req r = { .op = OP_SENDMSG, .msg = &msg, .flags = flags };
+	return sock_op(pd, RINGO__PD_WRITE, &r);
+}
+
+static int uring_accept(struct ringo__pd *pd, struct sockaddr *sa,
+			socklen_t *salen)
+{
+	struct req r = { .op = OP_ACCEPT, .sa = sa, .salen = sa ? salen : NULL };
+	return sock_op(pd, RINGO__PD_READ, &r);
+}
+
+/* connect(2) itself never blocks on a non-blocking socket; the wait for
+ * the handshake is a POLLOUT request, which a deadline or close can
+ * cancel and this loop can re-issue without disturbing the connection
+ * attempt (a cancelled IORING_OP_CONNECT could not be re-issued). */
+static int uring_connect(struct ringo__pd *pd, const struct sockaddr *sa,
+			 socklen_t salen)
+{
+	int err = ringo__pd_check(pd, RINGO__PD_WRITE);
+
+	if (err)
+		return err;
+	if (connect(pd->fd, sa, salen) == 0)
+		return 0;
+	if (errno != EINPROGRESS && errno != EINTR)
+		return -errno;
+	struct req r = { .op = OP_POLL, .mask = POLLOUT };
+	int res = sock_op(pd, RINGO__PD_WRITE, &r);
+	if (res < 0)
+		return res;
+	int soerr = 0;
+	socklen_t l = sizeof(soerr);
+	if (getsockopt(pd->fd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
+		return -errno;
+	return -soerr;
+}
+
+static ssize_t uring_pread(struct ringo__pd *pd, void *buf, size_t len,
+			   int64_t off)
+{
+	struct req r = { .op = OP_READ, .fd = pd->fd, .buf = buf,
+			 .len = clamp_len(len), .off = off };
+	return file_op(&r, pd);
+}
+
+static ssize_t uring_pwrite(struct ringo__pd *pd, const void *buf, size_t len,
+			    int64_t off)
+{
+	struct req r = { .op = OP_WRITE, .fd = pd->fd, .buf = (void *)buf,
+			 .len = clamp_len(len), .off = off };
+	return file_op(&r, pd);
+}
+
+static int uring_fsync(struct ringo__pd *pd, bool datasync)
+{
+	struct req r = { .op = OP_FSYNC, .fd = pd->fd, .flags = datasync };
+	return file_op(&r, pd);
+}
+
+static int uring_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+	struct req r = { .op = OP_OPENAT, .fd = dirfd, .path = path,
+			 .flags = flags, .mode = mode };
+	return file_op(&r, NULL);
+}
+
+static int uring_statx(int dirfd, const char *path, int flags, unsigned mask,
+		       struct statx *stx)
+{
+	struct req r = { .op = OP_STATX, .fd = dirfd, .path = path,
+			 .flags = flags, .mask = mask, .stx = stx };
+	return file_op(&r, NULL);
+}
+
+void ringo__uring_stats(struct ringo__uring_stats *st)
+{
+	st->stale_nr = atomic_load(&stale_nr);
+	st->overflow_flush_nr = atomic_load(&overflow_flush_nr);
+	st->wake_nr = atomic_load(&wake_nr);
+}
+
+const struct ringo__netpoll_ops ringo__netpoll_uring_ops = {
+	.name = "uring",
+	.init = uring_init,
+	.fini = uring_fini,
+	.poll = uring_poll,
+	.wake = uring_wake,
+	.open = uring_open,
+	.unblock = uring_unblock,
+	.close = uring_close,
+	.recv = uring_recv,
+	.send = uring_send,
+	.recvfrom = uring_recvfrom,
+	.sendto = uring_sendto,
+	.accept = uring_accept,
+	.connect = uring_connect,
+	.pread = uring_pread,
+	.pwrite = uring_pwrite,
+	.fsync = uring_fsync,
+	.openat = uring_openat,
+	.statx = uring_statx,
+};

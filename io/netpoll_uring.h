@@ -1,0 +1,87 @@
+/*
+ * io/netpoll_uring.h - what the io_uring backend's files share: the ring's
+ * submission lock, the type-stable slots that user_data names, and
+ * counters tests read. Nothing outside io/netpoll_uring*.c includes it,
+ * except tests that look at the counters.
+ */
+#ifndef RINGO_IO_NETPOLL_URING_H
+#define RINGO_IO_NETPOLL_URING_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "netpoll.h"
+
+struct io_uring_sqe;
+
+/* user_data = slot index [0,32) | sequence tag [32,56) | kind [56,64).
+ * A CQE whose tag differs from its slot's is stale: allowed (and counted,
+ * then dropped) only for kinds nobody waits for. */
+#define RINGO__UD_SEQ_SHIFT 32
+#define RINGO__UD_SEQ_MASK 0xffffffu
+#define RINGO__UD_KIND_SHIFT 56
+enum ringo__ud_kind {
+	RINGO__UD_OP = 1,       /* the slot's operation; its G waits for it */
+	RINGO__UD_STALE_OK = 2, /* linked timeout, cancel: may outlive it */
+	RINGO__UD_WAKE = 3,     /* a wake NOP, no slot */
+	RINGO__UD_IGNORE = 4,   /* fire-and-forget, no slot */
+};
+
+/* Slot states (state word; who moves it):
+ *   FREE  -> OWNED   ringo__uslot_get, by the goroutine starting an op
+ *   OWNED -> ARMED   the owner, before its SQE can reach the kernel
+ *   ARMED -> DONE    the reaper, with res/cflags set (release)
+ *   ARMED -> ARMED   the reaper, for a multishot CQE handled by done()
+ *   DONE|OWNED -> FREE  ringo__uslot_put, by the owner, after reading res */
+enum ringo__uslot_state {
+	RINGO__USLOT_FREE,
+	RINGO__USLOT_OWNED,
+	RINGO__USLOT_ARMED,
+	RINGO__USLOT_DONE,
+};
+
+struct ringo__uslot;
+/* Completion hook run by the reaper under cq_lock instead of readying
+ * s->g; it may push goroutines onto *ready. */
+typedef void (*ringo__uslot_done_fn)(struct ringo__uslot *s,
+				     struct ringo__glist *ready);
+
+struct ringo__uslot {
+	_Atomic uint32_t state;   /* enum ringo__uslot_state */
+	_Atomic uint32_t seq;     /* tag, bumped by get and put */
+	uint32_t idx;             /* own index, fixed */
+	uint32_t next_free;       /* free list link, under slot_lock */
+	/* The tag an unblock() asked to cancel; under sq_lock. A submit
+	 * that finds its own tag here does not go to the kernel. */
+	_Atomic uint32_t cancel_tag;
+	struct ringo__g *g;       /* waiter, set before ARMED */
+	int32_t res;              /* cqe->res, set before DONE */
+	uint32_t cflags;          /* cqe->flags, set before DONE */
+	ringo__uslot_done_fn done;
+	void *done_arg;
+};
+
+struct ringo__uslot *ringo__uslot_get(void);   /* NULL: out of memory */
+void ringo__uslot_put(struct ringo__uslot *s);
+uint64_t ringo__uslot_ud(const struct ringo__uslot *s, unsigned kind);
+
+/* SQ access: lock, take SQEs (NULL if the kernel accepts none now), then
+ * unlock with or without submitting. */
+void ringo__uring_sq_lock(void);
+struct io_uring_sqe *ringo__uring_sqe_locked(void);
+void ringo__uring_sq_unlock_submit(void);
+void ringo__uring_sq_unlock(void);
+/* Reap the CQ now if nobody else is, readying what completed. */
+void ringo__uring_reap_ready(void);
+
+struct ringo__uring_stats {
+	uint64_t stale_nr;          /* stale CQEs dropped */
+	uint64_t overflow_flush_nr; /* times reap found IORING_SQ_CQ_OVERFLOW */
+	uint64_t wake_nr;           /* wake NOPs posted */
+};
+void ringo__uring_stats(struct ringo__uring_stats *st);
+
+extern const struct ringo__netpoll_ops ringo__netpoll_uring_ops;
+
+#endif

@@ -1,0 +1,324 @@
+/*
+ * tests/uring_wait.c - the io_uring backend's idle wait: poll() is one
+ * blocking io_uring_enter that returns for a completion, a wake or its
+ * timeout; wakes coalesce (never more than one wake NOP outstanding) and
+ * are never lost; stale completions are dropped and counted, and a stale
+ * completion for a request someone waits on aborts; an idle runtime
+ * sleeps without burning CPU; a failing setup falls back to epoll with
+ * one line on stderr. Skips (77) when the kernel refuses io_uring.
+ */
+#include <fcntl.h>
+#include <liburing.h>
+#include <stdatomic.h>
+#include <sys/resource.h>
+
+#include <ringo/ringo.h>
+
+#include "io/netpoll.h"
+#include "io/netpoll_uring.h"
+#include "test.h"
+
+#define MS 1000000LL
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t wakes(void)
+{
+	struct ringo__uring_stats st;
+
+	ringo__uring_stats(&st);
+	return st.wake_nr;
+}
+
+static uint64_t stales(void)
+{
+	struct ringo__uring_stats st;
+
+	ringo__uring_stats(&st);
+	return st.stale_nr;
+}
+
+/* 0 if the uring backend is up, 77 if the kernel refused it. */
+static int start(void)
+{
+	if (ringo__netpoll_select("uring") != 0)
+		return 1;
+	if (strcmp(ringo__netpoll->name, "uring") != 0) {
+		ringo__netpoll->fini();
+		return 77;
+	}
+	return 0;
+}
+
+static int test_wake_before_poll(void)
+{
+	struct ringo__glist l = { 0 };
+	uint64_t w0 = wakes();
+
+	ringo__netpoll->wake();
+	ringo__netpoll->wake();
+	ringo__netpoll->wake();
+	ASSERT_EQ(wakes() - w0, 1); /* coalesced */
+	int64_t t0 = now_ns();
+	ASSERT_EQ(ringo__netpoll->poll(-1, &l), 0); /* returns at once */
+	ASSERT_LE(now_ns() - t0, 1000 * MS);
+	ASSERT_EQ(l.n, 0);
+	t0 = now_ns();
+	ASSERT_EQ(ringo__netpoll->poll(50 * MS, &l), 0); /* no leftover */
+	ASSERT_GE(now_ns() - t0, 45 * MS);
+	ASSERT_EQ(l.n, 0);
+	return 0;
+}
+
+static void *wake_later(void *arg)
+{
+	(void)arg;
+	struct timespec ts = { .tv_nsec = 50 * MS };
+	nanosleep(&ts, NULL);
+	ringo__netpoll->wake();
+	return NULL;
+}
+
+static int test_wake_from_thread(void)
+{
+	struct ringo__glist l = { 0 };
+	pthread_t t;
+
+	int64_t t0 = now_ns();
+	ASSERT_EQ(pthread_create(&t, NULL, wake_later, NULL), 0);
+	ASSERT_EQ(ringo__netpoll->poll(-1, &l), 0);
+	int64_t d = now_ns() - t0;
+	pthread_join(t, NULL);
+	ASSERT_GE(d, 40 * MS);
+	ASSERT_LE(d, 5000 * MS);
+	return 0;
+}
+
+/* A peek (delay 0) that races with the wake must not eat it: the next
+ * blocking poll still returns at once. */
+static int test_peek_keeps_wake(void)
+{
+	struct ringo__glist l = { 0 };
+
+	ringo__netpoll->wake();
+	ASSERT_EQ(ringo__netpoll->poll(0, &l), 0);
+	ASSERT_EQ(ringo__netpoll->poll(0, &l), 0);
+	int64_t t0 = now_ns();
+	ASSERT_EQ(ringo__netpoll->poll(5000 * MS, &l), 0);
+	ASSERT_LE(now_ns() - t0, 1000 * MS);
+	return 0;
+}
+
+static _Atomic int wakers_left;
+
+static void *waker(void *arg)
+{
+	int n = (int)(intptr_t)arg;
+
+	for (int i = 0; i < n; i++)
+		ringo__netpoll->wake();
+	atomic_fetch_sub(&wakers_left, 1);
+	ringo__netpoll->wake();
+	return NULL;
+}
+
+/* Many threads wake a poller that keeps going back to sleep: every wake
+ * NOP is consumed by one poll return (at most one outstanding), and the
+ * last wake is not lost (the loop ends). */
+static int test_concurrent_wakes(void)
+{
+	enum { THREADS = 4 };
+	int per = TEST_SCALE(20000, 5000, 2000);
+	pthread_t t[THREADS];
+	struct ringo__glist l = { 0 };
+	uint64_t w0 = wakes();
+	long polls = 0;
+
+	atomic_store(&wakers_left, THREADS);
+	for (int i = 0; i < THREADS; i++)
+		ASSERT_EQ(pthread_create(&t[i], NULL, waker,
+					 (void *)(intptr_t)per), 0);
+	while (atomic_load(&wakers_left) > 0) {
+		ASSERT_EQ(ringo__netpoll->poll(-1, &l), 0);
+		polls++;
+	}
+	for (int i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	/* Drain the wake the last waker may have left. */
+	ringo__netpoll->poll(0, &l);
+	ringo__netpoll->poll(1 * MS, &l);
+	uint64_t w = wakes() - w0;
+	ASSERT_GE(w, 1);
+	ASSERT_LE(w, (uint64_t)polls + 2);
+	ASSERT_LE(w, (uint64_t)THREADS * (uint64_t)per);
+	return 0;
+}
+
+static void post_nop(uint64_t ud)
+{
+	ringo__uring_sq_lock();
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	io_uring_prep_nop(sqe);
+	io_uring_sqe_set_data64(sqe, ud);
+	ringo__uring_sq_unlock_submit();
+}
+
+/* A completion naming a slot that has since been freed (tag moved on) is
+ * dropped and counted. */
+static int test_stale_dropped(void)
+{
+	struct ringo__glist l = { 0 };
+	uint64_t s0 = stales();
+
+	struct ringo__uslot *s = ringo__uslot_get();
+	ASSERT(s != NULL);
+	uint64_t ud = ringo__uslot_ud(s, RINGO__UD_STALE_OK);
+	ringo__uslot_put(s);
+	post_nop(ud);
+	ASSERT_EQ(ringo__netpoll->poll(1000 * MS, &l), 0);
+	ASSERT_EQ(l.n, 0);
+	ASSERT_EQ(stales() - s0, 1);
+	return 0;
+}
+
+static void stale_op(void *arg)
+{
+	(void)arg;
+	struct ringo__glist l = { 0 };
+	if (start() != 0)
+		_exit(77);
+	struct ringo__uslot *s = ringo__uslot_get();
+	uint64_t ud = ringo__uslot_ud(s, RINGO__UD_OP);
+	ringo__uslot_put(s);
+	post_nop(ud);
+	ringo__netpoll->poll(1000 * MS, &l);
+}
+
+/* ---- with the runtime ---- */
+
+static int fallback_name_ok;
+
+static int record_name(void *arg)
+{
+	fallback_name_ok = strcmp(ringo__netpoll->name, (const char *)arg) == 0;
+	return 0;
+}
+
+static int test_fallback(void)
+{
+	char path[] = "/tmp/ringo-uring-fallback-XXXXXX";
+	int fd = mkstemp(path);
+	ASSERT(fd >= 0);
+	unlink(path);
+	fflush(stderr);
+	int saved = dup(2);
+	dup2(fd, 2);
+	setenv("RINGO_FAIL_URING_SETUP", "1", 1);
+	struct ringo_config cfg = { .netpoll = "uring" };
+	int r1 = ringo_run_config(&cfg, record_name, "epoll");
+	int ok1 = fallback_name_ok;
+	int r2 = ringo_run_config(&cfg, record_name, "epoll");
+	int ok2 = fallback_name_ok;
+	unsetenv("RINGO_FAIL_URING_SETUP");
+	int r3 = ringo_run_config(&cfg, record_name, "uring");
+	int ok3 = fallback_name_ok;
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	char buf[1024] = { 0 };
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	close(fd);
+	ASSERT_EQ(r1, 0);
+	ASSERT_EQ(r2, 0);
+	ASSERT_EQ(r3, 0);
+	ASSERT(ok1);
+	ASSERT(ok2);
+	ASSERT(ok3);
+	ASSERT(n > 0);
+	const char *line = strstr(buf, "using epoll");
+	if (!line)
+		TEST_FAIL("no fallback line on stderr: \"%s\"", buf);
+	ASSERT(strstr(line + 1, "using epoll") == NULL); /* said once */
+	return 0;
+}
+
+static double cpu_secs(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+static _Atomic int slept;
+
+static void sleeper(void *arg)
+{
+	ringo_sleep((int64_t)(intptr_t)arg);
+	atomic_fetch_add(&slept, 1);
+}
+
+/* Goroutines that all sleep leave one M blocked in io_uring_enter and
+ * nobody spinning: the process uses next to no CPU meanwhile. */
+static int idle_main(void *arg)
+{
+	(void)arg;
+	if (strcmp(ringo__netpoll->name, "uring") != 0)
+		return 77;
+	for (int i = 0; i < 8; i++)
+		ringo_go(sleeper, (void *)(intptr_t)(300 * MS));
+	double c0 = cpu_secs();
+	int64_t t0 = ringo_now();
+	ringo_sleep(300 * MS);
+	while (atomic_load(&slept) < 8)
+		ringo_sleep(10 * MS);
+	double used = cpu_secs() - c0;
+	int64_t d = ringo_now() - t0;
+	if (d < 300 * MS)
+		return 1;
+	if (used > (TEST_SANITIZED ? 0.15 : 0.05)) {
+		fprintf(stderr, "FAIL: %.3f s of CPU while idle for %.3f s\n",
+			used, (double)d / 1e9);
+		return 1;
+	}
+	return 0;
+}
+
+static int test_idle_cpu(void)
+{
+	struct ringo_config cfg = { .netpoll = "uring" };
+	int r = ringo_run_config(&cfg, idle_main, NULL);
+	if (r == 77)
+		return 0;
+	ASSERT_EQ(r, 0);
+	return 0;
+}
+
+int main(void)
+{
+	test_watchdog(120);
+	const char *mode = getenv("RINGO_NETPOLL");
+	if (mode && strcmp(mode, "uring") != 0)
+		return 77; /* the epoll run of this program has nothing to do */
+	int r = start();
+	if (r)
+		return r;
+	RUN(test_wake_before_poll);
+	RUN(test_wake_from_thread);
+	RUN(test_peek_keeps_wake);
+	RUN(test_concurrent_wakes);
+	RUN(test_stale_dropped);
+	ringo__netpoll->fini();
+	if (test_death("stale op", stale_op, NULL, "stale completion"))
+		return 1;
+	RUN(test_fallback);
+	RUN(test_idle_cpu);
+	return 0;
+}
