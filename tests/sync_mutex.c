@@ -123,10 +123,12 @@ static int test_unlock_by_other(void)
 
 /* ------------------------------------------ unlock from a plain thread */
 
-/* A thread outside the runtime holds the lock while a goroutine parks on
- * it, then unlocks: the goroutine is woken through the global queue. */
+/* A thread outside the runtime (a C library's callback thread, say) holds
+ * the lock while a goroutine parks on it, then unlocks: the goroutine is
+ * woken through the global queue. Main keeps running meanwhile (yielding),
+ * as a program whose other goroutines are busy would. */
 static ringo_mutex th_mu;
-static _Atomic int th_locked, th_release;
+static _Atomic int th_locked, th_release, th_got;
 
 static void *thread_holder(void *arg)
 {
@@ -139,18 +141,28 @@ static void *thread_holder(void *arg)
 	return NULL;
 }
 
+static void th_locker(void *arg)
+{
+	(void)arg;
+	atomic_store(&th_release, 1);
+	ringo_mutex_lock(&th_mu); /* parks until the thread unlocks */
+	ringo_mutex_unlock(&th_mu);
+	atomic_store(&th_got, 1);
+}
+
 static int test_unlock_from_thread(void)
 {
 	for (int r = 0; r < TEST_SCALE(100, 50, 20); r++) {
 		pthread_t t;
 		atomic_store(&th_locked, 0);
 		atomic_store(&th_release, 0);
+		atomic_store(&th_got, 0);
 		ASSERT_EQ(pthread_create(&t, NULL, thread_holder, NULL), 0);
 		while (!atomic_load(&th_locked))
 			ringo_yield();
-		atomic_store(&th_release, 1);
-		ringo_mutex_lock(&th_mu); /* parks until the thread unlocks */
-		ringo_mutex_unlock(&th_mu);
+		ringo_go(th_locker, NULL);
+		while (!atomic_load(&th_got))
+			ringo_yield();
 		pthread_join(t, NULL);
 	}
 	return 0;

@@ -161,8 +161,11 @@ static int test_freed_after_wait(void)
 /* ------------------------------------------- done from a plain thread */
 
 /* A thread outside the runtime (a C library's callback thread, say)
- * counts down; the goroutine waiting is woken through the global queue. */
+ * counts down; the goroutine waiting is woken through the global queue.
+ * Main keeps running meanwhile (yielding), as a program whose other
+ * goroutines are busy would. */
 static ringo_wg thread_wg;
+static _Atomic int thread_waited;
 
 static void *thread_doner(void *arg)
 {
@@ -171,14 +174,24 @@ static void *thread_doner(void *arg)
 	return NULL;
 }
 
+static void thread_waiter(void *arg)
+{
+	(void)arg;
+	ringo_wg_wait(&thread_wg);
+	atomic_store(&thread_waited, 1);
+}
+
 static int test_done_from_thread(void)
 {
 	for (int r = 0; r < TEST_SCALE(200, 100, 20); r++) {
 		pthread_t t[2];
+		atomic_store(&thread_waited, 0);
 		ringo_wg_add(&thread_wg, 2);
+		ringo_go(thread_waiter, NULL);
 		for (int i = 0; i < 2; i++)
 			ASSERT_EQ(pthread_create(&t[i], NULL, thread_doner, NULL), 0);
-		ringo_wg_wait(&thread_wg);
+		while (!atomic_load(&thread_waited))
+			ringo_yield();
 		for (int i = 0; i < 2; i++)
 			pthread_join(t[i], NULL);
 	}
