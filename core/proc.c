@@ -20,6 +20,7 @@
 #include "runtime.h"
 #include "sched_internal.h"
 #include "switch.h"
+#include "sync_internal.h"
 #include "timer.h"
 #include "io/netpoll.h"
 
@@ -339,6 +340,9 @@ static void teardown(struct ringo__m *m0)
 		}
 		m = next;
 	}
+	/* The semaphore table may still list waiters that live on the
+	 * stacks of discarded goroutines, freed just below. */
+	ringo__sema_teardown();
 	ringo__gfree_all();
 	ringo__m_exit_thread(m0);
 	free(m0);
