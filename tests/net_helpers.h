@@ -5,6 +5,7 @@
 #ifndef RINGO_TESTS_NET_HELPERS_H
 #define RINGO_TESTS_NET_HELPERS_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <ringo/ringo.h>
@@ -30,7 +31,7 @@ struct echo_server {
 	struct ringo_addr addr;
 	char addr_str[RINGO_ADDR_STRLEN];
 	ringo_chan *done;   /* int: the accept loop's final error */
-	int accepted;
+	_Atomic int accepted;
 };
 
 static void echo_accept_loop(void *arg)
@@ -40,7 +41,7 @@ static void echo_accept_loop(void *arg)
 	int err;
 
 	while ((err = ringo_net_accept(s->l, &c)) == 0) {
-		s->accepted++;
+		atomic_fetch_add(&s->accepted, 1);
 		ringo_go(echo_conn, c);
 	}
 	ringo_chan_send(s->done, &err);

@@ -1,0 +1,195 @@
+/*
+ * tests/net_close.c - closing a descriptor others are blocked on: a
+ * blocked reader, readers queued behind it, a blocked writer and a
+ * blocked accept all wake with -ECANCELED; close returns after they are
+ * out; the handle then fails with -EBADF, even once its slot and fd
+ * number are reused by a new connection. A race loop closes connections
+ * at arbitrary points of concurrent reads and writes.
+ */
+#include <stdio.h>
+
+#include "net_helpers.h"
+
+static ringo_chan *result, *started;
+
+struct op {
+	ringo_conn *c;
+	int kind; /* 0 read, 1 write_all */
+};
+
+static void blocked(void *arg)
+{
+	struct op *op = arg;
+	static char big[4 << 20];
+	char buf[16];
+	int one = 1;
+
+	ringo_chan_send(started, &one);
+	int r = op->kind == 0
+		? (int)ringo_conn_read(op->c, buf, sizeof(buf))
+		: (int)ringo_conn_write_all(op->c, big, sizeof(big));
+	ringo_chan_send(result, &r);
+}
+
+static int test_close_wakes(void)
+{
+	ringo_listener *l;
+	ringo_conn *c, *peer;
+	struct ringo_addr a;
+	int v;
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
+	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	result = ringo_chan_make(sizeof(int), 8);
+	started = ringo_chan_make(sizeof(int), 8);
+
+	/* Three readers (one waits in the kernel, two queue for their
+	 * turn) and a writer that fills the buffers and blocks. */
+	struct op ops[4] = { { c, 0 }, { c, 0 }, { c, 0 }, { c, 1 } };
+	for (int i = 0; i < 4; i++) {
+		ringo_go(blocked, &ops[i]);
+		ASSERT(ringo_chan_recv(started, &v));
+	}
+	int fd = ringo_conn_fd(c);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	/* close returned: everybody is out, each with -ECANCELED (or, for
+	 * one not yet in its call when close began, -EBADF). */
+	for (int i = 0; i < 4; i++) {
+		ASSERT(ringo_chan_recv(result, &v));
+		if (v != -EBADF)
+			EXPECT_ERR(v, -ECANCELED);
+	}
+	char b[4];
+	EXPECT_ERR(ringo_conn_read(c, b, 1), -EBADF);
+	EXPECT_ERR(ringo_conn_write(c, b, 1), -EBADF);
+	EXPECT_ERR(ringo_conn_set_deadline(c, 0), -EBADF);
+	EXPECT_ERR(ringo_conn_fd(c), -EBADF);
+	EXPECT_ERR(ringo_conn_close(c), -EBADF);
+
+	/* A new connection may get the same slot and fd number: the old
+	 * handle still cannot reach it. */
+	ringo_conn *c2;
+	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c2), 0);
+	ASSERT_EQ(ringo_conn_fd(c2), fd);
+	EXPECT_ERR(ringo_conn_write(c, b, 1), -EBADF);
+	EXPECT_ERR(ringo_conn_close(c), -EBADF);
+	ASSERT_EQ(ringo_conn_write_all(c2, "ok", 2), 2);
+	ASSERT_EQ(ringo_conn_close(c2), 0);
+
+	/* The peer sees the end of the stream. */
+	ssize_t n;
+	while ((n = ringo_conn_read(peer, b, sizeof(b))) > 0)
+		;
+	ASSERT(n == 0 || n == -ECONNRESET);
+	ASSERT_EQ(ringo_conn_close(peer), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ringo_chan_free(result);
+	ringo_chan_free(started);
+	return 0;
+}
+
+static void acceptor(void *arg)
+{
+	ringo_conn *c;
+	int one = 1;
+	ringo_chan_send(started, &one);
+	int r = ringo_net_accept(arg, &c);
+	ringo_chan_send(result, &r);
+}
+
+static int test_close_listener(void)
+{
+	ringo_listener *l;
+	int v;
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	result = ringo_chan_make(sizeof(int), 4);
+	started = ringo_chan_make(sizeof(int), 4);
+	for (int i = 0; i < 3; i++) {
+		ringo_go(acceptor, l);
+		ASSERT(ringo_chan_recv(started, &v));
+	}
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	for (int i = 0; i < 3; i++) {
+		ASSERT(ringo_chan_recv(result, &v));
+		if (v != -EBADF)
+			EXPECT_ERR(v, -ECANCELED);
+	}
+	ringo_chan_free(result);
+	ringo_chan_free(started);
+	return 0;
+}
+
+/* Race: a reader and a writer run while main closes after a varying
+ * number of yields. Only the documented results may come out. */
+static void racer(void *arg)
+{
+	struct op *op = arg;
+	char buf[512];
+	int r = 0;
+	for (;;) {
+		ssize_t n = op->kind == 0
+			? ringo_conn_read(op->c, buf, sizeof(buf))
+			: ringo_conn_write(op->c, buf, sizeof(buf));
+		if (n > 0) {
+			/* No preemption: a loop that never waits must let
+			 * main run (its peer keeps it busy forever). */
+			ringo_yield();
+			continue;
+		}
+		if (n != 0 && n != -ECANCELED && n != -EBADF &&
+		    n != -ECONNRESET && n != -EPIPE)
+			r = (int)n;
+		break;
+	}
+	ringo_chan_send(result, &r);
+}
+
+static int test_close_race(void)
+{
+	ringo_listener *l;
+	struct ringo_addr a;
+	int iters = TEST_SCALE(300, 100, 50), v;
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	result = ringo_chan_make(sizeof(int), 4);
+	for (int i = 0; i < iters; i++) {
+		ringo_conn *c, *peer;
+		ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
+		ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+		struct op ops[4] = { { c, 0 }, { c, 1 }, { peer, 0 }, { peer, 1 } };
+		for (int k = 0; k < 4; k++)
+			ringo_go(racer, &ops[k]);
+		for (int y = 0; y < i % 17; y++)
+			ringo_yield();
+		ASSERT_EQ(ringo_conn_close(c), 0);
+		ASSERT_EQ(ringo_conn_close(peer), 0);
+		for (int k = 0; k < 4; k++) {
+			ASSERT(ringo_chan_recv(result, &v));
+			if (v)
+				TEST_FAIL("iteration %d op %d: %s", i, k,
+					  strerror(-v));
+		}
+	}
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ringo_chan_free(result);
+	return 0;
+}
+
+static int main_fn(void *arg)
+{
+	(void)arg;
+	RUN(test_close_wakes);
+	RUN(test_close_listener);
+	RUN(test_close_race);
+	return 0;
+}
+
+int main(void)
+{
+	test_watchdog(90);
+	return ringo_run(main_fn, NULL);
+}

@@ -1,0 +1,258 @@
+/*
+ * tests/net_deadline.c - Go's SetDeadline semantics: a read deadline
+ * fails a blocked read with -ETIMEDOUT no earlier than asked, keeps
+ * failing reads until moved, can be extended while a read waits (the
+ * read then goes on), expires a waiting read when set in the past, and
+ * is cleared by 0. Write deadlines on a full socket buffer; dial
+ * deadlines against a listener whose backlog is full; accept deadlines.
+ * Durations are checked with generous upper bounds (behaviour, not
+ * speed). The only sleeps let time pass to show a deadline did NOT fire.
+ */
+#include <arpa/inet.h>
+
+#include "net_helpers.h"
+
+#define MS RINGO_MILLISECOND
+
+static ringo_conn *c, *peer;
+static ringo_listener *l;
+static ringo_chan *result; /* int64_t: a reader's result */
+static ringo_chan *started;
+
+static int pair(void)
+{
+	struct ringo_addr a;
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
+	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	result = ringo_chan_make(sizeof(int64_t), 1);
+	started = ringo_chan_make(sizeof(int), 1);
+	return 0;
+}
+
+static int unpair(void)
+{
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_conn_close(peer), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ringo_chan_free(result);
+	ringo_chan_free(started);
+	return 0;
+}
+
+static void reader(void *arg)
+{
+	char buf[16];
+	int one = 1;
+	(void)arg;
+	ringo_chan_send(started, &one);
+	int64_t r = ringo_conn_read(c, buf, sizeof(buf));
+	ringo_chan_send(result, &r);
+}
+
+static int test_read_deadline(void)
+{
+	char buf[16];
+
+	ASSERT_EQ(pair(), 0);
+	int64_t t0 = ringo_now();
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, t0 + 50 * MS), 0);
+	EXPECT_ERR(ringo_conn_read(c, buf, sizeof(buf)), -ETIMEDOUT);
+	int64_t d = ringo_now() - t0;
+	ASSERT_GE(d, 50 * MS);
+	ASSERT_LE(d, 5000 * MS);
+	/* Stays expired, even with data there, until moved. */
+	ASSERT_EQ(ringo_conn_write_all(peer, "hi", 2), 2);
+	EXPECT_ERR(ringo_conn_read(c, buf, sizeof(buf)), -ETIMEDOUT);
+	/* Writes have their own deadline: unaffected. */
+	ASSERT_EQ(ringo_conn_write_all(c, "ok", 2), 2);
+	ASSERT_EQ(ringo_conn_read_full(peer, buf, 2), 2);
+	/* Extended: the data is read. */
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, ringo_now() + 10000 * MS), 0);
+	ASSERT_EQ(ringo_conn_read(c, buf, sizeof(buf)), 2);
+	/* Cleared. */
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, ringo_now() - 1), 0);
+	EXPECT_ERR(ringo_conn_read(c, buf, sizeof(buf)), -ETIMEDOUT);
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, 0), 0);
+	ASSERT_EQ(ringo_conn_write_all(peer, "again", 5), 5);
+	ASSERT_EQ(ringo_conn_read_full(c, buf, 5), 5);
+	return unpair();
+}
+
+static int test_extend_while_waiting(void)
+{
+	int64_t r;
+	int v;
+
+	ASSERT_EQ(pair(), 0);
+	int64_t t0 = ringo_now();
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, t0 + 100 * MS), 0);
+	ringo_go(reader, NULL);
+	ASSERT(ringo_chan_recv(started, &v));
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, t0 + 60000 * MS), 0);
+	ringo_sleep(300 * MS); /* past the first deadline: it must not fire */
+	ASSERT_EQ(ringo_chan_len(result), 0);
+	ASSERT_EQ(ringo_conn_write_all(peer, "late", 4), 4);
+	ASSERT(ringo_chan_recv(result, &r));
+	ASSERT_EQ(r, 4);
+	return unpair();
+}
+
+static int test_shorten_while_waiting(void)
+{
+	int64_t r;
+	int v;
+
+	ASSERT_EQ(pair(), 0);
+	ringo_go(reader, NULL);
+	ASSERT(ringo_chan_recv(started, &v));
+	/* A deadline in the past wakes the waiting reader at once. */
+	ASSERT_EQ(ringo_conn_set_deadline(c, ringo_now() - 1), 0);
+	ASSERT(ringo_chan_recv(result, &r));
+	EXPECT_ERR(r, -ETIMEDOUT);
+	/* And a near one wakes it when it passes. */
+	ASSERT_EQ(ringo_conn_set_deadline(c, 0), 0);
+	ringo_go(reader, NULL);
+	ASSERT(ringo_chan_recv(started, &v));
+	int64_t t0 = ringo_now();
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, t0 + 30 * MS), 0);
+	ASSERT(ringo_chan_recv(result, &r));
+	EXPECT_ERR(r, -ETIMEDOUT);
+	ASSERT_GE(ringo_now() - t0, 30 * MS);
+	return unpair();
+}
+
+static int test_write_deadline(void)
+{
+	static char buf[1 << 20];
+
+	ASSERT_EQ(pair(), 0);
+	int64_t t0 = ringo_now();
+	ASSERT_EQ(ringo_conn_set_write_deadline(c, t0 + 50 * MS), 0);
+	ssize_t n;
+	/* Nobody reads peer: the buffers fill, then the deadline hits. */
+	while ((n = ringo_conn_write(c, buf, sizeof(buf))) > 0)
+		;
+	EXPECT_ERR(n, -ETIMEDOUT);
+	ASSERT_GE(ringo_now() - t0, 50 * MS);
+	EXPECT_ERR(ringo_conn_write_all(c, buf, 1), -ETIMEDOUT);
+	/* Reads are unaffected. */
+	ASSERT_EQ(ringo_conn_write_all(peer, "r", 1), 1);
+	ASSERT_EQ(ringo_conn_read(c, buf, 1), 1);
+	return unpair();
+}
+
+static int test_dial_deadline(void)
+{
+	/* A listener with backlog 0 that never accepts: once its queue is
+	 * full the kernel drops SYNs and connects hang. Plain syscalls, so
+	 * that the backlog is ours to choose. */
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct ringo_addr a = { .len = sizeof(struct sockaddr_in) };
+	a.in4.sin_family = AF_INET;
+	a.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ASSERT(fd >= 0);
+	ASSERT_EQ(bind(fd, &a.sa, a.len), 0);
+	ASSERT_EQ(listen(fd, 0), 0);
+	ASSERT_EQ(getsockname(fd, &a.sa, &a.len), 0);
+
+	ringo_conn *cs[8];
+	int ok = 0, err = 0;
+	while (ok < 8) {
+		int64_t t0 = ringo_now();
+		err = ringo_net_dial_addr(SOCK_STREAM, &a, t0 + 100 * MS,
+					  &cs[ok]);
+		if (err) {
+			ASSERT_GE(ringo_now() - t0, 100 * MS);
+			break;
+		}
+		ok++;
+	}
+	EXPECT_ERR(err, -ETIMEDOUT);
+	ASSERT_LE(ok, 4);
+	/* A deadline already passed fails at once. */
+	ringo_conn *x;
+	EXPECT_ERR(ringo_net_dial_addr(SOCK_STREAM, &a, ringo_now() - 1, &x),
+		   -ETIMEDOUT);
+	for (int i = 0; i < ok; i++)
+		ASSERT_EQ(ringo_conn_close(cs[i]), 0);
+	close(fd);
+	return 0;
+}
+
+static int test_accept_deadline(void)
+{
+	ringo_conn *x;
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	int64_t t0 = ringo_now();
+	ASSERT_EQ(ringo_listener_set_deadline(l, t0 + 30 * MS), 0);
+	EXPECT_ERR(ringo_net_accept(l, &x), -ETIMEDOUT);
+	ASSERT_GE(ringo_now() - t0, 30 * MS);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	EXPECT_ERR(ringo_listener_set_deadline(l, 0), -EBADF);
+	return 0;
+}
+
+/* Many connections with staggered deadlines, all expiring. */
+static ringo_chan *many_done;
+
+static void timed_reader(void *arg)
+{
+	ringo_conn *cc = arg;
+	char b[4];
+	int64_t t0 = ringo_now(), want = t0 + (int64_t)(ringo_id() % 20) * MS;
+	ringo_conn_set_read_deadline(cc, want);
+	int r = ringo_conn_read(cc, b, sizeof(b)) == -ETIMEDOUT &&
+			ringo_now() >= want
+		? 0 : 1;
+	ringo_chan_send(many_done, &r);
+}
+
+static int test_many_deadlines(void)
+{
+	int n = TEST_SCALE(200, 200, 100);
+	ringo_conn **cs = calloc((size_t)n, sizeof(*cs));
+	ringo_conn **ps = calloc((size_t)n, sizeof(*ps));
+	struct ringo_addr a;
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	many_done = ringo_chan_make(sizeof(int), (size_t)n);
+	for (int i = 0; i < n; i++) {
+		ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &cs[i]), 0);
+		ASSERT_EQ(ringo_net_accept(l, &ps[i]), 0);
+		ringo_go(timed_reader, cs[i]);
+	}
+	ASSERT_EQ(done_wait(many_done, n), 0);
+	for (int i = 0; i < n; i++) {
+		ASSERT_EQ(ringo_conn_close(cs[i]), 0);
+		ASSERT_EQ(ringo_conn_close(ps[i]), 0);
+	}
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ringo_chan_free(many_done);
+	free(cs);
+	free(ps);
+	return 0;
+}
+
+static int main_fn(void *arg)
+{
+	(void)arg;
+	RUN(test_read_deadline);
+	RUN(test_extend_while_waiting);
+	RUN(test_shorten_while_waiting);
+	RUN(test_write_deadline);
+	RUN(test_dial_deadline);
+	RUN(test_accept_deadline);
+	RUN(test_many_deadlines);
+	return 0;
+}
+
+int main(void)
+{
+	test_watchdog(90);
+	return ringo_run(main_fn, NULL);
+}

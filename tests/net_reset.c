@@ -1,0 +1,122 @@
+/*
+ * tests/net_reset.c - a peer that resets the connection while we write
+ * into it: the blocked write_all fails with -ECONNRESET or -EPIPE, a
+ * blocked read with -ECONNRESET, and the process is not killed by
+ * SIGPIPE (its default action is left in place on purpose: sends use
+ * MSG_NOSIGNAL).
+ */
+#include <signal.h>
+#include <sys/ioctl.h>
+
+#include "net_helpers.h"
+
+#define BIG (64u << 20)
+
+static ringo_chan *result;
+
+static void writer(void *arg)
+{
+	ringo_conn *c = arg;
+	char *buf = calloc(1, BIG);
+	ssize_t n = buf ? ringo_conn_write_all(c, buf, BIG) : -ENOMEM;
+	free(buf);
+	int r = (int)n;
+	ringo_chan_send(result, &r);
+}
+
+static void reader(void *arg)
+{
+	ringo_conn *c = arg;
+	char buf[64];
+	int r = (int)ringo_conn_read(c, buf, sizeof(buf));
+	ringo_chan_send(result, &r);
+}
+
+/* Close with an RST instead of a FIN. */
+static int reset(ringo_conn *c)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	ASSERT_EQ(setsockopt(ringo_conn_fd(c), SOL_SOCKET, SO_LINGER, &lg,
+			     sizeof(lg)), 0);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	return 0;
+}
+
+/* Wait until the writer has filled the peer's receive queue, which means
+ * it is blocked in write_all (synchronising on the socket, not a sleep). */
+static int wait_queued(ringo_conn *peer, int bytes)
+{
+	int q = 0;
+	for (int i = 0; i < 1000000 && q < bytes; i++) {
+		ASSERT_EQ(ioctl(ringo_conn_fd(peer), FIONREAD, &q), 0);
+		if (q < bytes)
+			ringo_yield();
+	}
+	ASSERT_GE(q, bytes);
+	return 0;
+}
+
+static int test_reset_mid_write(void)
+{
+	ringo_listener *l;
+	ringo_conn *c, *peer;
+	struct ringo_addr a;
+	int r;
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
+	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	result = ringo_chan_make(sizeof(int), 2);
+	ringo_go(writer, c);
+	ASSERT_EQ(wait_queued(peer, 64 * 1024), 0);
+	ASSERT_EQ(reset(peer), 0);
+	ASSERT(ringo_chan_recv(result, &r));
+	if (r != -EPIPE)
+		EXPECT_ERR(r, -ECONNRESET);
+	/* Later writes fail too, still without a signal. */
+	r = (int)ringo_conn_write(c, "x", 1);
+	ASSERT(r == -EPIPE || r == -ECONNRESET);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ringo_chan_free(result);
+	return 0;
+}
+
+static int test_reset_while_reading(void)
+{
+	ringo_listener *l;
+	ringo_conn *c, *peer;
+	struct ringo_addr a;
+	int r;
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
+	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	result = ringo_chan_make(sizeof(int), 1);
+	ringo_go(reader, c);
+	ringo_yield();
+	ASSERT_EQ(reset(peer), 0);
+	ASSERT(ringo_chan_recv(result, &r));
+	EXPECT_ERR(r, -ECONNRESET);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ringo_chan_free(result);
+	return 0;
+}
+
+static int main_fn(void *arg)
+{
+	(void)arg;
+	RUN(test_reset_mid_write);
+	RUN(test_reset_while_reading);
+	return 0;
+}
+
+int main(void)
+{
+	signal(SIGPIPE, SIG_DFL);
+	test_watchdog(60);
+	return ringo_run(main_fn, NULL);
+}
