@@ -12,5 +12,7 @@
 #include <ringo/sync.h>
 #include <ringo/context.h>
 #include <ringo/time.h>
+#include <ringo/fs.h>
+#include <ringo/net.h>
 
 #endif
