@@ -4,7 +4,9 @@
  * blocked accept all wake with -ECANCELED; close returns after they are
  * out; the handle then fails with -EBADF, even once its slot and fd
  * number are reused by a new connection. A race loop closes connections
- * at arbitrary points of concurrent reads and writes.
+ * at arbitrary points of concurrent reads and writes. Descriptors left
+ * open when ringo_run returns are closed by it, and the next run starts
+ * clean.
  */
 #include <stdio.h>
 
@@ -179,17 +181,71 @@ static int test_close_race(void)
 	return 0;
 }
 
+/* The runtime's count of goroutines parked for I/O (io/netpoll.h). */
+extern _Atomic int32_t ringo__netpoll_waiters_nr;
+
 static int main_fn(void *arg)
 {
 	(void)arg;
 	RUN(test_close_wakes);
 	RUN(test_close_listener);
 	RUN(test_close_race);
+	/* Nobody waits for I/O any more, and the count knows it. */
+	ASSERT_EQ(atomic_load(&ringo__netpoll_waiters_nr), 0);
+	return 0;
+}
+
+/* Leave things open when main returns: a goroutine blocked in accept
+ * with a deadline pending, a connection blocked in read. ringo_run
+ * closes them; the next run starts clean and the old handles are dead. */
+static ringo_listener *left_l;
+static ringo_conn *left_c, *left_peer;
+
+static void stuck(void *arg)
+{
+	ringo_conn *c;
+	char b[4];
+	if (arg)
+		ringo_net_accept(arg, &c);
+	else
+		ringo_conn_read(left_c, b, sizeof(b));
+}
+
+static int leave_open(void *arg)
+{
+	struct ringo_addr a;
+	(void)arg;
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &left_l), 0);
+	ASSERT_EQ(ringo_listener_addr(left_l, &a), 0);
+	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &left_c), 0);
+	ASSERT_EQ(ringo_net_accept(left_l, &left_peer), 0);
+	ASSERT_EQ(ringo_listener_set_deadline(left_l, ringo_now() +
+					      3600 * RINGO_SECOND), 0);
+	ringo_go(stuck, left_l);
+	ringo_go(stuck, NULL);
+	ringo_yield();
+	return 0;
+}
+
+static int after_restart(void *arg)
+{
+	ringo_conn *c;
+	char b[4];
+	(void)arg;
+	EXPECT_ERR(ringo_net_accept(left_l, &c), -EBADF);
+	EXPECT_ERR(ringo_conn_read(left_c, b, 1), -EBADF);
+	EXPECT_ERR(ringo_conn_close(left_peer), -EBADF);
+	ASSERT_EQ(atomic_load(&ringo__netpoll_waiters_nr), 0);
+	RUN(test_close_wakes);
 	return 0;
 }
 
 int main(void)
 {
 	test_watchdog(90);
-	return ringo_run(main_fn, NULL);
+	if (ringo_run(main_fn, NULL) != 0)
+		return 1;
+	if (ringo_run(leave_open, NULL) != 0)
+		return 1;
+	return ringo_run(after_restart, NULL);
 }
