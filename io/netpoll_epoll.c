@@ -250,88 +250,93 @@ static int epoll_close(struct ringo__pd *pd)
 
 /* ----------------------------------------------------------- sockets */
 
-/* After a socket call returned n: 1 = retry it, 0 = done with *res. */
-static int settle(struct ringo__pd *pd, int dir, ssize_t n, ssize_t *res)
+/* After a socket call returned *n: false if *n is the op's result (a
+ * count, or -errno), true to make the call again (EINTR, or EAGAIN and
+ * we parked until the fd may be ready). */
+static bool again(struct ringo__pd *pd, int dir, ssize_t *n)
 {
-	if (n >= 0) {
-		*res = n;
-		return 0;
-	}
+	if (*n >= 0)
+		return false;
 	if (errno == EINTR)
-		return 1;
+		return true;
 	if (errno != EAGAIN && errno != EWOULDBLOCK) {
-		*res = -errno;
-		return 0;
+		*n = -errno;
+		return false;
 	}
 	int err = slot_wait(pd, dir);
 	if (err) {
-		*res = err;
-		return 0;
+		*n = err;
+		return false;
 	}
-	return 1;
+	return true;
 }
-
-#define IO_LOOP(pd, dir, call)                                          \
-	do {                                                            \
-		ssize_t res_;                                           \
-		do {                                                    \
-			int err_ = ringo__pd_check(pd, dir);            \
-			if (err_)                                       \
-				return err_;                            \
-		} while (settle(pd, dir, (call), &res_));               \
-		return res_;                                            \
-	} while (0)
 
 static ssize_t epoll_recv(struct ringo__pd *pd, void *buf, size_t len,
 			  int flags)
 {
-	IO_LOOP(pd, RINGO__PD_READ,
-		recv(pd->fd, buf, len, flags | MSG_DONTWAIT));
+	ssize_t n;
+
+	do {
+		if ((n = ringo__pd_check(pd, RINGO__PD_READ)))
+			return n;
+		n = recv(pd->fd, buf, len, flags | MSG_DONTWAIT);
+	} while (again(pd, RINGO__PD_READ, &n));
+	return n;
 }
 
 static ssize_t epoll_send(struct ringo__pd *pd, const void *buf, size_t len,
 			  int flags)
 {
-	IO_LOOP(pd, RINGO__PD_WRITE,
-		send(pd->fd, buf, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL));
+	ssize_t n;
+
+	do {
+		if ((n = ringo__pd_check(pd, RINGO__PD_WRITE)))
+			return n;
+		n = send(pd->fd, buf, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
+	} while (again(pd, RINGO__PD_WRITE, &n));
+	return n;
 }
 
 static ssize_t epoll_recvfrom(struct ringo__pd *pd, void *buf, size_t len,
 			      int flags, struct sockaddr *sa, socklen_t *salen)
 {
-	IO_LOOP(pd, RINGO__PD_READ,
-		recvfrom(pd->fd, buf, len, flags | MSG_DONTWAIT, sa, salen));
+	ssize_t n;
+
+	do {
+		if ((n = ringo__pd_check(pd, RINGO__PD_READ)))
+			return n;
+		n = recvfrom(pd->fd, buf, len, flags | MSG_DONTWAIT, sa, salen);
+	} while (again(pd, RINGO__PD_READ, &n));
+	return n;
 }
 
 static ssize_t epoll_sendto(struct ringo__pd *pd, const void *buf,
 			    size_t len, int flags, const struct sockaddr *sa,
 			    socklen_t salen)
 {
-	IO_LOOP(pd, RINGO__PD_WRITE,
-		sendto(pd->fd, buf, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL,
-		       sa, salen));
+	ssize_t n;
+
+	do {
+		if ((n = ringo__pd_check(pd, RINGO__PD_WRITE)))
+			return n;
+		n = sendto(pd->fd, buf, len,
+			   flags | MSG_DONTWAIT | MSG_NOSIGNAL, sa, salen);
+	} while (again(pd, RINGO__PD_WRITE, &n));
+	return n;
 }
 
 static int epoll_accept(struct ringo__pd *pd, struct sockaddr *sa,
 			socklen_t *salen)
 {
 	for (;;) {
-		int err = ringo__pd_check(pd, RINGO__PD_READ);
-		if (err)
-			return err;
-		ssize_t fd;
-		socklen_t len0 = salen ? *salen : 0;
-		if (!settle(pd, RINGO__PD_READ,
-			    accept4(pd->fd, sa, salen,
-				    SOCK_NONBLOCK | SOCK_CLOEXEC), &fd)) {
-			/* A connection reset before we took it: next. */
-			if (fd == -ECONNABORTED) {
-				if (salen)
-					*salen = len0;
-				continue;
-			}
+		ssize_t fd = ringo__pd_check(pd, RINGO__PD_READ);
+		if (fd)
 			return (int)fd;
-		}
+		fd = accept4(pd->fd, sa, salen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && errno == ECONNABORTED)
+			continue; /* reset before we took it: the next one */
+		if (!again(pd, RINGO__PD_READ, &fd))
+			return (int)fd;
 	}
 }
 
