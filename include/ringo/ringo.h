@@ -9,8 +9,9 @@
 
 #include <ringo/sched.h>
 #include <ringo/chan.h>
-#include <ringo/sync.h>
 #include <ringo/context.h>
+#include <ringo/errgroup.h>
+#include <ringo/sync.h>
 #include <ringo/time.h>
 #include <ringo/fs.h>
 #include <ringo/net.h>
