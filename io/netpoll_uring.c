@@ -189,6 +189,11 @@ uint64_t ringo__uslot_ud(const struct ringo__uslot *s, unsigned kind)
 
 static void submit_locked(void)
 {
+	/* liburing publishes the SQ tail with a plain store, enough when the
+	 * thread that wrote the SQEs enters the kernel itself. Here another
+	 * thread's enter (the poller's to_submit) may pick them up: order
+	 * the SQE writes before the tail store. */
+	atomic_thread_fence(memory_order_release);
 	int r = io_uring_submit(&ring);
 
 	/* On EAGAIN/EBUSY the SQEs stay in the SQ: the next submit or the
