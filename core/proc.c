@@ -403,6 +403,7 @@ int ringo_run_config(const struct ringo_config *cfg, int (*main_fn)(void *),
 	atomic_store(&ringo__sched.allm, m0);
 	ringo__setm(m0);
 	ringo__m_init_thread(m0);
+	ringo__diag_init();
 
 	pthread_mutex_lock(&ringo__sched.lock);
 	for (int i = nprocs - 1; i >= 1; i--) {

@@ -55,5 +55,13 @@ bool ringo__idle_can_wake(void);
  * ever run again: print "all goroutines are asleep - deadlock!" with a
  * goroutine dump and abort, as Go does. */
 void ringo__diag_check_deadlock_locked(void);
+/* ringo_run, before it starts any M: read RINGO_DEADLOCK_CHECK; install
+ * the SIGQUIT dump and the SIGFPE, SIGILL and SIGABRT reports, each only
+ * where the program left the default disposition. */
+void ringo__diag_init(void);
+/* A fatal signal is about to take its default action on this thread:
+ * print "ringo: fatal signal N in goroutine ID [name]" (g NULL: on g0).
+ * Async-signal-safe; silent on threads that are not Ms. */
+void ringo__diag_fatal_signal(int sig, const struct ringo__g *g);
 
 #endif

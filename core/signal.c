@@ -79,6 +79,7 @@ static void on_fault(int sig, siginfo_t *si, void *uctx)
 		return;
 	}
 	if (old->sa_handler == SIG_IGN || old->sa_handler == SIG_DFL) {
+		ringo__diag_fatal_signal(sig, g);
 		/* For a real fault, returning re-executes the faulting access
 		 * under the default action: the usual crash and core dump at
 		 * the right place. A signal sent by kill() would not recur,

@@ -11,6 +11,7 @@
 #include <ringo/chan.h>
 #include <ringo/context.h>
 #include <ringo/errgroup.h>
+#include <ringo/diag.h>
 #include <ringo/sync.h>
 #include <ringo/time.h>
 #include <ringo/fs.h>
