@@ -22,8 +22,9 @@
  * RINGO_DEADLINE_EXCEEDED (-ETIMEDOUT) if its deadline passed (Go's
  * context.Canceled and context.DeadlineExceeded), following ringo's
  * negative-errno convention. Allocation failure aborts, as Go does when
- * out of memory; misuse (cancelling a context that has no cancel, a
- * reference count going negative) panics with a message naming the call.
+ * out of memory. Misuse panics with a message naming the call: cancelling
+ * a context that has no cancel, and (as far as it can be seen) retaining
+ * or releasing a context that was already freed.
  *
  * Memory model (Go's): a cancel happens before every receive that sees
  * its done channel closed, and before every ringo_ctx_err() that returns
@@ -68,6 +69,9 @@ extern "C" {
  *   and gives it back with ringo_ctx_release(), which does not cancel.
  * - ringo_ctx_background() is a static object: retain, release and free
  *   ignore it.
+ * - Cancelling walks the subtree recursively: a chain of contexts
+ *   thousands deep (each derived from the last) would need as many stack
+ *   frames. Trees of any width are fine.
  * ===================================================================== */
 
 typedef struct ringo_ctx ringo_ctx;
