@@ -153,15 +153,15 @@ static struct ringo__g *newproc(struct ringo__p *p, const struct ringo_go_opts *
 	return g;
 }
 
-__attribute__((noinline)) uint64_t
-ringo_go_opts(const struct ringo_go_opts *opts, void (*fn)(void *), void *arg)
+/* pc: where the user called ringo_go, for "created by" in dumps. */
+static uint64_t go(const struct ringo_go_opts *opts, void (*fn)(void *),
+		   void *arg, void *pc)
 {
 	struct ringo__m *m = must_m("ringo_go");
 
 	if (!fn)
 		ringo__panic("ringo_go", "NULL function");
-	struct ringo__g *g = newproc(m->p, opts, fn, arg, m->curg,
-				     __builtin_return_address(0));
+	struct ringo__g *g = newproc(m->p, opts, fn, arg, m->curg, pc);
 	uint64_t id = g->id;
 	/* The new G runs next on this P, as in Go; the G it displaces from
 	 * runnext goes to the tail, where an idle P can steal it. */
@@ -170,9 +170,15 @@ ringo_go_opts(const struct ringo_go_opts *opts, void (*fn)(void *), void *arg)
 	return id;
 }
 
-uint64_t ringo_go(void (*fn)(void *), void *arg)
+__attribute__((noinline)) uint64_t
+ringo_go_opts(const struct ringo_go_opts *opts, void (*fn)(void *), void *arg)
 {
-	return ringo_go_opts(NULL, fn, arg);
+	return go(opts, fn, arg, __builtin_return_address(0));
+}
+
+__attribute__((noinline)) uint64_t ringo_go(void (*fn)(void *), void *arg)
+{
+	return go(NULL, fn, arg, __builtin_return_address(0));
 }
 
 void ringo_yield(void)

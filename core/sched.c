@@ -98,6 +98,7 @@ void ringo__acquirep(struct ringo__m *m, struct ringo__p *p)
 		ringo__throw("sched", "acquire of busy P %d", p->id);
 	p->m = m;
 	p->status = RINGO_P_RUNNING;
+	p->now = ringo__nanotime(); /* stale after idling; parks read it */
 	m->p = p;
 }
 

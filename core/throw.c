@@ -4,6 +4,7 @@
  * build; neither is ever compiled out.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,8 @@ static _Noreturn void die(const char *kind, const char *who, const char *fmt,
 		fprintf(stderr, ", errno %d %s", saved, strerror(saved));
 	fprintf(stderr, ")\n");
 	fflush(stderr);
+	/* Already said which goroutine: skip the fatal-signal report. */
+	signal(SIGABRT, SIG_DFL);
 	abort();
 }
 

@@ -18,8 +18,8 @@ static _Atomic uint64_t id_xor;
 static void leaf(void *arg)
 {
 	(void)arg;
-	atomic_fetch_add(&ran, 1);
 	atomic_fetch_xor(&id_xor, ringo_id());
+	atomic_fetch_add(&ran, 1); /* last: main stops waiting on it */
 }
 
 static void spawner(void *arg)

@@ -98,10 +98,17 @@
 /* ---- watchdog: a hang becomes a failure ---- */
 
 static unsigned test_watchdog_secs_;
+static pthread_mutex_t test_watchdog_mu_ = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t test_watchdog_cv_ = PTHREAD_COND_INITIALIZER;
+static int test_watchdog_up_;
 
 static void *test_watchdog_(void *arg)
 {
 	(void)arg;
+	pthread_mutex_lock(&test_watchdog_mu_);
+	test_watchdog_up_ = 1;
+	pthread_cond_signal(&test_watchdog_cv_);
+	pthread_mutex_unlock(&test_watchdog_mu_);
 	struct timespec ts = { .tv_sec = (time_t)test_watchdog_secs_ };
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -111,13 +118,20 @@ static void *test_watchdog_(void *arg)
 }
 
 /* Fail the whole program if it runs longer than secs seconds. The thread
- * is outside the runtime, so it fires even if every M is stuck. */
+ * is outside the runtime, so it fires even if every M is stuck. Returns
+ * once the thread runs: a fork while it is still starting could copy a
+ * lock (the sanitizers' allocator) in its locked state. */
 static inline void test_watchdog(unsigned secs)
 {
 	pthread_t t;
 	test_watchdog_secs_ = secs;
-	if (pthread_create(&t, NULL, test_watchdog_, NULL) == 0)
-		pthread_detach(t);
+	if (pthread_create(&t, NULL, test_watchdog_, NULL) != 0)
+		return;
+	pthread_detach(t);
+	pthread_mutex_lock(&test_watchdog_mu_);
+	while (!test_watchdog_up_)
+		pthread_cond_wait(&test_watchdog_cv_, &test_watchdog_mu_);
+	pthread_mutex_unlock(&test_watchdog_mu_);
 }
 
 /* ---- death tests ---- */
