@@ -58,12 +58,6 @@ static void leave(struct ringo__m *m, struct ringo__g *g, enum ringo__after afte
 
 	m->after = after;
 	m->after_g = g;
-	/* Goroutines that switch among themselves never pass through the
-	 * scheduler loop, so look at this P's timers every 32 switches. */
-	if (ringo__unlikely((++p->timer_tick & 31) == 0)) {
-		p->now = ringo__nanotime();
-		ringo__timers_run(p);
-	}
 	if (ringo__likely(!atomic_load_explicit(&ringo__sched.shutdown,
 						memory_order_relaxed)) &&
 	    (p->schedtick % 61 != 0 ||

@@ -18,6 +18,7 @@
 #include "../alloc/stack.h"
 #include "runtime.h"
 #include "switch.h"
+#include "sched_internal.h"
 #include "../alloc/gpool.h"
 
 #ifdef RINGO_ASAN
@@ -118,6 +119,15 @@ void ringo__switch_finish(struct ringo__g *self)
 		break;
 	}
 	m->after = RINGO_AFTER_NONE;
+	/* Goroutines that switch among themselves never pass through the
+	 * scheduler loop, so look at this P's timers every 32 switches. Only
+	 * here, after the previous G's park callback released its lock: a
+	 * timer callback may need that lock (a timer channel's send). */
+	struct ringo__p *p = m->p;
+	if (ringo__unlikely(p && (++p->timer_tick & 31) == 0)) {
+		p->now = ringo__nanotime();
+		ringo__timers_run(p);
+	}
 	if (self)
 		*m->errno_loc = self->saved_errno;
 }

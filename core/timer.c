@@ -169,6 +169,10 @@ int ringo__timers_run_heap(struct ringo__timers *h, int64_t now)
 	while (h->len && h->heap[0]->when <= now) {
 		struct ringo__timer *t = h->heap[0];
 		uint64_t seq = atomic_load(&t->seq);
+		/* Count the run before the timer can look stopped (heap ==
+		 * NULL below): its owner waits for running == 0 to free it. */
+		if (t->counted)
+			atomic_fetch_add(&t->running, 1);
 		if (t->period > 0) {
 			/* Skip the ticks a slow run missed instead of firing
 			 * them all at once, as Go's tickers do. */
@@ -179,8 +183,6 @@ int ringo__timers_run_heap(struct ringo__timers *h, int64_t now)
 		} else {
 			heap_remove(h, t);
 		}
-		if (t->counted)
-			atomic_fetch_add(&t->running, 1);
 		ringo__unlock(&h->lock);
 		t->fn(t, now, seq);
 		ran++;

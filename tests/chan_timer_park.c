@@ -2,22 +2,16 @@
  * tests/chan_timer_park.c - regression: a timer that expires while a
  * goroutine parks on that timer's own channel.
  *
- * KNOWN BUG, NOT YET IN tests/meson.build (it hangs today; register it
- * as ['chan_timer_park', ['quick'], 60] once fixed). leave() in
- * core/proc.c runs the P's expired timers every 32 switches
- * ("ringo__timers_run(p)" under `timer_tick & 31`), and it does so for a
- * park too, before the switch, so before the park's unlockf has released
- * the lock the parking goroutine holds (a channel's lock for send/recv,
- * every channel's lock for select). A timer callback that takes that
- * lock - fire() in core/time.c sending on the timer's channel, a
- * context's deadline closing its done channel - then waits for itself:
- * the M deadlocks, and with it every goroutine that touches the channel.
- * Go checks timers only on g0 after park_m has run unlockf; running them
- * after the switch (once `after` is done) or not for RINGO_AFTER_PARK
- * would fix it.
+ * The scheduler runs a P's expired timers every 32 switches. It once did
+ * so before the switch of a parking goroutine, i.e. before park's unlock
+ * callback had released the lock the goroutine held (a channel's lock for
+ * send/recv, every channel's lock for select). A timer callback that
+ * takes that lock - a timer channel's send, a context deadline closing
+ * its done channel - then waited for itself and the M deadlocked. Timers
+ * now run only after the previous goroutine's after-work (core/switch.c),
+ * as Go runs them on g0 after park_m's unlock.
  *
- * Each loop below deadlocks within its first 32 iterations without the
- * fix.
+ * Each loop below deadlocked within its first 32 iterations.
  */
 #include <ringo/ringo.h>
 
