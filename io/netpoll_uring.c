@@ -77,6 +77,9 @@ static _Atomic int wake_pending;
 static _Atomic uint64_t stale_nr;
 static _Atomic uint64_t overflow_flush_nr;
 static _Atomic uint64_t wake_nr;
+/* Requests of slots the kernel holds: +1 when a slot is ARMED, -1 at its
+ * last CQE (no IORING_CQE_F_MORE). fini drains it to zero. */
+static _Atomic int64_t inflight_nr;
 
 /* fini is draining the ring: completions ready nobody (their goroutines
  * were freed with the runtime). Set and read by the thread in fini. */
@@ -213,6 +216,13 @@ struct io_uring_sqe *ringo__uring_sqe_locked(void)
 	return io_uring_get_sqe(&ring);
 }
 
+void ringo__uslot_armed(struct ringo__uslot *s)
+{
+	atomic_fetch_add_explicit(&inflight_nr, 1, memory_order_relaxed);
+	/* Pairs with the acquire load in handle_cqe. */
+	atomic_store_explicit(&s->state, RINGO__USLOT_ARMED, memory_order_release);
+}
+
 void ringo__uring_sq_lock(void)
 {
 	ringo__lock(&sq_lock);
@@ -269,14 +279,16 @@ static void handle_cqe(const struct io_uring_cqe *cqe,
 			     "%u", idx, st);
 	s->res = cqe->res;
 	s->cflags = cqe->flags;
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		atomic_fetch_sub_explicit(&inflight_nr, 1, memory_order_relaxed);
+	if (finishing)
+		return; /* its goroutine is freed: leave the slot, it goes too */
 	if (s->done) {
 		s->done(s, ready);
 		return;
 	}
 	struct ringo__g *g = s->g;
 	atomic_fetch_sub(&ringo__netpoll_waiters_nr, 1);
-	if (finishing)
-		return; /* g is freed: leave the slot ARMED, it goes too */
 	/* Pairs with the acquire load in ringo__uslot_wait's caller. */
 	atomic_store_explicit(&s->state, RINGO__USLOT_DONE, memory_order_release);
 	ringo__glist_push(ready, g);
@@ -377,6 +389,8 @@ static int uring_init(void)
 		return -ENOSYS;
 	}
 	ring_up = true;
+	ringo__uring_ms_init(&ring);
+	atomic_store(&inflight_nr, 0);
 	in_kernel = false;
 	wake_seen = false;
 	atomic_store(&wake_pending, 0);
@@ -398,7 +412,8 @@ static void uring_fini(void)
 	ringo__uring_sq_lock();
 	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
 	if (sqe) {
-		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL |
+						   IORING_ASYNC_CANCEL_ANY);
 		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
 						     << RINGO__UD_KIND_SHIFT);
 	}
@@ -409,7 +424,7 @@ static void uring_fini(void)
 		ringo__lock(&cq_lock);
 		reap_locked(&l);
 		ringo__unlock(&cq_lock);
-		if (atomic_load(&ringo__netpoll_waiters_nr) <= 0 ||
+		if (atomic_load(&inflight_nr) <= 0 ||
 		    ringo__nanotime() > until)
 			break;
 		struct __kernel_timespec ts = { .tv_nsec = 10000000 };
@@ -420,6 +435,7 @@ static void uring_fini(void)
 	io_uring_queue_exit(&ring);
 	ring_up = false;
 	finishing = false;
+	ringo__uring_ms_fini();
 	slots_free_all();
 	atomic_store(&ringo__netpoll_waiters_nr, 0);
 }
@@ -610,8 +626,7 @@ static bool submit_unlockf(struct ringo__g *g, void *arg)
 	prep(sqe, r);
 	io_uring_sqe_set_data64(sqe, ringo__uslot_ud(s, RINGO__UD_OP));
 	r->submitted = true;
-	/* Pairs with the acquire load in handle_cqe. */
-	atomic_store_explicit(&s->state, RINGO__USLOT_ARMED, memory_order_release);
+	ringo__uslot_armed(s);
 	ringo__uring_sq_unlock_submit();
 	return true;
 not_submitted:
@@ -708,11 +723,11 @@ static int uring_open(struct ringo__pd *pd)
 	atomic_store(&pd->be.uring.op[1], NULL);
 	atomic_store(&pd->be.uring.inflight, 0);
 	pd->be.uring.fixed = -1;
+	__atomic_store_n(&pd->be.uring.spare[0], 0, __ATOMIC_RELEASE);
 	return 0;
 }
 
-/* Cancel the request user_data names, if it is still that request. */
-static void cancel_ud(uint64_t ud)
+void ringo__uring_cancel(uint64_t ud)
 {
 	struct ringo__uslot *s = slot_at((uint32_t)ud);
 	uint32_t tag = (uint32_t)(ud >> RINGO__UD_SEQ_SHIFT) & RINGO__UD_SEQ_MASK;
@@ -748,14 +763,18 @@ static void uring_unblock(struct ringo__pd *pd, int dirs)
 		uint64_t ud = (uint64_t)(uintptr_t)atomic_load(
 			&pd->be.uring.op[d]);
 		if (ud)
-			cancel_ud(ud);
+			ringo__uring_cancel(ud);
 	}
+	if ((dirs & RINGO__PD_READ) && ringo__uring_ms_on)
+		ringo__uring_ms_unblock(pd);
 }
 
 static int uring_close(struct ringo__pd *pd)
 {
 	struct req r = { .op = OP_CLOSE, .fd = pd->fd };
 
+	if (ringo__uring_ms_on)
+		ringo__uring_ms_close(pd);
 	r.s = ringo__uslot_get();
 	if (!r.s)
 		return close(pd->fd) < 0 ? -errno : 0;
@@ -772,6 +791,11 @@ static unsigned clamp_len(size_t len)
 static ssize_t uring_recv(struct ringo__pd *pd, void *buf, size_t len,
 			  int flags)
 {
+	if (ringo__uring_ms_on && flags == 0 && pd->kind == RINGO__PD_STREAM) {
+		ssize_t n = ringo__uring_ms_recv(pd, buf, len);
+		if (n != RINGO__MS_FALLBACK)
+			return n;
+	}
 	struct req r = { .op = OP_RECV, .buf = buf, .len = clamp_len(len),
 			 .flags = flags };
 	return sock_op(pd, RINGO__PD_READ, &r);
@@ -888,6 +912,7 @@ void ringo__uring_stats(struct ringo__uring_stats *st)
 	st->stale_nr = atomic_load(&stale_nr);
 	st->overflow_flush_nr = atomic_load(&overflow_flush_nr);
 	st->wake_nr = atomic_load(&wake_nr);
+	ringo__uring_ms_counts(&st->enobufs_nr, &st->capped_nr);
 }
 
 const struct ringo__netpoll_ops ringo__netpoll_uring_ops = {

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "netpoll.h"
 
@@ -65,6 +66,9 @@ struct ringo__uslot {
 struct ringo__uslot *ringo__uslot_get(void);   /* NULL: out of memory */
 void ringo__uslot_put(struct ringo__uslot *s);
 uint64_t ringo__uslot_ud(const struct ringo__uslot *s, unsigned kind);
+/* OWNED -> ARMED, counted in flight; call before the SQE can reach the
+ * kernel (under the SQ lock, before submitting). */
+void ringo__uslot_armed(struct ringo__uslot *s);
 
 /* SQ access: lock, take SQEs (NULL if the kernel accepts none now), then
  * unlock with or without submitting. */
@@ -75,10 +79,32 @@ void ringo__uring_sq_unlock(void);
 /* Reap the CQ now if nobody else is, readying what completed. */
 void ringo__uring_reap_ready(void);
 
+/* Cancel the request user_data names, if that request is still in
+ * flight (IORING_OP_ASYNC_CANCEL); a request not yet submitted is marked
+ * so its submit is skipped. Never parks. */
+void ringo__uring_cancel(uint64_t ud);
+
+/* ---- io/uring_recv.c: multishot receive into provided buffers ---- */
+
+struct io_uring;
+struct ringo__pd;
+/* ringo__uring_ms_recv cannot serve this call: use a single-shot recv. */
+#define RINGO__MS_FALLBACK ((ssize_t)-100000)
+/* Buffer ring registered and RINGO_URING_MSRECV not 0. */
+extern bool ringo__uring_ms_on;
+int ringo__uring_ms_init(struct io_uring *ring);
+void ringo__uring_ms_fini(void);
+ssize_t ringo__uring_ms_recv(struct ringo__pd *pd, void *buf, size_t len);
+void ringo__uring_ms_unblock(struct ringo__pd *pd);
+void ringo__uring_ms_close(struct ringo__pd *pd);
+void ringo__uring_ms_counts(uint64_t *enobufs, uint64_t *capped);
+
 struct ringo__uring_stats {
 	uint64_t stale_nr;          /* stale CQEs dropped */
 	uint64_t overflow_flush_nr; /* times reap found IORING_SQ_CQ_OVERFLOW */
 	uint64_t wake_nr;           /* wake NOPs posted */
+	uint64_t enobufs_nr;        /* multishot receives that ran dry */
+	uint64_t capped_nr;         /* ... stopped at a connection's cap */
 };
 void ringo__uring_stats(struct ringo__uring_stats *st);
 

@@ -456,6 +456,124 @@ static int test_cq_overflow(void)
 	return 0;
 }
 
+/* ---- multishot receive (opt-in: RINGO_URING_MSRECV=1) ---- */
+
+#define STREAM_BYTES (1 << 20)
+
+struct streamer {
+	ringo_conn *c;
+	int chunk;
+};
+
+static void stream_out(void *arg)
+{
+	struct streamer *st = arg;
+	char buf[7000];
+	int64_t off = 0;
+
+	while (off < STREAM_BYTES) {
+		int n = st->chunk;
+		if (off + n > STREAM_BYTES)
+			n = (int)(STREAM_BYTES - off);
+		for (int i = 0; i < n; i++)
+			buf[i] = (char)((off + i) % 251);
+		if (ringo_conn_write_all(st->c, buf, (size_t)n) != n)
+			break;
+		off += n;
+	}
+	ringo_conn_close(st->c);
+}
+
+/* Every byte arrives once and in order, however the reads are cut and
+ * however slowly they come (the per-connection cap cancels and re-arms),
+ * then end of stream, and it stays there. */
+static int stream_in(ringo_conn *c, size_t rlen, int64_t pause)
+{
+	static char buf[5000];
+	int64_t off = 0;
+	ssize_t n;
+
+	while ((n = ringo_conn_read(c, buf, rlen)) > 0) {
+		for (ssize_t i = 0; i < n; i++)
+			if (buf[i] != (char)((off + i) % 251))
+				TEST_FAIL("byte %lld: got %d", (long long)(off + i),
+					  buf[i]);
+		off += n;
+		if (pause && off % (64 * 1024) < (int64_t)rlen)
+			ringo_sleep(pause);
+	}
+	ASSERT_EQ(n, 0);
+	ASSERT_EQ(off, STREAM_BYTES);
+	ASSERT_EQ(ringo_conn_read(c, buf, rlen), 0);
+	return 0;
+}
+
+static int ms_main(void *arg)
+{
+	(void)arg;
+	ringo_conn *a, *b;
+	char buf[16];
+
+	if (!uring_mode())
+		return 77;
+	const size_t rlens[] = { 1, 100, 4096, 5000 };
+	for (int k = 0; k < 4; k++) {
+		if (tcp_pair(&a, &b))
+			return 1;
+		struct streamer st = { b, k % 2 ? 7000 : 333 };
+		ringo_go(stream_out, &st);
+		if (stream_in(a, rlens[k], k == 2 ? MS : 0))
+			return 1;
+		ASSERT_EQ(ringo_conn_close(a), 0);
+	}
+	/* Deadline and close while the multishot request is armed. */
+	if (tcp_pair(&a, &b))
+		return 1;
+	ASSERT_EQ(ringo_conn_write(b, "x", 1), 1);
+	ASSERT_EQ(ringo_conn_read(a, buf, sizeof(buf)), 1);
+	ASSERT_EQ(ringo_conn_set_read_deadline(a, ringo_now() + 20 * MS), 0);
+	EXPECT_ERR(ringo_conn_read(a, buf, sizeof(buf)), -ETIMEDOUT);
+	ASSERT_EQ(ringo_conn_set_read_deadline(a, 0), 0);
+	ASSERT_EQ(ringo_conn_write(b, "yz", 2), 2);
+	ASSERT_EQ(ringo_conn_read_full(a, buf, 2), 2);
+	ASSERT(memcmp(buf, "yz", 2) == 0);
+	struct blocked bl = { a, ringo_chan_make(sizeof(int), 1) };
+	ringo_go(blocked_reader, &bl);
+	ringo_sleep(20 * MS);
+	ASSERT_EQ(ringo_conn_close(a), 0);
+	int r;
+	ASSERT(ringo_chan_recv(bl.done, &r));
+	EXPECT_ERR(r, -ECANCELED);
+	ringo_chan_free(bl.done);
+	ASSERT_EQ(ringo_conn_close(b), 0);
+	return 0;
+}
+
+static int test_msrecv(const char *nbufs, bool want_enobufs)
+{
+	struct ringo_config cfg = { .netpoll = "uring" };
+
+	setenv("RINGO_URING_MSRECV", "1", 1);
+	setenv("RINGO_URING_BUFS", nbufs, 1);
+	int r = ringo_run_config(&cfg, ms_main, NULL);
+	struct ringo__uring_stats st;
+	ringo__uring_stats(&st);
+	unsetenv("RINGO_URING_MSRECV");
+	unsetenv("RINGO_URING_BUFS");
+	if (r == 77)
+		return 0;
+	ASSERT_EQ(r, 0);
+	if (getenv("URING_IO_VERBOSE"))
+		fprintf(stderr, "msrecv bufs=%s: enobufs %llu capped %llu\n",
+			nbufs, (unsigned long long)st.enobufs_nr,
+			(unsigned long long)st.capped_nr);
+	if (want_enobufs)
+		ASSERT_GE(st.enobufs_nr, 1);
+	else
+		ASSERT_GE(st.capped_nr, 1); /* the slow reader hit the cap */
+	return 0;
+}
+
 static int main_fn(void *arg)
 {
 	(void)arg;
@@ -481,7 +599,8 @@ int main(void)
 	if (r == 0) {
 		const char *mode = getenv("RINGO_NETPOLL");
 		if (!mode || strcmp(mode, "uring") == 0)
-			r = test_cq_overflow();
+			r = test_cq_overflow() || test_msrecv("1024", false) ||
+			    test_msrecv("2", true);
 	}
 	rmdir(dir);
 	return r;
