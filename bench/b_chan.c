@@ -2,9 +2,8 @@
  * bench/b_chan.c - channel benchmarks: pingpong (also on one P), mpmc,
  * select, ring. Each mirrors the function of the same name in
  * bench/go/gobench.go, with the same goroutines, channels and counts;
- * values are int64_t, as Go's int. Where Go joins on a sync.WaitGroup,
- * ringo joins on a latch (a channel the last goroutine closes), so the
- * waiter parks rather than spins.
+ * values are int64_t, as Go's int; goroutines are joined on latches
+ * (latch.h) where Go uses a sync.WaitGroup.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -14,54 +13,10 @@
 #include <ringo/ringo.h>
 
 #include "bench.h"
+#include "latch.h"
 
 /* Keeps computed sums alive, as gobench's `sink`. */
 static volatile int64_t sink;
-
-/* A one-shot countdown: `left` goes from n to 0, once per goroutine; the
- * goroutine that takes it to 0 closes `done`, releasing latch_wait. */
-struct latch {
-	atomic_long left;
-	ringo_chan *done;
-};
-
-static int latch_init(struct latch *l, long n)
-{
-	atomic_store_explicit(&l->left, n, memory_order_relaxed);
-	l->done = ringo_chan_make(0, 0);
-	if (!l->done)
-		fprintf(stderr, "ringo-bench: ringo_chan_make: out of memory\n");
-	return l->done ? 0 : -1;
-}
-
-/* acq_rel: the closer sees every other count_down's writes, and the
- * waiter sees them through the close/recv hand-off. */
-static void latch_count_down(struct latch *l)
-{
-	if (atomic_fetch_sub_explicit(&l->left, 1, memory_order_acq_rel) == 1)
-		ringo_chan_close(l->done);
-}
-
-static void latch_wait(struct latch *l)
-{
-	ringo_chan_recv(l->done, NULL);
-}
-
-/* Let every other goroutine finish, so none can still be inside a channel
- * call on what the caller frees next and the next run starts clean. */
-static void wait_alone(void)
-{
-	while (ringo_num_goroutines() > 1)
-		ringo_yield();
-}
-
-static ringo_chan *chan_make(size_t elem_size, size_t cap)
-{
-	ringo_chan *c = ringo_chan_make(elem_size, cap);
-	if (!c)
-		fprintf(stderr, "ringo-bench: ringo_chan_make: out of memory\n");
-	return c;
-}
 
 /* ------------------------------------------------------------------------
  * pingpong: channel round trip. A pinger sends i on `ping` and waits for
@@ -73,7 +28,7 @@ static ringo_chan *chan_make(size_t elem_size, size_t cap)
 struct pingpong {
 	long n;
 	ringo_chan *ping, *pong;
-	struct latch done;
+	struct bench_latch done;
 };
 
 static void ponger(void *arg)
@@ -82,7 +37,7 @@ static void ponger(void *arg)
 	int64_t v;
 	while (ringo_chan_recv(pp->ping, &v))
 		ringo_chan_send(pp->pong, &v);
-	latch_count_down(&pp->done);
+	bench_latch_count_down(&pp->done);
 }
 
 static void pinger(void *arg)
@@ -94,7 +49,7 @@ static void pinger(void *arg)
 		ringo_chan_recv(pp->pong, &v);
 	}
 	ringo_chan_close(pp->ping);
-	latch_count_down(&pp->done);
+	bench_latch_count_down(&pp->done);
 }
 
 static int run_pingpong(long n, struct bench_sample *s)
@@ -103,16 +58,16 @@ static int run_pingpong(long n, struct bench_sample *s)
 	struct bench_clock c;
 	int ret = -1;
 
-	pp.ping = chan_make(sizeof(int64_t), 0);
-	pp.pong = chan_make(sizeof(int64_t), 0);
-	if (!pp.ping || !pp.pong || latch_init(&pp.done, 2) != 0)
+	pp.ping = bench_chan_make(sizeof(int64_t), 0);
+	pp.pong = bench_chan_make(sizeof(int64_t), 0);
+	if (!pp.ping || !pp.pong || bench_latch_init(&pp.done, 2) != 0)
 		goto out;
 	bench_clock_start(&c);
 	ringo_go(ponger, &pp);
 	ringo_go(pinger, &pp);
-	latch_wait(&pp.done);
+	bench_latch_wait(&pp.done);
 	bench_clock_stop(&c, (double)n, s);
-	wait_alone();
+	bench_wait_alone();
 	ringo_chan_free(pp.done.done);
 	ret = 0;
 out:
@@ -152,7 +107,7 @@ const struct bench bench_pingpong_p1 = {
 
 struct mpmc {
 	ringo_chan *ch;
-	struct latch prod, cons;
+	struct bench_latch prod, cons;
 	atomic_llong total;   /* sum of everything received */
 	long cnt[MPMC_PRODUCERS];
 };
@@ -169,7 +124,7 @@ static void mpmc_consumer(void *arg)
 	while (ringo_chan_recv(m->ch, &v))
 		sum += v;
 	atomic_fetch_add_explicit(&m->total, sum, memory_order_relaxed);
-	latch_count_down(&m->cons);
+	bench_latch_count_down(&m->cons);
 }
 
 static void mpmc_producer(void *arg)
@@ -177,7 +132,7 @@ static void mpmc_producer(void *arg)
 	struct mpmc_producer *p = arg;
 	for (int64_t i = 0; i < p->cnt; i++)
 		ringo_chan_send(p->m->ch, &i);
-	latch_count_down(&p->m->prod);
+	bench_latch_count_down(&p->m->prod);
 }
 
 static int run_mpmc(long n, struct bench_sample *s)
@@ -188,12 +143,12 @@ static int run_mpmc(long n, struct bench_sample *s)
 	int64_t want = 0;
 	int ret = -1;
 
-	m.ch = chan_make(sizeof(int64_t), MPMC_CAP);
+	m.ch = bench_chan_make(sizeof(int64_t), MPMC_CAP);
 	if (!m.ch)
 		return -1;
-	if (latch_init(&m.prod, MPMC_PRODUCERS) != 0)
+	if (bench_latch_init(&m.prod, MPMC_PRODUCERS) != 0)
 		goto out_ch;
-	if (latch_init(&m.cons, MPMC_CONSUMERS) != 0)
+	if (bench_latch_init(&m.cons, MPMC_CONSUMERS) != 0)
 		goto out_prod;
 	for (int p = 0; p < MPMC_PRODUCERS; p++) {
 		long cnt = n / MPMC_PRODUCERS + (p < n % MPMC_PRODUCERS);
@@ -206,11 +161,11 @@ static int run_mpmc(long n, struct bench_sample *s)
 		ringo_go(mpmc_consumer, &m);
 	for (int p = 0; p < MPMC_PRODUCERS; p++)
 		ringo_go(mpmc_producer, &prods[p]);
-	latch_wait(&m.prod);
+	bench_latch_wait(&m.prod);
 	ringo_chan_close(m.ch);
-	latch_wait(&m.cons);
+	bench_latch_wait(&m.cons);
 	bench_clock_stop(&c, (double)n, s);
-	wait_alone();
+	bench_wait_alone();
 
 	int64_t total = atomic_load_explicit(&m.total, memory_order_relaxed);
 	sink += total;
@@ -245,7 +200,7 @@ const struct bench bench_mpmc = {
 struct sel {
 	long n;
 	ringo_chan *a, *b;
-	struct latch done;
+	struct bench_latch done;
 };
 
 struct sel_sender {
@@ -271,7 +226,7 @@ static void sel_receiver(void *arg)
 		}
 	}
 	sink += sum;
-	latch_count_down(&sl->done);
+	bench_latch_count_down(&sl->done);
 }
 
 static void sel_sender(void *arg)
@@ -279,7 +234,7 @@ static void sel_sender(void *arg)
 	struct sel_sender *ss = arg;
 	for (int64_t i = 0; i < ss->cnt; i++)
 		ringo_chan_send(ss->c, &i);
-	latch_count_down(&ss->sl->done);
+	bench_latch_count_down(&ss->sl->done);
 }
 
 static int run_select(long n, struct bench_sample *s)
@@ -289,17 +244,17 @@ static int run_select(long n, struct bench_sample *s)
 	struct bench_clock c;
 	int ret = -1;
 
-	sa.c = sl.a = chan_make(sizeof(int64_t), 0);
-	sb.c = sl.b = chan_make(sizeof(int64_t), 0);
-	if (!sl.a || !sl.b || latch_init(&sl.done, 3) != 0)
+	sa.c = sl.a = bench_chan_make(sizeof(int64_t), 0);
+	sb.c = sl.b = bench_chan_make(sizeof(int64_t), 0);
+	if (!sl.a || !sl.b || bench_latch_init(&sl.done, 3) != 0)
 		goto out;
 	bench_clock_start(&c);
 	ringo_go(sel_receiver, &sl);
 	ringo_go(sel_sender, &sa);
 	ringo_go(sel_sender, &sb);
-	latch_wait(&sl.done);
+	bench_latch_wait(&sl.done);
 	bench_clock_stop(&c, (double)n, s);
-	wait_alone();
+	bench_wait_alone();
 	ringo_chan_free(sl.done.done);
 	ret = 0;
 out:
@@ -331,7 +286,7 @@ const struct bench bench_select = {
 struct ring {
 	ringo_chan **chans;
 	ringo_chan *done;
-	struct latch started, finished;
+	struct bench_latch started, finished;
 };
 
 struct ring_g {
@@ -345,7 +300,7 @@ static void ring_member(void *arg)
 	struct ring_g *g = arg;
 	int64_t v;
 
-	latch_count_down(&g->r->started);
+	bench_latch_count_down(&g->r->started);
 	while (ringo_chan_recv(g->in, &v)) {
 		if (v == 1) {
 			ringo_chan_send(g->r->done, NULL);
@@ -356,7 +311,7 @@ static void ring_member(void *arg)
 	}
 	if (!g->last)
 		ringo_chan_close(g->out);
-	latch_count_down(&g->r->finished);
+	bench_latch_count_down(&g->r->finished);
 }
 
 static int run_ring(long n, struct bench_sample *s)
@@ -375,13 +330,13 @@ static int run_ring(long n, struct bench_sample *s)
 		goto out;
 	}
 	for (; made < n; made++)
-		if (!(r.chans[made] = chan_make(sizeof(int64_t), 0)))
+		if (!(r.chans[made] = bench_chan_make(sizeof(int64_t), 0)))
 			goto out;
-	if (!(r.done = chan_make(0, 1)))
+	if (!(r.done = bench_chan_make(0, 1)))
 		goto out;
-	if (latch_init(&r.started, n) != 0)
+	if (bench_latch_init(&r.started, n) != 0)
 		goto out_done;
-	if (latch_init(&r.finished, n) != 0)
+	if (bench_latch_init(&r.finished, n) != 0)
 		goto out_started;
 	for (long i = 0; i < n; i++)
 		gs[i] = (struct ring_g){ &r, r.chans[i], r.chans[(i + 1) % n], i == n - 1 };
@@ -389,7 +344,7 @@ static int run_ring(long n, struct bench_sample *s)
 	int64_t spawn_start = sys_now_ns();
 	for (long i = 0; i < n; i++)
 		ringo_go(ring_member, &gs[i]);
-	latch_wait(&r.started);
+	bench_latch_wait(&r.started);
 	int64_t spawn_ns = sys_now_ns() - spawn_start;
 
 	bench_clock_start(&c);
@@ -399,8 +354,8 @@ static int run_ring(long n, struct bench_sample *s)
 	bench_set(s, BENCH_SPAWN_NS_PER_G, (double)spawn_ns / (double)n);
 
 	ringo_chan_close(r.chans[0]);
-	latch_wait(&r.finished);
-	wait_alone();
+	bench_latch_wait(&r.finished);
+	bench_wait_alone();
 	ret = 0;
 	ringo_chan_free(r.finished.done);
 out_started:

@@ -1,52 +1,15 @@
 /*
  * bench/b_sched.c - scheduler benchmarks: spawn, park, yield. Each mirrors
  * the function of the same name in bench/go/gobench.go; where Go waits on
- * a sync.WaitGroup, ringo waits on a latch (a channel the last goroutine
- * closes), so both sides park the waiter rather than spin.
+ * a sync.WaitGroup, ringo waits on a latch (latch.h: a channel the last
+ * goroutine closes), so both sides park the waiter rather than spin.
  */
-#include <stdatomic.h>
 #include <stdio.h>
 
 #include <ringo/ringo.h>
 
 #include "bench.h"
-
-/* A one-shot countdown: `left` goes from n to 0, once per goroutine; the
- * goroutine that takes it to 0 closes `done`, releasing latch_wait. */
-struct latch {
-	atomic_long left;
-	ringo_chan *done;
-};
-
-static int latch_init(struct latch *l, long n)
-{
-	atomic_store_explicit(&l->left, n, memory_order_relaxed);
-	l->done = ringo_chan_make(0, 0);
-	if (!l->done)
-		fprintf(stderr, "ringo-bench: ringo_chan_make: out of memory\n");
-	return l->done ? 0 : -1;
-}
-
-/* acq_rel: the closer sees every other count_down's writes, and the
- * waiter sees them through the close/recv hand-off. */
-static void latch_count_down(struct latch *l)
-{
-	if (atomic_fetch_sub_explicit(&l->left, 1, memory_order_acq_rel) == 1)
-		ringo_chan_close(l->done);
-}
-
-static void latch_wait(struct latch *l)
-{
-	ringo_chan_recv(l->done, NULL);
-}
-
-/* Let every other goroutine finish, so none can still be inside a channel
- * call on what the caller frees next and the next run starts clean. */
-static void wait_alone(void)
-{
-	while (ringo_num_goroutines() > 1)
-		ringo_yield();
-}
+#include "latch.h"
 
 /* ------------------------------------------------------------------------
  * spawn: create, run and retire N trivial goroutines; each only counts
@@ -54,22 +17,22 @@ static void wait_alone(void)
 
 static void spawn_leaf(void *arg)
 {
-	latch_count_down(arg);
+	bench_latch_count_down(arg);
 }
 
 static int run_spawn(long n, struct bench_sample *s)
 {
-	struct latch all_ran;
+	struct bench_latch all_ran;
 	struct bench_clock c;
 
-	if (latch_init(&all_ran, n) != 0)
+	if (bench_latch_init(&all_ran, n) != 0)
 		return -1;
 	bench_clock_start(&c);
 	for (long i = 0; i < n; i++)
 		ringo_go(spawn_leaf, &all_ran);
-	latch_wait(&all_ran);
+	bench_latch_wait(&all_ran);
 	bench_clock_stop(&c, (double)n, s);
-	wait_alone();
+	bench_wait_alone();
 	ringo_chan_free(all_ran.done);
 	return 0;
 }
@@ -90,14 +53,14 @@ const struct bench bench_spawn = {
  * spawn to when all have started, / N; ns_per_op = that time / N. */
 
 struct park {
-	struct latch started;
+	struct bench_latch started;
 	ringo_chan *block;
 };
 
 static void park_g(void *arg)
 {
 	struct park *pk = arg;
-	latch_count_down(&pk->started);
+	bench_latch_count_down(&pk->started);
 	ringo_chan_recv(pk->block, NULL);
 }
 
@@ -108,7 +71,7 @@ static int run_park(long n, struct bench_sample *s)
 	int ret = 0;
 
 	pk.block = ringo_chan_make(0, 0);
-	if (!pk.block || latch_init(&pk.started, n) != 0) {
+	if (!pk.block || bench_latch_init(&pk.started, n) != 0) {
 		ringo_chan_free(pk.block);
 		return -1;
 	}
@@ -116,7 +79,7 @@ static int run_park(long n, struct bench_sample *s)
 	bench_clock_start(&c);
 	for (long i = 0; i < n; i++)
 		ringo_go(park_g, &pk);
-	latch_wait(&pk.started);
+	bench_latch_wait(&pk.started);
 	bench_clock_stop(&c, (double)n, s);
 	int64_t after = sys_rss_bytes();
 
@@ -130,7 +93,7 @@ static int run_park(long n, struct bench_sample *s)
 	if (before >= 0 && after >= 0)
 		bench_set(s, BENCH_RSS_BYTES_PER_G, (double)(after - before) / (double)n);
 	ringo_chan_close(pk.block);
-	wait_alone();
+	bench_wait_alone();
 	ringo_chan_free(pk.block);
 	ringo_chan_free(pk.started.done);
 	return ret;
@@ -152,7 +115,7 @@ const struct bench bench_park = {
 
 struct yielders {
 	long n;
-	struct latch done;
+	struct bench_latch done;
 };
 
 static void yielder(void *arg)
@@ -160,7 +123,7 @@ static void yielder(void *arg)
 	struct yielders *y = arg;
 	for (long i = 0; i < y->n; i++)
 		ringo_yield();
-	latch_count_down(&y->done);
+	bench_latch_count_down(&y->done);
 }
 
 static int run_yield(long n, struct bench_sample *s)
@@ -168,14 +131,14 @@ static int run_yield(long n, struct bench_sample *s)
 	struct yielders y = { .n = n };
 	struct bench_clock c;
 
-	if (latch_init(&y.done, 2) != 0)
+	if (bench_latch_init(&y.done, 2) != 0)
 		return -1;
 	bench_clock_start(&c);
 	ringo_go(yielder, &y);
 	ringo_go(yielder, &y);
-	latch_wait(&y.done);
+	bench_latch_wait(&y.done);
 	bench_clock_stop(&c, 2.0 * (double)n, s);
-	wait_alone();
+	bench_wait_alone();
 	ringo_chan_free(y.done.done);
 	return 0;
 }

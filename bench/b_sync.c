@@ -8,6 +8,7 @@
 #include <ringo/sync.h>
 
 #include "bench.h"
+#include "latch.h"
 
 #define MUTEX_WORKERS 8
 
@@ -54,8 +55,7 @@ static int run_mutex(long n, struct bench_sample *s)
 	bench_clock_stop(&c, (double)pairs, s);
 
 	/* Let the last worker leave ringo_wg_done before mb goes away. */
-	while (ringo_num_goroutines() > 1)
-		ringo_yield();
+	bench_wait_alone();
 	if (mb.counter != pairs) {
 		fprintf(stderr, "ringo-bench: mutex: counter %ld, expected %ld\n",
 			mb.counter, pairs);
