@@ -295,8 +295,5 @@ static int main_fn(void *arg)
 int main(void)
 {
 	test_watchdog(110);
-	if (ringo_run(main_fn, NULL))
-		return 1;
-	struct ringo_config one = { .maxprocs = 1 };
-	return ringo_run_config(&one, main_fn, NULL);
+	return test_run_default_then_one_p(main_fn, NULL);
 }

@@ -310,39 +310,25 @@ static int close_blocked_senders_main(void *arg)
 	return 0;
 }
 
-#define DEATH(name, main_f, arg)                                           \
-	static void name(void *a)                                          \
-	{                                                                  \
-		(void)a;                                                   \
-		exit(ringo_run(main_f, (void *)(intptr_t)(arg)));                    \
-	}
-DEATH(run_send_on_closed, send_on_closed_main, NULL)
-DEATH(run_trysend_on_closed, trysend_on_closed_main, NULL)
-DEATH(run_close_closed, close_closed_main, NULL)
-DEATH(run_close_nil, close_nil_main, NULL)
-DEATH(run_close_blocked_unbuffered, close_blocked_senders_main, 0)
-DEATH(run_close_blocked_full, close_blocked_senders_main, 3)
-
 int main(void)
 {
 	test_watchdog(110);
-	if (ringo_run(main_fn, NULL))
+	if (test_run_default_then_one_p(main_fn, NULL))
 		return 1;
-	struct ringo_config one = { .maxprocs = 1 };
-	if (ringo_run_config(&one, main_fn, NULL))
-		return 1;
-	if (test_death("send on closed", run_send_on_closed, NULL,
-		       "ringo_chan_send: send on closed channel") ||
-	    test_death("trysend on closed", run_trysend_on_closed, NULL,
-		       "ringo_chan_trysend: send on closed channel") ||
-	    test_death("close of closed", run_close_closed, NULL,
-		       "ringo_chan_close: close of closed channel") ||
-	    test_death("close of nil", run_close_nil, NULL,
-		       "ringo_chan_close: close of nil channel") ||
-	    test_death("blocked senders", run_close_blocked_unbuffered, NULL,
-		       "ringo_chan_send: send on closed channel") ||
-	    test_death("blocked senders, full buffer", run_close_blocked_full,
-		       NULL, "ringo_chan_send: send on closed channel"))
+	if (test_death_run("send on closed", send_on_closed_main, NULL,
+			   "ringo_chan_send: send on closed channel") ||
+	    test_death_run("trysend on closed", trysend_on_closed_main, NULL,
+			   "ringo_chan_trysend: send on closed channel") ||
+	    test_death_run("close of closed", close_closed_main, NULL,
+			   "ringo_chan_close: close of closed channel") ||
+	    test_death_run("close of nil", close_nil_main, NULL,
+			   "ringo_chan_close: close of nil channel") ||
+	    test_death_run("blocked senders", close_blocked_senders_main,
+			   (void *)(intptr_t)0,
+			   "ringo_chan_send: send on closed channel") ||
+	    test_death_run("blocked senders, full buffer",
+			   close_blocked_senders_main, (void *)(intptr_t)3,
+			   "ringo_chan_send: send on closed channel"))
 		return 1;
 	return 0;
 }

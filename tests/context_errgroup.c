@@ -312,29 +312,16 @@ static int free_running_main(void *arg)
 	return 0;
 }
 
-static void run_set_limit_running(void *a)
-{
-	exit(ringo_run(set_limit_running_main, a));
-}
-
-static void run_free_running(void *a)
-{
-	exit(ringo_run(free_running_main, a));
-}
-
 int main(void)
 {
 	test_watchdog(110);
-	if (ringo_run(main_fn, NULL))
+	if (test_run_default_then_one_p(main_fn, NULL))
 		return 1;
-	struct ringo_config one = { .maxprocs = 1 };
-	if (ringo_run_config(&one, main_fn, NULL))
-		return 1;
-	if (test_death("set_limit while running", run_set_limit_running, NULL,
-		       "ringo_group_set_limit: limit changed while 1 goroutines") ||
-	    test_death("free while running", run_free_running, NULL,
-		       "ringo_group_free: 1 goroutines of the group are still "
-		       "running"))
+	if (test_death_run("set_limit while running", set_limit_running_main, NULL,
+			   "ringo_group_set_limit: limit changed while 1 goroutines") ||
+	    test_death_run("free while running", free_running_main, NULL,
+			   "ringo_group_free: 1 goroutines of the group are "
+			   "still running"))
 		return 1;
 	return 0;
 }

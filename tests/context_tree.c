@@ -391,29 +391,16 @@ static int cancel_value_main(void *arg)
 	return 0;
 }
 
-static void run_cancel_background(void *arg)
-{
-	exit(ringo_run(cancel_background_main, arg));
-}
-
-static void run_cancel_value(void *arg)
-{
-	exit(ringo_run(cancel_value_main, arg));
-}
-
 int main(void)
 {
 	test_watchdog(110);
-	if (ringo_run(main_fn, NULL))
+	if (test_run_default_then_one_p(main_fn, NULL))
 		return 1;
-	struct ringo_config one = { .maxprocs = 1 };
-	if (ringo_run_config(&one, main_fn, NULL))
+	if (test_death_run("cancel background", cancel_background_main, NULL,
+			   "has no cancel (background)"))
 		return 1;
-	if (test_death("cancel background", run_cancel_background, NULL,
-		       "has no cancel (background)"))
-		return 1;
-	if (test_death("cancel value", run_cancel_value, NULL,
-		       "has no cancel (value context)"))
+	if (test_death_run("cancel value", cancel_value_main, NULL,
+			   "has no cancel (value context)"))
 		return 1;
 	return 0;
 }

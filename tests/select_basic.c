@@ -348,29 +348,16 @@ static int send_case_closed_parked_main(void *arg)
 	return 0;
 }
 
-static void run_send_case_closed(void *a)
-{
-	exit(ringo_run(send_case_closed_main, a));
-}
-
-static void run_send_case_closed_parked(void *a)
-{
-	exit(ringo_run(send_case_closed_parked_main, a));
-}
-
 int main(void)
 {
 	test_watchdog(110);
-	if (ringo_run(main_fn, NULL))
+	if (test_run_default_then_one_p(main_fn, NULL))
 		return 1;
-	struct ringo_config one = { .maxprocs = 1 };
-	if (ringo_run_config(&one, main_fn, NULL))
-		return 1;
-	if (test_death("select send on closed", run_send_case_closed, NULL,
-		       "ringo_select: send on closed channel (case 0)") ||
-	    test_death("select send, closed while parked",
-		       run_send_case_closed_parked, NULL,
-		       "ringo_select: send on closed channel (case 1)"))
+	if (test_death_run("select send on closed", send_case_closed_main, NULL,
+			   "ringo_select: send on closed channel (case 0)") ||
+	    test_death_run("select send, closed while parked",
+			   send_case_closed_parked_main, NULL,
+			   "ringo_select: send on closed channel (case 1)"))
 		return 1;
 	return 0;
 }

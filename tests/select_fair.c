@@ -99,8 +99,5 @@ int main(void)
 {
 	rounds = 100000;
 	test_watchdog(110);
-	if (ringo_run(main_fn, NULL))
-		return 1;
-	struct ringo_config one = { .maxprocs = 1 };
-	return ringo_run_config(&one, main_fn, NULL);
+	return test_run_default_then_one_p(main_fn, NULL);
 }

@@ -117,12 +117,6 @@ static int main_exits(void *arg)
 	ringo_exit();
 }
 
-static void run_main_exits(void *arg)
-{
-	(void)arg;
-	ringo_run(main_exits, NULL);
-}
-
 int main(void)
 {
 	test_watchdog(120);
@@ -134,8 +128,8 @@ int main(void)
 	if (test_death("yield outside", outside, NULL,
 		       "ringo_yield: called outside a goroutine"))
 		return 1;
-	if (test_death("exit from main", run_main_exits, NULL,
-		       "ringo_exit: called from the main goroutine"))
+	if (test_death_run("exit from main", main_exits, NULL,
+			   "ringo_exit: called from the main goroutine"))
 		return 1;
 	return 0;
 }

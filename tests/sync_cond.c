@@ -225,11 +225,6 @@ static int wait_unlocked_main(void *arg)
 	return 0;
 }
 
-static void run_wait_unlocked(void *arg)
-{
-	ringo_run(wait_unlocked_main, arg);
-}
-
 int main(void)
 {
 	test_watchdog(110);
@@ -241,8 +236,8 @@ int main(void)
 	if (test_death("wait outside", wait_outside, NULL,
 		       "ringo_cond_wait: would block outside a goroutine"))
 		return 1;
-	if (test_death("wait without the mutex", run_wait_unlocked, NULL,
-		       "ringo_mutex_unlock: unlock of unlocked mutex"))
+	if (test_death_run("wait without the mutex", wait_unlocked_main, NULL,
+			   "ringo_mutex_unlock: unlock of unlocked mutex"))
 		return 1;
 	return 0;
 }

@@ -410,16 +410,6 @@ static int unlock_twice_main(void *arg)
 	return 0;
 }
 
-static void run_unlock_unlocked(void *arg)
-{
-	ringo_run(unlock_unlocked_main, arg);
-}
-
-static void run_unlock_twice(void *arg)
-{
-	ringo_run(unlock_twice_main, arg);
-}
-
 static void unlock_outside(void *arg)
 {
 	(void)arg;
@@ -445,11 +435,11 @@ int main(void)
 		return 1;
 	if (ringo_run_config(&two, main_two_p, NULL))
 		return 1;
-	if (test_death("unlock of unlocked", run_unlock_unlocked, NULL,
-		       "ringo_mutex_unlock: unlock of unlocked mutex"))
+	if (test_death_run("unlock of unlocked", unlock_unlocked_main, NULL,
+			   "ringo_mutex_unlock: unlock of unlocked mutex"))
 		return 1;
-	if (test_death("unlock twice", run_unlock_twice, NULL,
-		       "ringo_mutex_unlock: unlock of unlocked mutex"))
+	if (test_death_run("unlock twice", unlock_twice_main, NULL,
+			   "ringo_mutex_unlock: unlock of unlocked mutex"))
 		return 1;
 	if (test_death("unlock outside", unlock_outside, NULL,
 		       "ringo_mutex_unlock: unlock of unlocked mutex"))

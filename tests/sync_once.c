@@ -107,18 +107,13 @@ static int recursive_main(void *arg)
 	return 0;
 }
 
-static void run_recursive(void *arg)
-{
-	ringo_run(recursive_main, arg);
-}
-
 int main(void)
 {
 	test_watchdog(110);
 	if (ringo_run(main_fn, NULL))
 		return 1;
-	if (test_death("recursive", run_recursive, NULL,
-		       "ringo_once_do: called recursively"))
+	if (test_death_run("recursive", recursive_main, NULL,
+			   "ringo_once_do: called recursively"))
 		return 1;
 	return 0;
 }

@@ -246,11 +246,6 @@ static int (*const death_mains[])(void *) = {
 	unlock_read_locked,
 };
 
-static void run_death(void *arg)
-{
-	ringo_run(death_mains[(intptr_t)arg], NULL);
-}
-
 int main(void)
 {
 	test_watchdog(110);
@@ -265,8 +260,8 @@ int main(void)
 		"ringo_rwmutex_unlock: unlock of unlocked rwmutex",
 		"ringo_rwmutex_unlock: unlock of unlocked rwmutex",
 	};
-	for (intptr_t i = 0; i < 4; i++)
-		if (test_death(want[i], run_death, (void *)i, want[i]))
+	for (int i = 0; i < 4; i++)
+		if (test_death_run(want[i], death_mains[i], NULL, want[i]))
 			return 1;
 	return 0;
 }

@@ -236,16 +236,6 @@ static int misuse_main(void *arg)
 	return 0;
 }
 
-static void run_negative(void *arg)
-{
-	ringo_run(negative_main, arg);
-}
-
-static void run_misuse(void *arg)
-{
-	ringo_run(misuse_main, arg);
-}
-
 static void negative_outside(void *arg)
 {
 	(void)arg;
@@ -266,14 +256,14 @@ int main(void)
 	test_watchdog(110);
 	if (ringo_run(main_fn, NULL))
 		return 1;
-	if (test_death("negative", run_negative, NULL,
-		       "ringo_wg_add: negative WaitGroup counter"))
+	if (test_death_run("negative", negative_main, NULL,
+			   "ringo_wg_add: negative WaitGroup counter"))
 		return 1;
 	if (test_death("negative outside", negative_outside, NULL,
 		       "ringo_wg_add: negative WaitGroup counter"))
 		return 1;
-	if (test_death("misuse", run_misuse, NULL,
-		       "ringo_wg_add: WaitGroup misuse"))
+	if (test_death_run("misuse", misuse_main, NULL,
+			   "ringo_wg_add: WaitGroup misuse"))
 		return 1;
 	if (test_death("wait outside", wait_outside, NULL,
 		       "ringo_wg_wait: would block outside a goroutine"))

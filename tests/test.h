@@ -20,6 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ringo/sched.h>
+
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define TEST_SANITIZED 1
 #else
@@ -176,6 +178,40 @@ static inline int test_death(const char *what, void (*fn)(void *), void *arg,
 		return 1;
 	}
 	return 0;
+}
+
+struct test_death_run_ {
+	int (*main_fn)(void *);
+	void *arg;
+};
+
+static void test_death_run_child_(void *p)
+{
+	struct test_death_run_ *r = p;
+	exit(ringo_run(r->main_fn, r->arg));
+}
+
+/* test_death with the runtime started in the child: ringo_run(main_fn,
+ * arg) must abort with `want` on stderr. If it returns instead, the child
+ * exits with its value, which the failure message shows. */
+static inline int test_death_run(const char *what, int (*main_fn)(void *),
+				 void *arg, const char *want)
+{
+	struct test_death_run_ r = { main_fn, arg };
+	return test_death(what, test_death_run_child_, &r, want);
+}
+
+/* ---- running a test on one P too ---- */
+
+/* Run main_fn(arg) as the main goroutine with the default config, then
+ * again on one P, where no two goroutines run at once and hand-offs take
+ * the same-P paths. Returns 0 if both runs returned 0, else 1. */
+static inline int test_run_default_then_one_p(int (*main_fn)(void *), void *arg)
+{
+	if (ringo_run(main_fn, arg))
+		return 1;
+	struct ringo_config one = { .maxprocs = 1 };
+	return ringo_run_config(&one, main_fn, arg) ? 1 : 0;
 }
 
 #endif
