@@ -84,6 +84,8 @@ static _Atomic int64_t inflight_nr;
 /* fini is draining the ring: completions ready nobody (their goroutines
  * were freed with the runtime). Set and read by the thread in fini. */
 static bool finishing;
+/* The shutdown cancel-all was sent; reset by init. */
+static _Atomic bool shutdown_cancelled;
 
 /* ------------------------------------------------------------ slots */
 
@@ -391,6 +393,7 @@ static int uring_init(void)
 	ring_up = true;
 	ringo__uring_ms_init(&ring);
 	atomic_store(&inflight_nr, 0);
+	atomic_store(&shutdown_cancelled, false);
 	in_kernel = false;
 	wake_seen = false;
 	atomic_store(&wake_pending, 0);
@@ -399,6 +402,8 @@ static int uring_init(void)
 	atomic_store(&wake_nr, 0);
 	return 0;
 }
+
+static void cancel_all(void);
 
 /* After every M has stopped: the goroutines parked in requests are gone
  * (their stacks too), so cancel every request still in flight and wait
@@ -409,15 +414,7 @@ static void uring_fini(void)
 	if (!ring_up)
 		return;
 	finishing = true;
-	ringo__uring_sq_lock();
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
-	if (sqe) {
-		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL |
-						   IORING_ASYNC_CANCEL_ANY);
-		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
-						     << RINGO__UD_KIND_SHIFT);
-	}
-	ringo__uring_sq_unlock_submit();
+	cancel_all();
 	struct ringo__glist l = { 0 };
 	int64_t until = ringo__nanotime() + 5000000000;
 	for (;;) {
@@ -498,10 +495,32 @@ static int uring_poll(int64_t delay_ns, struct ringo__glist *ready)
 	return 0;
 }
 
+/* Cancel every request in flight (they finish with -ECANCELED). */
+static void cancel_all(void)
+{
+	ringo__uring_sq_lock();
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	if (sqe) {
+		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL |
+						   IORING_ASYNC_CANCEL_ANY);
+		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
+						     << RINGO__UD_KIND_SHIFT);
+	}
+	ringo__uring_sq_unlock_submit();
+}
+
 static void uring_wake(void)
 {
 	int zero = 0;
 
+	/* Shutdown (main returned): the goroutines parked in requests will
+	 * be discarded and their stacks freed before fini runs, so stop the
+	 * kernel from writing into them as early as we hear of it. Submits
+	 * after this point are refused (submit_unlockf). */
+	if (ringo__unlikely(atomic_load_explicit(&ringo__sched.shutdown,
+						 memory_order_relaxed)) &&
+	    !atomic_exchange(&shutdown_cancelled, true))
+		cancel_all();
 	if (!atomic_compare_exchange_strong(&wake_pending, &zero, 1))
 		return;
 	atomic_fetch_add_explicit(&wake_nr, 1, memory_order_relaxed);
@@ -611,8 +630,10 @@ static bool submit_unlockf(struct ringo__g *g, void *arg)
 
 	(void)g;
 	ringo__uring_sq_lock();
-	if (atomic_load_explicit(&s->cancel_tag, memory_order_relaxed) == tag) {
-		/* unblock() came between the op's last check and here. */
+	if (atomic_load_explicit(&s->cancel_tag, memory_order_relaxed) == tag ||
+	    atomic_load_explicit(&shutdown_cancelled, memory_order_relaxed)) {
+		/* unblock() came between the op's last check and here, or
+		 * the runtime is shutting down (see uring_wake). */
 		ringo__uring_sq_unlock();
 		r->res = -ECANCELED;
 		goto not_submitted;

@@ -574,6 +574,50 @@ static int test_msrecv(const char *nbufs, bool want_enobufs)
 	return 0;
 }
 
+/* ---- main returns while goroutines wait in the ring ---- */
+
+static void sender_later(void *arg)
+{
+	ringo_sleep(5 * MS);
+	ringo_conn_write(arg, "late", 4);
+}
+
+/* Readers park in requests the kernel holds, one peer sends from a
+ * goroutine, and main returns: the requests are cancelled and drained
+ * without touching the discarded goroutines (ASan checks), and the next
+ * ringo_run starts clean. */
+static ringo_chan *exit_done;
+
+static int exit_main(void *arg)
+{
+	static ringo_conn *a[32], *b[32];
+	static struct blocked bl[32];
+	int n = *(int *)arg;
+	ringo_chan *done = exit_done = ringo_chan_make(sizeof(int), 32);
+
+	for (int i = 0; i < n; i++) {
+		if (tcp_pair(&a[i], &b[i]))
+			return 1;
+		bl[i] = (struct blocked){ a[i], done };
+		ringo_go(blocked_reader, &bl[i]);
+		if (i % 2)
+			ringo_go(sender_later, b[i]);
+	}
+	ringo_sleep(2 * MS);
+	return 0; /* with readers parked and sends on their way */
+}
+
+static int test_exit_with_requests(void)
+{
+	int n = 32;
+
+	for (int round = 0; round < 3; round++) {
+		ASSERT_EQ(ringo_run(exit_main, &n), 0);
+		ringo_chan_free(exit_done); /* its readers are gone */
+	}
+	return 0;
+}
+
 static int main_fn(void *arg)
 {
 	(void)arg;
@@ -601,6 +645,8 @@ int main(void)
 		if (!mode || strcmp(mode, "uring") == 0)
 			r = test_cq_overflow() || test_msrecv("1024", false) ||
 			    test_msrecv("2", true);
+		if (r == 0)
+			r = test_exit_with_requests();
 	}
 	rmdir(dir);
 	return r;
