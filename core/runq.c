@@ -42,6 +42,28 @@ static bool runqputslow(struct ringo__p *p, struct ringo__g *g, uint32_t h,
 	return true;
 }
 
+/* The ring was full when ringo__runqput looked: spill half of it, or
+ * retry if a thief made room meanwhile. Out of line, so the common path
+ * needs no saved registers. */
+__attribute__((noinline)) static void runqput_full(struct ringo__p *p,
+						  struct ringo__g *g)
+{
+	for (;;) {
+		/* Pairs with the CAS-release of head by consumers. */
+		uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+		if (t - h < RINGO_RUNQ_SIZE) {
+			atomic_store_explicit(&p->runq[t % RINGO_RUNQ_SIZE], g,
+					      memory_order_relaxed);
+			atomic_store_explicit(&p->runqtail, t + 1,
+					      memory_order_release);
+			return;
+		}
+		if (runqputslow(p, g, h, t))
+			return;
+	}
+}
+
 void ringo__runqput(struct ringo__p *p, struct ringo__g *g, bool next)
 {
 	if (next) {
@@ -51,21 +73,17 @@ void ringo__runqput(struct ringo__p *p, struct ringo__g *g, bool next)
 			return;
 		g = old; /* the previous runnext goes to the tail */
 	}
-	for (;;) {
-		/* Pairs with the CAS-release of head by consumers. */
-		uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
-		uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
-		if (t - h < RINGO_RUNQ_SIZE) {
-			atomic_store_explicit(&p->runq[t % RINGO_RUNQ_SIZE], g,
-					      memory_order_relaxed);
-			/* Pairs with the load-acquire of tail in consumers. */
-			atomic_store_explicit(&p->runqtail, t + 1,
-					      memory_order_release);
-			return;
-		}
-		if (runqputslow(p, g, h, t))
-			return;
+	/* Pairs with the CAS-release of head by consumers. */
+	uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+	uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+	if (ringo__unlikely(t - h >= RINGO_RUNQ_SIZE)) {
+		runqput_full(p, g);
+		return;
 	}
+	atomic_store_explicit(&p->runq[t % RINGO_RUNQ_SIZE], g,
+			      memory_order_relaxed);
+	/* Pairs with the load-acquire of tail in consumers. */
+	atomic_store_explicit(&p->runqtail, t + 1, memory_order_release);
 }
 
 struct ringo__g *ringo__runqget(struct ringo__p *p)

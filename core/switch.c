@@ -93,6 +93,35 @@ void ringo__switch(struct ringo__m *m, struct ringo__g *from,
 	ringo__switch_finish(from);
 }
 
+/* The previous G's after-work; see the file comment. */
+__attribute__((noinline)) static void finish_after(struct ringo__m *m)
+{
+	struct ringo__g *prev = m->after_g;
+	enum ringo__after after = m->after;
+
+	m->after = RINGO_AFTER_NONE;
+	switch (after) {
+	case RINGO_AFTER_NONE:
+		break;
+	case RINGO_AFTER_YIELD:
+		ringo__runqput(m->p, prev, false);
+		break;
+	case RINGO_AFTER_PARK:
+		if (!m->after_unlockf(prev, m->after_arg))
+			ringo__ready_tail(prev);
+		break;
+	case RINGO_AFTER_EXIT:
+		ringo__gfree_put(m->p, prev);
+		break;
+	}
+}
+
+__attribute__((noinline)) static void run_timers(struct ringo__p *p)
+{
+	p->now = ringo__nanotime();
+	ringo__timers_run(p);
+}
+
 void ringo__switch_finish(struct ringo__g *self)
 {
 	struct ringo__m *m = ringo__getm();
@@ -102,32 +131,15 @@ void ringo__switch_finish(struct ringo__g *self)
 					     : m->g0_asan_fake_stack,
 					NULL, NULL);
 #endif
-	struct ringo__g *prev = m->after_g;
-	switch (m->after) {
-	case RINGO_AFTER_NONE:
-		break;
-	case RINGO_AFTER_YIELD:
-		ringo__runqput(m->p, prev, false);
-		break;
-	case RINGO_AFTER_PARK:
-		m->after = RINGO_AFTER_NONE;
-		if (!m->after_unlockf(prev, m->after_arg))
-			ringo__ready_tail(prev);
-		break;
-	case RINGO_AFTER_EXIT:
-		ringo__gfree_put(m->p, prev);
-		break;
-	}
-	m->after = RINGO_AFTER_NONE;
+	if (m->after != RINGO_AFTER_NONE)
+		finish_after(m);
 	/* Goroutines that switch among themselves never pass through the
 	 * scheduler loop, so look at this P's timers every 32 switches. Only
 	 * here, after the previous G's park callback released its lock: a
 	 * timer callback may need that lock (a timer channel's send). */
 	struct ringo__p *p = m->p;
-	if (ringo__unlikely(p && (++p->timer_tick & 31) == 0)) {
-		p->now = ringo__nanotime();
-		ringo__timers_run(p);
-	}
+	if (ringo__unlikely(p && (++p->timer_tick & 31) == 0))
+		run_timers(p);
 	if (self)
 		*m->errno_loc = self->saved_errno;
 }
