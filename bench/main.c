@@ -5,6 +5,7 @@
  *
  * Exit status: 0 all ran (skipped baselines included), 1 something failed
  * (named on stderr; the other benchmarks still ran), 2 bad command line.
+ * `ringo-bench compare` is a separate command: see compare.c.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,6 +38,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: ringo-bench [NAME...] [--quick|--full] [--mode uring|epoll|both]\n"
 	      "                   [--json FILE] [--csv FILE] [--reps R] [--list]\n"
+	      "       ringo-bench compare [--fail-on-regression] OLD.json NEW.json\n"
 	      "Runs the named benchmarks (default: all), each against its Go twin.\n"
 	      "  --quick        smaller problem sizes, 3 repetitions (default)\n"
 	      "  --full         full problem sizes, 5 repetitions\n"
@@ -46,6 +48,8 @@ static void usage(FILE *f)
 	      "                 then goes to stderr)\n"
 	      "  --reps R       measured repetitions (after one warm-up)\n"
 	      "  --list         list the benchmarks and exit\n"
+	      "compare shows the change in ns/op between two --json reports\n"
+	      "(compare --help says more).\n"
 	      "Environment: RINGO_GOBENCH overrides the Go twin's path.\n", f);
 }
 
@@ -230,6 +234,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringo-bench: %d benchmarks: raise BENCH_MAX\n", count);
 		return 2;
 	}
+	if (argc > 1 && strcmp(argv[1], "compare") == 0)
+		return bench_compare(argc - 1, argv + 1);
 	parse_args(argc, argv, &o);
 	if (o.list) {
 		list();

@@ -23,4 +23,9 @@ void report_csv(FILE *f, const struct bench_result *rs, int nr);
 void report_table(FILE *f, const struct sys_info *si, const struct bench_result *rs,
 		  int nr);
 
+/* compare.c: `ringo-bench compare` with argv[0] = "compare"; returns the
+ * exit status (0 compared, 1 regression with --fail-on-regression, 2 bad
+ * usage or report). */
+int bench_compare(int argc, char **argv);
+
 #endif
