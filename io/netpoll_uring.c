@@ -23,7 +23,7 @@
  * submitter asleep on its futex, so completions would stall).
  *
  * user_data names a slot in a table whose chunks live until fini (type
- * stable) plus a sequence tag and a kind; see slot_ud().
+ * stable) plus a sequence tag and a kind (io/netpoll_uring.h).
  */
 #include <errno.h>
 #include <liburing.h>
@@ -42,7 +42,7 @@
 #include "netpoll_uring.h"
 
 #define SQ_ENTRIES 256
-/* Fits the in-flight maximum: an op and its link timeout for each of the
+/* Fits the in-flight maximum: a request per direction for each of the
  * ~20000 descriptors a process may open here, with room for cancels.
  * Overflow beyond it is still kernel-buffered (IORING_FEAT_NODROP) and
  * flushed by reap(). RINGO_URING_CQ_ENTRIES shrinks it for tests. */
@@ -72,8 +72,8 @@ static bool wake_seen;
  * blocking poller moves 1 -> 0 when it returns because of wake_seen. */
 static _Atomic int wake_pending;
 
-/* Stale CQEs dropped (link timeouts that arrived after their op's slot
- * was reused); read by tests through ringo__uring_stats. */
+/* Stale CQEs dropped (cancels whose target's slot was reused when they
+ * arrived); read by tests through ringo__uring_stats. */
 static _Atomic uint64_t stale_nr;
 static _Atomic uint64_t overflow_flush_nr;
 static _Atomic uint64_t wake_nr;
@@ -264,17 +264,21 @@ static void handle_cqe(const struct io_uring_cqe *cqe,
 	if (!s)
 		ringo__throw("netpoll", "uring: CQE names slot %u of %u", idx,
 			     slot_nchunks << SLOT_CHUNK_SHIFT);
-	if (atomic_load_explicit(&s->seq, memory_order_relaxed) != tag ||
-	    kind == RINGO__UD_STALE_OK) {
-		/* Only CQEs nobody waits for may outlive their slot. */
-		if (kind != RINGO__UD_STALE_OK)
-			ringo__throw("netpoll", "uring: stale completion "
-				     "(kind %u, slot %u, tag %u, res %d)",
-				     kind, idx, tag, cqe->res);
-		atomic_fetch_add_explicit(&stale_nr, 1, memory_order_relaxed);
+	bool stale = atomic_load_explicit(&s->seq, memory_order_relaxed) != tag;
+	if (kind == RINGO__UD_STALE_OK) {
+		/* A cancel's own CQE, naming its target: nobody waits for
+		 * it, and the target may be over and its slot reused. */
+		if (stale)
+			atomic_fetch_add_explicit(&stale_nr, 1,
+						  memory_order_relaxed);
 		return;
 	}
-	/* Pairs with the release store of ARMED in ringo__uslot_arm. */
+	/* A request a goroutine waits on holds its slot until this CQE. */
+	if (stale)
+		ringo__throw("netpoll", "uring: stale completion (kind %u, "
+			     "slot %u, tag %u, res %d)", kind, idx, tag,
+			     cqe->res);
+	/* Pairs with the release store in ringo__uslot_armed. */
 	uint32_t st = atomic_load_explicit(&s->state, memory_order_acquire);
 	if (st != RINGO__USLOT_ARMED)
 		ringo__throw("netpoll", "uring: completion for slot %u in state "
@@ -291,7 +295,7 @@ static void handle_cqe(const struct io_uring_cqe *cqe,
 	}
 	struct ringo__g *g = s->g;
 	atomic_fetch_sub(&ringo__netpoll_waiters_nr, 1);
-	/* Pairs with the acquire load in ringo__uslot_wait's caller. */
+	/* Pairs with the acquire load in req_run. */
 	atomic_store_explicit(&s->state, RINGO__USLOT_DONE, memory_order_release);
 	ringo__glist_push(ready, g);
 }
@@ -712,13 +716,15 @@ static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
 	int res;
 
 	r->fd = pd->fd;
-	r->s = ringo__uslot_get();
-	if (!r->s)
-		return -ENOMEM;
 	for (;;) {
 		res = ringo__pd_check(pd, dir);
 		if (res)
 			break;
+		/* A fresh slot (and tag) per request: a cancel aimed at an
+		 * earlier one must not hit this one. */
+		r->s = ringo__uslot_get();
+		if (!r->s)
+			return -ENOMEM;
 		/* Seq-cst, pairs with the load in uring_unblock: either it
 		 * sees the request or the check below sees its cause. */
 		atomic_store(slotp, (void *)(uintptr_t)ringo__uslot_ud(
@@ -727,6 +733,7 @@ static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
 		if (!res)
 			res = req_run(r, pd);
 		atomic_store(slotp, NULL);
+		ringo__uslot_put(r->s);
 		if (res == -ECANCELED || res == -EINTR)
 			continue; /* unblocked: re-check; deadline moved on */
 		if (res == -EAGAIN && !(r->flags & MSG_DONTWAIT) &&
@@ -734,7 +741,6 @@ static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
 			continue;
 		break;
 	}
-	ringo__uslot_put(r->s);
 	return res;
 }
 
@@ -770,7 +776,10 @@ void ringo__uring_cancel(uint64_t ud)
 	if (!sqe)
 		ringo__throw("netpoll", "uring: no SQE for a cancel");
 	io_uring_prep_cancel64(sqe, ud, 0);
-	io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
+	/* Its CQE names the target, as a kind that may arrive stale. */
+	uint64_t kind_mask = UINT64_C(0xff) << RINGO__UD_KIND_SHIFT;
+	io_uring_sqe_set_data64(sqe, (ud & ~kind_mask) |
+				     (uint64_t)RINGO__UD_STALE_OK
 					     << RINGO__UD_KIND_SHIFT);
 	ringo__uring_sq_unlock_submit();
 }

@@ -24,7 +24,7 @@ struct io_uring_sqe;
 #define RINGO__UD_KIND_SHIFT 56
 enum ringo__ud_kind {
 	RINGO__UD_OP = 1,       /* the slot's operation; its G waits for it */
-	RINGO__UD_STALE_OK = 2, /* linked timeout, cancel: may outlive it */
+	RINGO__UD_STALE_OK = 2, /* a cancel's CQE, naming its target slot */
 	RINGO__UD_WAKE = 3,     /* a wake NOP, no slot */
 	RINGO__UD_IGNORE = 4,   /* fire-and-forget, no slot */
 };

@@ -17,6 +17,7 @@
 
 #include "io/netpoll.h"
 #include "io/netpoll_uring.h"
+#include "io/pd.h"
 #include "net_helpers.h"
 
 #define MS RINGO_MILLISECOND
@@ -221,6 +222,56 @@ static int test_udp(void)
 	EXPECT_ERR(ringo_conn_recvfrom(a, buf, sizeof(buf), NULL), -ETIMEDOUT);
 	ASSERT_EQ(ringo_conn_close(a), 0);
 	ASSERT_EQ(ringo_conn_close(b), 0);
+	return 0;
+}
+
+/* ---- spurious unblocks (io/netpoll.h: "go on waiting") ---- */
+
+struct spur {
+	struct ringo__pd *pd;
+	int peer;
+	_Atomic int stop;
+};
+
+static void unblocker(void *arg)
+{
+	struct spur *sp = arg;
+
+	/* The deadline and close timers of an earlier life of a pd may call
+	 * unblock on this one: the waiting recv must shrug it off. */
+	for (int i = 0; i < 50 && !atomic_load(&sp->stop); i++) {
+		ringo__netpoll->unblock(sp->pd, RINGO__PD_READ);
+		ringo_sleep(MS / 5);
+	}
+	ssize_t w = write(sp->peer, "data", 4);
+	(void)w;
+}
+
+static int test_spurious_unblock(void)
+{
+	int sv[2];
+	struct ringo__pd *pd;
+	char buf[8];
+
+	ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+			     0, sv), 0);
+	ASSERT_EQ(ringo__pd_open(sv[0], RINGO__PD_STREAM, AF_UNIX, &pd), 0);
+	for (int round = 0; round < 3; round++) {
+		struct spur sp = { pd, sv[1], 0 };
+		ringo_go(unblocker, &sp);
+		struct ringo__pd *p;
+		ASSERT_EQ(ringo__pd_acquire(ringo__pd_handle(pd), RINGO__PD_READ,
+					    &p), 0);
+		ASSERT(p == pd);
+		ssize_t n = ringo__netpoll->recv(pd, buf, sizeof(buf), 0);
+		ringo__pd_release(pd, RINGO__PD_READ);
+		atomic_store(&sp.stop, 1);
+		ASSERT_EQ(n, 4);
+		ASSERT(memcmp(buf, "data", 4) == 0);
+		ringo_sleep(3 * MS); /* let the unblocker finish */
+	}
+	ASSERT_EQ(ringo__pd_close(ringo__pd_handle(pd)), 0);
+	close(sv[1]);
 	return 0;
 }
 
@@ -526,6 +577,8 @@ static int ms_main(void *arg)
 			return 1;
 		ASSERT_EQ(ringo_conn_close(a), 0);
 	}
+	if (test_spurious_unblock())
+		return 1;
 	/* Deadline and close while the multishot request is armed. */
 	if (tcp_pair(&a, &b))
 		return 1;
@@ -627,6 +680,7 @@ static int main_fn(void *arg)
 	RUN(test_close_cancels);
 	RUN(test_listener_close_cancels);
 	RUN(test_udp);
+	RUN(test_spurious_unblock);
 	RUN(test_file_ops);
 	RUN(test_file_readers_no_threads);
 	return 0;
