@@ -1,0 +1,429 @@
+/*
+ * examples/http.c - a small HTTP/1.1 server with one goroutine per
+ * connection. Each goroutine reads requests one after another out of its
+ * connection's buffer (so pipelined requests are answered in order),
+ * keeps the connection alive as HTTP/1.1 asks, and closes on errors.
+ *
+ *   http [--mode uring|epoll] [--file PATH] [port]
+ *
+ *   GET|HEAD /      200 "hello\n"
+ *   GET|HEAD /file  the file given by --file (read with ringo_file_*, so
+ *                   in uring mode no thread blocks on the disk), else 404
+ *   other paths     404;  other methods 405
+ *   bad request line or header 400, head over 8 KiB 431, body over 1 MiB
+ *   413, Transfer-Encoding 501: each answered, then the connection closes.
+ *
+ * Listens on every local address at `port` (default 8080; 0 picks a free
+ * one) and prints "listening on ADDR", as examples/echo does. Try
+ *   ./http 8080 &  curl -v localhost:8080/
+ */
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ringo/ringo.h>
+
+#define HEAD_MAX 8192                  /* bytes of request line + headers */
+#define BODY_MAX (1 << 20)             /* bytes of a request body */
+#define IDLE (30 * RINGO_SECOND)       /* to wait for the next request */
+
+static const char *file_path; /* --file, or NULL */
+
+/* One per connection, owned by its goroutine.
+ * Invariant: in[0..len) holds bytes read but not yet consumed, which
+ * always begin at the start of a request (pipelined ones queue here). */
+struct client {
+	ringo_conn *c;
+	size_t len;
+	char in[HEAD_MAX];
+	char out[16384]; /* file chunks */
+};
+
+enum { M_GET, M_HEAD, M_OTHER };
+
+struct request {
+	int method;
+	const char *path;       /* points into in[], not NUL-terminated */
+	size_t path_len;
+	bool http11, close, keep_alive, te;
+	uint64_t length;        /* Content-Length, capped at BODY_MAX + 1 */
+	bool has_length;
+};
+
+static bool is_tchar(unsigned char ch) /* RFC 9110 token character */
+{
+	return ch > 0x20 && ch < 0x7f && !strchr("\"(),/:;<=>?@[\\]{}", ch);
+}
+
+static bool all(const char *s, size_t n, bool (*ok)(unsigned char))
+{
+	for (size_t i = 0; i < n; i++)
+		if (!ok((unsigned char)s[i]))
+			return false;
+	return n > 0;
+}
+
+static bool is_vchar(unsigned char ch) { return ch > 0x20 && ch < 0x7f; }
+
+/* Field values: visible bytes, SP, HTAB and obs-text; no other controls. */
+static bool is_fchar(unsigned char ch)
+{
+	return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
+}
+
+static bool eq(const char *s, size_t n, const char *lit) /* ASCII, no case */
+{
+	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
+}
+
+/* Does the comma-separated list v[0..n) hold `token`? */
+static bool has_token(const char *v, size_t n, const char *token)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && v[j] != ',')
+			j++;
+		size_t a = i, b = j;
+		while (a < b && (v[a] == ' ' || v[a] == '\t'))
+			a++;
+		while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
+			b--;
+		if (eq(v + a, b - a, token))
+			return true;
+		i = j + 1;
+	}
+	return false;
+}
+
+/* Next line of p[*pos..end): its start and length without "\r\n" or
+ * "\n". The caller's head ends in a blank line, so a '\n' is always
+ * found before end. */
+static const char *next_line(const char *p, size_t *pos, size_t end, size_t *n)
+{
+	const char *s = p + *pos;
+	const char *nl = memchr(s, '\n', end - *pos);
+	*n = (size_t)(nl - s);
+	*pos += *n + 1;
+	if (*n > 0 && s[*n - 1] == '\r')
+		(*n)--;
+	return s;
+}
+
+/* Parse the head in[0..end) (which ends in a blank line) into *rq.
+ * Returns 0, or the status to answer with before closing. */
+static int parse(const char *in, size_t end, struct request *rq)
+{
+	size_t pos = 0, n;
+	const char *l = next_line(in, &pos, end, &n);
+
+	/* METHOD SP target SP HTTP/1.x: exactly two spaces. */
+	const char *sp1 = memchr(l, ' ', n);
+	if (!sp1)
+		return 400;
+	const char *t = sp1 + 1;
+	const char *sp2 = memchr(t, ' ', n - (size_t)(t - l));
+	if (!sp2)
+		return 400;
+	const char *v = sp2 + 1;
+	size_t mlen = (size_t)(sp1 - l), tlen = (size_t)(sp2 - t);
+	size_t vlen = n - (size_t)(v - l);
+	if (!all(l, mlen, is_tchar) || !all(t, tlen, is_vchar))
+		return 400;
+	if (vlen != 8 || memcmp(v, "HTTP/1.", 7) != 0 || (v[7] != '0' && v[7] != '1'))
+		return 400;
+	*rq = (struct request){ .http11 = v[7] == '1' };
+	rq->method = mlen == 3 && !memcmp(l, "GET", 3) ? M_GET
+		   : mlen == 4 && !memcmp(l, "HEAD", 4) ? M_HEAD : M_OTHER;
+	const char *q = memchr(t, '?', tlen);
+	rq->path = t;
+	rq->path_len = q ? (size_t)(q - t) : tlen;
+
+	/* name ":" OWS value OWS, until the blank line. */
+	while ((l = next_line(in, &pos, end, &n)), n > 0) {
+		const char *colon = memchr(l, ':', n);
+		if (!colon || !all(l, (size_t)(colon - l), is_tchar))
+			return 400; /* also rejects obs-fold (leading SP) */
+		size_t nlen = (size_t)(colon - l);
+		const char *val = colon + 1;
+		size_t vl = n - nlen - 1;
+		while (vl && (*val == ' ' || *val == '\t'))
+			val++, vl--;
+		while (vl && (val[vl - 1] == ' ' || val[vl - 1] == '\t'))
+			vl--;
+		for (size_t i = 0; i < vl; i++)
+			if (!is_fchar((unsigned char)val[i]))
+				return 400;
+		if (eq(l, nlen, "Connection")) {
+			rq->close |= has_token(val, vl, "close");
+			rq->keep_alive |= has_token(val, vl, "keep-alive");
+		} else if (eq(l, nlen, "Transfer-Encoding")) {
+			rq->te = true;
+		} else if (eq(l, nlen, "Content-Length")) {
+			uint64_t x = 0;
+			if (vl == 0)
+				return 400;
+			for (size_t i = 0; i < vl; i++) {
+				if (val[i] < '0' || val[i] > '9')
+					return 400;
+				/* Capped, so it cannot overflow. */
+				x = x > BODY_MAX ? x : x * 10 + (uint64_t)(val[i] - '0');
+			}
+			if (rq->has_length && rq->length != x)
+				return 400; /* two different lengths */
+			rq->length = x;
+			rq->has_length = true;
+		}
+	}
+	if (rq->te)
+		return 501; /* chunked bodies: the request's end is unknown */
+	if (rq->length > BODY_MAX)
+		return 413;
+	return 0;
+}
+
+static const char *reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	default: return "Error";
+	}
+}
+
+/* Write a status line and headers announcing `length` body bytes, then
+ * `body` if given (in the same write: one segment for small replies). */
+static int reply(struct client *cl, int status, bool keep, const char *extra,
+		 long long length, const char *body)
+{
+	char msg[512];
+	int n = snprintf(msg, sizeof(msg),
+			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
+			 "Content-Length: %lld\r\nConnection: %s\r\n%s\r\n%s",
+			 status, reason(status), length,
+			 keep ? "keep-alive" : "close", extra, body ? body : "");
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		return -1;
+	return ringo_conn_write_all(cl->c, msg, (size_t)n) < 0 ? -1 : 0;
+}
+
+static int reply_text(struct client *cl, int status, bool keep, bool head,
+		      const char *extra, const char *text)
+{
+	return reply(cl, status, keep, extra, (long long)strlen(text),
+		     head ? NULL : text);
+}
+
+/* GET /file: the Content-Length promised, so a short read must close. */
+static int send_file(struct client *cl, bool keep, bool head)
+{
+	ringo_file *f;
+	struct stat st;
+
+	if (!file_path || ringo_file_open(file_path, O_RDONLY, 0, &f) < 0)
+		return reply_text(cl, 404, keep, head, "", "not found\n");
+	if (ringo_file_stat(f, &st) < 0 || !S_ISREG(st.st_mode)) {
+		ringo_file_close(f);
+		return reply_text(cl, 404, keep, head, "", "not found\n");
+	}
+	int r = reply(cl, 200, keep, "", (long long)st.st_size, NULL);
+	for (int64_t off = 0; r == 0 && !head && off < st.st_size; ) {
+		size_t want = sizeof(cl->out);
+		if ((int64_t)want > st.st_size - off)
+			want = (size_t)(st.st_size - off);
+		ssize_t got = ringo_file_read_at(f, cl->out, want, off);
+		if (got <= 0 || ringo_conn_write_all(cl->c, cl->out, (size_t)got) < 0)
+			r = -1; /* file shrank or client gone */
+		off += got > 0 ? got : 0;
+	}
+	ringo_file_close(f);
+	return r;
+}
+
+/* Offset just past the blank line ending the head in in[0..len), or 0.
+ * Lines end in "\n" or "\r\n"; the search resumes at *from. */
+static size_t head_end(const char *in, size_t len, size_t *from)
+{
+	for (size_t i = *from; i < len; i++) {
+		if (in[i] != '\n')
+			continue;
+		if (i + 1 < len && in[i + 1] == '\n')
+			return i + 2;
+		if (i + 2 < len && in[i + 1] == '\r' && in[i + 2] == '\n')
+			return i + 3;
+	}
+	*from = len > 2 ? len - 2 : 0; /* a '\n' there may yet end the head */
+	return 0;
+}
+
+static void consume(struct client *cl, size_t n)
+{
+	memmove(cl->in, cl->in + n, cl->len - n);
+	cl->len -= n;
+}
+
+/* Read until in[] holds a whole head; its length in *end. Returns 0,
+ * 431 if it does not fit in HEAD_MAX, or -1 on end of stream, error or
+ * idle timeout (then there is nobody to answer). */
+static int read_head(struct client *cl, size_t *end)
+{
+	size_t from = 0;
+	for (;;) {
+		/* Blank lines before a request are ignored (RFC 9112 2.2). */
+		size_t skip = 0;
+		while (skip < cl->len && (cl->in[skip] == '\n' ||
+		       (cl->in[skip] == '\r' && skip + 1 < cl->len && cl->in[skip + 1] == '\n')))
+			skip += cl->in[skip] == '\r' ? 2 : 1;
+		if (skip) {
+			consume(cl, skip);
+			from = 0;
+		}
+		if (cl->len > 0 && (*end = head_end(cl->in, cl->len, &from)))
+			return 0;
+		if (cl->len == HEAD_MAX)
+			return 431;
+		ringo_conn_set_read_deadline(cl->c, ringo_now() + IDLE);
+		ssize_t n = ringo_conn_read(cl->c, cl->in + cl->len, HEAD_MAX - cl->len);
+		if (n <= 0)
+			return -1;
+		cl->len += (size_t)n;
+	}
+}
+
+/* Drop the body: first what is already buffered, then read the rest.
+ * Once the buffer is used up it is empty, so in[] serves as scratch. */
+static int skip_body(struct client *cl, uint64_t left)
+{
+	size_t have = cl->len < left ? cl->len : (size_t)left;
+	consume(cl, have);
+	left -= have;
+	while (left > 0) {
+		size_t want = left < HEAD_MAX ? (size_t)left : HEAD_MAX;
+		ringo_conn_set_read_deadline(cl->c, ringo_now() + IDLE);
+		ssize_t n = ringo_conn_read(cl->c, cl->in, want);
+		if (n <= 0)
+			return -1;
+		left -= (uint64_t)n;
+	}
+	return 0;
+}
+
+static void serve(void *arg)
+{
+	struct client *cl = arg;
+	struct request rq;
+	size_t end;
+	int one = 1, status;
+
+	setsockopt(ringo_conn_fd(cl->c), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (;;) {
+		status = read_head(cl, &end);
+		if (status < 0)
+			goto out;
+		if (status || (status = parse(cl->in, end, &rq)))
+			break;
+		consume(cl, end);
+		if (skip_body(cl, rq.length) < 0)
+			goto out;
+		bool keep = rq.http11 ? !rq.close : rq.keep_alive && !rq.close;
+		bool head = rq.method == M_HEAD;
+		int r;
+		if (rq.method == M_OTHER)
+			r = reply_text(cl, 405, keep, false, "Allow: GET, HEAD\r\n",
+				       "method not allowed\n");
+		else if (rq.path_len == 1 && rq.path[0] == '/')
+			r = reply_text(cl, 200, keep, head, "", "hello\n");
+		else if (rq.path_len == 5 && !memcmp(rq.path, "/file", 5))
+			r = send_file(cl, keep, head);
+		else
+			r = reply_text(cl, 404, keep, head, "", "not found\n");
+		if (r < 0 || !keep)
+			goto out;
+	}
+	char text[64]; /* 400, 413, 431 or 501: answer, then close */
+	snprintf(text, sizeof(text), "%s\n", reason(status));
+	reply_text(cl, status, false, false, "", text);
+out:
+	/* Close gracefully: unread input would make close send a reset that
+	 * can destroy our last response before the client reads it. So send
+	 * FIN, drain briefly, then close. */
+	ringo_conn_shutdown(cl->c, SHUT_WR);
+	ringo_conn_set_read_deadline(cl->c, ringo_now() + RINGO_SECOND);
+	for (int i = 0; i < 128 && ringo_conn_read(cl->c, cl->in, HEAD_MAX) > 0; i++)
+		;
+	ringo_conn_close(cl->c);
+	free(cl);
+}
+
+static int main_g(void *arg)
+{
+	const char *address = arg;
+	ringo_listener *l;
+	struct ringo_addr a;
+	char name[RINGO_ADDR_STRLEN];
+
+	int err = ringo_net_listen("tcp", address, &l);
+	if (err) {
+		fprintf(stderr, "http: listen %s: %s\n", address, strerror(-err));
+		return 1;
+	}
+	ringo_listener_addr(l, &a);
+	ringo_addr_format(&a, name, sizeof(name));
+	printf("listening on %s\n", name);
+	fflush(stdout);
+
+	for (;;) {
+		ringo_conn *c;
+		err = ringo_net_accept(l, &c);
+		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM) {
+			ringo_sleep(10 * RINGO_MILLISECOND); /* stays queued */
+			continue;
+		}
+		if (err) {
+			fprintf(stderr, "http: accept: %s\n", strerror(-err));
+			break;
+		}
+		struct client *cl = malloc(sizeof(*cl));
+		if (!cl) {
+			ringo_conn_close(c);
+			continue;
+		}
+		cl->c = c;
+		cl->len = 0;
+		ringo_go(serve, cl);
+	}
+	ringo_listener_close(l);
+	return 1;
+}
+
+int main(int argc, char **argv)
+{
+	struct ringo_config cfg = { 0 };
+	const char *port = "8080";
+	char address[32];
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+			cfg.netpoll = argv[++i];
+		} else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) {
+			file_path = argv[++i];
+		} else if (argv[i][0] != '-' && strlen(argv[i]) < 8 &&
+			   !argv[i][strspn(argv[i], "0123456789")]) {
+			port = argv[i];
+		} else {
+			fprintf(stderr, "usage: %s [--mode uring|epoll] "
+				"[--file PATH] [port]\n", argv[0]);
+			return 2;
+		}
+	}
+	snprintf(address, sizeof(address), ":%s", port);
+	return ringo_run_config(&cfg, main_g, address);
+}

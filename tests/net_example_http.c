@@ -1,0 +1,399 @@
+/*
+ * tests/net_example_http.c - runs examples/http (path in argv[1]) on a
+ * free port with --file pointing at a temporary file, and talks HTTP to
+ * it over plain blocking sockets: GET/HEAD/404/405/file, two pipelined
+ * requests in one write, keep-alive, "Connection: close", HTTP/1.0,
+ * bodies skipped, 400 / 413 / 431 then close, and a few hundred random
+ * and half-HTTP byte strings after which the server must still answer.
+ * Every socket has 10 s timeouts and the server dies with us
+ * (PR_SET_PDEATHSIG), so a broken server fails the test instead of
+ * hanging it. The mode comes from RINGO_NETPOLL.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include "test.h"
+
+static int port;
+static char file_path[64];
+static char file_data[40000]; /* bigger than the server's 16 KiB chunk */
+
+static int dial(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+				  .sin_port = htons((uint16_t)port) };
+	struct timeval tv = { .tv_sec = 10 };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int send_str(int fd, const void *buf, size_t len)
+{
+	for (size_t done = 0; done < len; ) {
+		ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
+		if (n <= 0)
+			return -1;
+		done += (size_t)n;
+	}
+	return 0;
+}
+
+/* A buffered reader over one connection. */
+struct rd {
+	int fd;
+	size_t len;
+	char buf[65536];
+};
+
+static int fill(struct rd *r)
+{
+	if (r->len == sizeof(r->buf))
+		return -1;
+	ssize_t n = recv(r->fd, r->buf + r->len, sizeof(r->buf) - r->len, 0);
+	if (n <= 0)
+		return -1;
+	r->len += (size_t)n;
+	return 0;
+}
+
+struct resp {
+	int status;
+	long length;
+	int closing;            /* "Connection: close" */
+	char body[sizeof(file_data) + 1]; /* NUL-terminated */
+};
+
+/* Read one response; with `head` it has no body. 0, or -1 on EOF/junk. */
+static int read_resp(struct rd *r, struct resp *out, int head)
+{
+	char *end;
+	while (!(end = memmem(r->buf, r->len, "\r\n\r\n", 4)))
+		if (fill(r) < 0)
+			return -1;
+	size_t hlen = (size_t)(end - r->buf) + 4;
+	char h[8192];
+	if (hlen >= sizeof(h))
+		return -1;
+	memcpy(h, r->buf, hlen);
+	h[hlen] = 0;
+	if (sscanf(h, "HTTP/1.1 %d ", &out->status) != 1)
+		return -1;
+	char *cl = strcasestr(h, "\r\nContent-Length:");
+	out->length = cl ? strtol(cl + 17, NULL, 10) : -1;
+	out->closing = strcasestr(h, "\r\nConnection: close\r\n") != NULL;
+	if (out->length < 0 || (size_t)out->length >= sizeof(out->body))
+		return -1;
+	size_t blen = head ? 0 : (size_t)out->length;
+	while (r->len < hlen + blen)
+		if (fill(r) < 0)
+			return -1;
+	memcpy(out->body, r->buf + hlen, blen);
+	out->body[blen] = 0;
+	memmove(r->buf, r->buf + hlen + blen, r->len - hlen - blen);
+	r->len -= hlen + blen;
+	return 0;
+}
+
+/* The server closed: EOF with nothing more to read. */
+static int at_eof(struct rd *r)
+{
+	char c;
+	return r->len == 0 && recv(r->fd, &c, 1, 0) == 0;
+}
+
+static struct rd rd;
+static struct resp resp;
+
+/* Send `req` on a new connection and read one response into resp. */
+static int once(const char *req, int head)
+{
+	rd.fd = dial();
+	rd.len = 0;
+	if (rd.fd < 0 || send_str(rd.fd, req, strlen(req)) < 0)
+		return -1;
+	return read_resp(&rd, &resp, head);
+}
+
+static int test_basic(void)
+{
+	ASSERT_EQ(once("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0), 0);
+	ASSERT_EQ(resp.status, 200);
+	ASSERT_EQ(resp.length, 6);
+	ASSERT(strcmp(resp.body, "hello\n") == 0);
+	ASSERT(!resp.closing);
+	/* HEAD: same length, no body; then a 404 on the same connection. */
+	ASSERT_EQ(send_str(rd.fd, "HEAD / HTTP/1.1\r\n\r\n", 19), 0);
+	ASSERT_EQ(read_resp(&rd, &resp, 1), 0);
+	ASSERT_EQ(resp.status, 200);
+	ASSERT_EQ(resp.length, 6);
+	ASSERT_EQ(send_str(rd.fd, "GET /nope HTTP/1.1\n\n", 20), 0); /* bare LFs */
+	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+	ASSERT_EQ(resp.status, 404);
+	ASSERT_EQ(rd.len, 0);
+	close(rd.fd);
+	return 0;
+}
+
+static int test_file(void)
+{
+	ASSERT_EQ(once("GET /file?x=1 HTTP/1.1\r\n\r\n", 0), 0);
+	ASSERT_EQ(resp.status, 200);
+	ASSERT_EQ(resp.length, (long)sizeof(file_data));
+	ASSERT(memcmp(resp.body, file_data, sizeof(file_data)) == 0);
+	close(rd.fd);
+	return 0;
+}
+
+static int test_pipelined(void)
+{
+	const char *two = "GET / HTTP/1.1\r\n\r\nGET /missing HTTP/1.1\r\n\r\n"
+			  "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\n\r\n";
+	ASSERT_EQ(once(two, 0), 0);
+	ASSERT_EQ(resp.status, 200);
+	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+	ASSERT_EQ(resp.status, 404);
+	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+	ASSERT_EQ(resp.status, 405); /* its body was skipped, not parsed */
+	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+	ASSERT_EQ(resp.status, 200);
+	ASSERT(strcmp(resp.body, "hello\n") == 0);
+	close(rd.fd);
+	return 0;
+}
+
+static int test_keepalive_and_close(void)
+{
+	ASSERT_EQ(once("GET / HTTP/1.1\r\n\r\n", 0), 0);
+	ASSERT_EQ(resp.status, 200);
+	for (int i = 0; i < 3; i++) { /* the same connection keeps working */
+		ASSERT_EQ(send_str(rd.fd, "GET / HTTP/1.1\r\n\r\n", 18), 0);
+		ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+		ASSERT_EQ(resp.status, 200);
+	}
+	const char *bye = "GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
+	ASSERT_EQ(send_str(rd.fd, bye, strlen(bye)), 0);
+	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+	ASSERT_EQ(resp.status, 200);
+	ASSERT(resp.closing);
+	ASSERT(at_eof(&rd));
+	close(rd.fd);
+
+	/* HTTP/1.0 closes unless asked to keep alive. */
+	ASSERT_EQ(once("GET / HTTP/1.0\r\n\r\n", 0), 0);
+	ASSERT_EQ(resp.status, 200);
+	ASSERT(at_eof(&rd));
+	close(rd.fd);
+	ASSERT_EQ(once("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 0), 0);
+	ASSERT(!resp.closing);
+	ASSERT_EQ(send_str(rd.fd, "GET / HTTP/1.0\r\n\r\n", 18), 0);
+	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+	ASSERT_EQ(resp.status, 200);
+	ASSERT(at_eof(&rd));
+	close(rd.fd);
+	return 0;
+}
+
+/* `req` gets `status`, then the server closes. */
+static int expect_close(const char *req, size_t len, int status)
+{
+	rd.fd = dial();
+	rd.len = 0;
+	ASSERT(rd.fd >= 0);
+	ASSERT_EQ(send_str(rd.fd, req, len), 0);
+	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+	ASSERT_EQ(resp.status, status);
+	ASSERT(resp.closing);
+	ASSERT(at_eof(&rd));
+	close(rd.fd);
+	return 0;
+}
+
+static int test_errors(void)
+{
+	static const char *bad[] = {
+		"GARBAGE\r\n\r\n",
+		"GET /\r\n\r\n",
+		"GET  / HTTP/1.1\r\n\r\n",
+		"GET / HTTP/2.0\r\n\r\n",
+		"GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
+		"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
+		"GET / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n",
+		"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		"G\x01T / HTTP/1.1\r\n\r\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (expect_close(bad[i], strlen(bad[i]), 400)) {
+			fprintf(stderr, "  request %zu\n", i);
+			return 1;
+		}
+	const char *big = "POST / HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n";
+	ASSERT_EQ(expect_close(big, strlen(big), 413), 0);
+	const char *te = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+	ASSERT_EQ(expect_close(te, strlen(te), 501), 0);
+
+	/* 9 KiB of headers. */
+	static char huge[10000];
+	size_t n = (size_t)snprintf(huge, sizeof(huge), "GET / HTTP/1.1\r\nX: ");
+	memset(huge + n, 'a', 9216);
+	n += 9216;
+	memcpy(huge + n, "\r\n\r\n", 4);
+	ASSERT_EQ(expect_close(huge, n + 4, 431), 0);
+	return 0;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next(void)
+{
+	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+	return rng;
+}
+
+/* Random bytes, HTTP-ish tokens and valid prefixes with junk after. The
+ * server may answer anything or nothing; it must not die. */
+static int test_fuzz(void)
+{
+	static const char *parts[] = {
+		"GET ", "HEAD ", "POST ", "/", "/file", " HTTP/1.1", " HTTP/1.0",
+		"\r\n", "\n", "\r", ":", " ", "Content-Length: ", "0", "9",
+		"99999999999999999999", "Connection: close", "Transfer-Encoding",
+		"\r\n\r\n", "\0", "\xff", "?",
+	};
+	char buf[4096];
+	for (int i = 0; i < 400; i++) {
+		size_t len = 0, want = 1 + next() % (sizeof(buf) - 64);
+		if (i % 3 == 1)
+			len = (size_t)sprintf(buf, "GET / HTTP/1.1\r\n");
+		while (len < want) {
+			if (i % 3 == 0) {
+				buf[len++] = (char)next();
+			} else {
+				const char *p = parts[next() % (sizeof(parts) / sizeof(parts[0]))];
+				size_t pl = p[0] ? strlen(p) : 1;
+				if (len + pl > sizeof(buf))
+					break;
+				memcpy(buf + len, p, pl);
+				len += pl;
+			}
+		}
+		int fd = dial();
+		ASSERT(fd >= 0);
+		send_str(fd, buf, len); /* may fail if the server closed early */
+		shutdown(fd, SHUT_WR);
+		char sink[4096];
+		ssize_t n;
+		while ((n = recv(fd, sink, sizeof(sink), 0)) > 0)
+			;
+		if (n < 0 && errno != ECONNRESET) {
+			fprintf(stderr, "FAIL: fuzz %d: %s (server hung?)\n", i,
+				strerror(errno));
+			return 1;
+		}
+		close(fd);
+	}
+	ASSERT_EQ(once("GET / HTTP/1.1\r\n\r\n", 0), 0);
+	ASSERT_EQ(resp.status, 200);
+	close(rd.fd);
+	return 0;
+}
+
+/* Start the server; read its "listening on [::]:PORT" line. */
+static pid_t start(const char *path)
+{
+	int p[2];
+	const char *mode = getenv("RINGO_NETPOLL");
+	char line[256];
+	size_t len = 0;
+
+	if (pipe(p) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(p[1], 1);
+		close(p[0]);
+		close(p[1]);
+		execl(path, path, "--mode", mode ? mode : "epoll", "--file",
+		      file_path, "0", (char *)NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
+		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
+		if (poll(&pfd, 1, 10000) <= 0)
+			break;
+		ssize_t n = read(p[0], line + len, sizeof(line) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	line[len] = 0;
+	close(p[0]);
+	char *colon = strrchr(line, ':');
+	if (strncmp(line, "listening on ", 13) != 0 || !colon) {
+		fprintf(stderr, "FAIL: server said \"%s\"\n", line);
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
+	}
+	port = atoi(colon + 1);
+	return pid;
+}
+
+static int make_file(void)
+{
+	snprintf(file_path, sizeof(file_path), "/tmp/ringo-http-XXXXXX");
+	int fd = mkstemp(file_path);
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; i < sizeof(file_data); i++)
+		file_data[i] = (char)('a' + i * 7 % 26);
+	ssize_t n = write(fd, file_data, sizeof(file_data));
+	close(fd);
+	return n == (ssize_t)sizeof(file_data) ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s path/to/http\n", argv[0]);
+		return 1;
+	}
+	test_watchdog(60);
+	if (make_file() < 0) {
+		fprintf(stderr, "FAIL: temporary file\n");
+		return 1;
+	}
+	pid_t pid = start(argv[1]);
+	if (pid < 0) {
+		unlink(file_path);
+		return 1;
+	}
+	int r = 0;
+	if (test_basic() || test_file() || test_pipelined() ||
+	    test_keepalive_and_close() || test_errors() || test_fuzz())
+		r = 1;
+	kill(pid, SIGTERM);
+	int st;
+	waitpid(pid, &st, 0);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGTERM) {
+		fprintf(stderr, "FAIL: server ended with status 0x%x\n", st);
+		r = 1;
+	}
+	unlink(file_path);
+	return r;
+}
