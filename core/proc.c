@@ -340,13 +340,16 @@ static void teardown(struct ringo__m *m0)
 		}
 		m = next;
 	}
+	/* First the netpoller: its fini waits for every request in flight,
+	 * and the kernel may still be writing into a discarded goroutine's
+	 * stack for one of them. */
+	ringo__netpoll->fini();
 	/* The semaphore table may still list waiters that live on the
 	 * stacks of discarded goroutines, freed just below. */
 	ringo__sema_teardown();
 	ringo__gfree_all();
 	ringo__m_exit_thread(m0);
 	free(m0);
-	ringo__netpoll->fini();
 	for (int i = 0; i < ringo__sched.nprocs; i++) {
 		ringo__timers_destroy(ringo__sched.allp[i]);
 		free(ringo__sched.allp[i]);
