@@ -7,38 +7,14 @@
  * with us (PR_SET_PDEATHSIG), so a broken server fails the test instead
  * of hanging it. The mode comes from RINGO_NETPOLL.
  */
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <stdint.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 
+#include "example_client.h"
 #include "test.h"
 
 #define CONNS 50
 #define BIG (4u << 20)
-
-static int port;
-
-static int dial(void)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET,
-				  .sin_port = htons((uint16_t)port) };
-	struct timeval tv = { .tv_sec = 10 };
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0)
-		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
 
 static int full(int fd, void *buf, size_t len, int writing)
 {
@@ -113,47 +89,6 @@ static int test_big(void)
 }
 
 /* Start the server; read its "listening on [::]:PORT" line. */
-static pid_t start(const char *path)
-{
-	int p[2];
-	const char *mode = getenv("RINGO_NETPOLL");
-	char line[256];
-	size_t len = 0;
-
-	if (pipe(p) != 0)
-		return -1;
-	pid_t pid = fork();
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execl(path, path, "--mode", mode ? mode : "epoll", "0",
-		      (char *)NULL);
-		_exit(127);
-	}
-	close(p[1]);
-	while (len < sizeof(line) - 1 && !memchr(line, '\n', len)) {
-		struct pollfd pfd = { .fd = p[0], .events = POLLIN };
-		if (poll(&pfd, 1, 10000) <= 0)
-			break;
-		ssize_t n = read(p[0], line + len, sizeof(line) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	line[len] = 0;
-	close(p[0]);
-	char *colon = strrchr(line, ':');
-	if (strncmp(line, "listening on ", 13) != 0 || !colon) {
-		fprintf(stderr, "FAIL: server said \"%s\"\n", line);
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	port = atoi(colon + 1);
-	return pid;
-}
 
 int main(int argc, char **argv)
 {
@@ -162,7 +97,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	test_watchdog(60);
-	pid_t pid = start(argv[1]);
+	pid_t pid = example_start(argv[1], NULL);
 	if (pid < 0)
 		return 1;
 	int r = test_many() || test_big();
