@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "report.h"
 
 #define CHANGE_MIN 0.05 /* smaller relative changes are "~" whatever the ranges */
@@ -75,47 +76,6 @@ struct src {
 	long line;
 	char why[160];
 };
-
-static const char *skip_ws(const char *p)
-{
-	while (isspace((unsigned char)*p))
-		p++;
-	return p;
-}
-
-/* A JSON string at p into out (truncated to cap; \u escapes become '?').
- * Returns the position after it, or NULL. */
-static const char *parse_string(const char *p, char *out, size_t cap)
-{
-	size_t len = 0;
-
-	if (*p++ != '"')
-		return NULL;
-	for (; *p != '"'; p++) {
-		char c = *p;
-		if (c == '\0')
-			return NULL;
-		if (c == '\\') {
-			c = *++p;
-			if (c == 'n')
-				c = '\n';
-			else if (c == 't')
-				c = '\t';
-			else if (c == 'u') {
-				for (int i = 0; i < 4; i++)
-					if (!isxdigit((unsigned char)*++p))
-						return NULL;
-				c = '?';
-			} else if (c != '"' && c != '\\' && c != '/') {
-				return NULL;
-			}
-		}
-		if (len + 1 < cap)
-			out[len++] = c;
-	}
-	out[len] = '\0';
-	return p + 1;
-}
 
 /* One member's value as read: a string, a number, or neither (true,
  * false, null, an object). */
@@ -204,16 +164,17 @@ static const char *parse_object(const char *p, int depth, struct row *r,
 	}
 	if (*p++ != '{')
 		goto bad;
-	p = skip_ws(p);
+	p = bench_json_skip_ws(p);
 	if (*p == '}')
 		return p + 1;
 	for (;;) {
 		struct value v = { .boolean = -1 };
-		if (!(p = parse_string(p, key, sizeof(key))) || *(p = skip_ws(p)) != ':')
+		p = bench_json_string(p, key, sizeof(key), false);
+		if (!p || *(p = bench_json_skip_ws(p)) != ':')
 			goto bad;
-		p = skip_ws(p + 1);
+		p = bench_json_skip_ws(p + 1);
 		if (*p == '"') {
-			if (!(p = parse_string(p, str, sizeof(str))))
+			if (!(p = bench_json_string(p, str, sizeof(str), false)))
 				goto bad;
 			v.str = str;
 		} else if (*p == '{') {
@@ -234,12 +195,12 @@ static const char *parse_object(const char *p, int depth, struct row *r,
 		}
 		if (r)
 			store(key, &v, r, h);
-		p = skip_ws(p);
+		p = bench_json_skip_ws(p);
 		if (*p == '}')
 			return p + 1;
 		if (*p != ',')
 			goto bad;
-		p = skip_ws(p + 1);
+		p = bench_json_skip_ws(p + 1);
 	}
 bad:
 	snprintf(s->why, sizeof(s->why), "not a flat JSON object");
@@ -309,12 +270,12 @@ static int read_report(const char *path, struct report *rep)
 	while (getline(&line, &cap, f) >= 0) {
 		struct row r = { 0 };
 		s.line++;
-		const char *p = skip_ws(line);
+		const char *p = bench_json_skip_ws(line);
 		if (*p == '\0')
 			continue;
 		if (!(p = parse_object(p, 0, &r, header ? NULL : &rep->h, &s)))
 			goto err;
-		if (*skip_ws(p) != '\0') {
+		if (*bench_json_skip_ws(p) != '\0') {
 			snprintf(s.why, sizeof(s.why), "text after the object");
 			goto err;
 		}
@@ -425,15 +386,7 @@ static enum verdict judge(char *delta, char *verdict, const struct row *o,
 
 static void print_row(FILE *f, char (*row)[CELL], const int *width)
 {
-	char line[C_NR * (CELL + 2)];
-	size_t len = 0;
-
-	for (int c = 0; c < C_NR; c++)
-		len += (size_t)snprintf(line + len, sizeof(line) - len,
-					col_right[c] ? "%*s  " : "%-*s  ", width[c], row[c]);
-	while (len && line[len - 1] == ' ')
-		len--;
-	fprintf(f, "%.*s\n", (int)len, line);
+	bench_print_row(f, row[0], CELL, C_NR, width, col_right);
 }
 
 static void print_header(const char *which, const struct report *rep)

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "json.h"
 #include "proc.h"
 
 #define LINE_MAX_BYTES 1024 /* per JSON line; gobench's are ~200 */
@@ -34,31 +35,6 @@ static void go_child(void *arg, int wfd)
 	execv(j->path, j->argv);
 	fprintf(stderr, "ringo-bench: exec %s: %s\n", j->path, strerror(errno));
 	_exit(127);
-}
-
-static const char *skip_ws(const char *p)
-{
-	while (isspace((unsigned char)*p))
-		p++;
-	return p;
-}
-
-/* Parse a JSON string at p into out (escapes kept as the escaped byte;
- * gobench prints none). Returns the position after it, or NULL. */
-static const char *parse_string(const char *p, char *out, size_t cap)
-{
-	size_t len = 0;
-	if (*p++ != '"')
-		return NULL;
-	for (; *p != '"'; p++) {
-		if (*p == '\0' || len + 1 >= cap)
-			return NULL;
-		if (*p == '\\' && *++p == '\0')
-			return NULL;
-		out[len++] = *p;
-	}
-	out[len] = '\0';
-	return p + 1;
 }
 
 static int metric_of(const char *key)
@@ -99,23 +75,23 @@ static int member(const char *key, const char *str, double num, const char *want
 static int parse_line(const char *line, const char *want, struct bench_sample *s,
 		      char *why, size_t why_len)
 {
-	const char *p = skip_ws(line);
+	const char *p = bench_json_skip_ws(line);
 	char key[32], str[64];
 	bool named = false;
 
 	memset(s, 0, sizeof(*s));
 	if (*p++ != '{')
 		goto bad;
-	p = skip_ws(p);
+	p = bench_json_skip_ws(p);
 	while (*p != '}') {
-		p = parse_string(p, key, sizeof(key));
-		if (!p || *(p = skip_ws(p)) != ':')
+		p = bench_json_string(p, key, sizeof(key), true);
+		if (!p || *(p = bench_json_skip_ws(p)) != ':')
 			goto bad;
-		p = skip_ws(p + 1);
+		p = bench_json_skip_ws(p + 1);
 		const char *sval = NULL;
 		double num = 0;
 		if (*p == '"') {
-			if (!(p = parse_string(p, str, sizeof(str))))
+			if (!(p = bench_json_string(p, str, sizeof(str), true)))
 				goto bad;
 			sval = str;
 		} else {
@@ -127,13 +103,13 @@ static int parse_line(const char *line, const char *want, struct bench_sample *s
 		}
 		if (member(key, sval, num, want, s, &named, why, why_len) != 0)
 			return -1;
-		p = skip_ws(p);
+		p = bench_json_skip_ws(p);
 		if (*p == '}')
 			break;
-		if (*p != ',' || *(p = skip_ws(p + 1)) == '}')
+		if (*p != ',' || *(p = bench_json_skip_ws(p + 1)) == '}')
 			goto bad;
 	}
-	if (*skip_ws(p + 1) != '\0')
+	if (*bench_json_skip_ws(p + 1) != '\0')
 		goto bad;
 	if (!named || !bench_has(s, BENCH_NS_PER_OP) || s->procs <= 0 || s->n <= 0) {
 		snprintf(why, why_len, "no bench, ns_per_op, procs or n in: %.60s", line);
@@ -153,7 +129,7 @@ static int parse_output(char *out, const char *want, int reps,
 	int got = 0;
 	for (char *save, *line = strtok_r(out, "\n", &save); line;
 	     line = strtok_r(NULL, "\n", &save)) {
-		if (*skip_ws(line) == '\0')
+		if (*bench_json_skip_ws(line) == '\0')
 			continue;
 		if (got == reps) {
 			snprintf(why, why_len, "more than %d result lines", reps);

@@ -296,18 +296,26 @@ static void fill_row(char (*row)[CELL], const struct bench_result *r,
 	fmt_extra(row[C_EXTRA], CELL, &r->med);
 }
 
-/* Padded cells, two spaces apart, with no trailing blanks. */
-static void print_row(FILE *f, char (*row)[CELL], const int *width)
+void bench_print_row(FILE *f, const char *cells, size_t cell, int ncols,
+		     const int *width, const bool *right)
 {
-	char line[C_NR * (CELL + 2)];
+	char line[2048]; /* wider than any table row: 9 cells of at most 200 */
 	size_t len = 0;
 
-	for (int c = 0; c < C_NR; c++)
+	for (int c = 0; c < ncols && len < sizeof(line); c++)
 		len += (size_t)snprintf(line + len, sizeof(line) - len,
-					col_right[c] ? "%*s  " : "%-*s  ", width[c], row[c]);
+					right[c] ? "%*s  " : "%-*s  ", width[c],
+					cells + (size_t)c * cell);
+	if (len > sizeof(line) - 1)
+		len = sizeof(line) - 1;
 	while (len && line[len - 1] == ' ')
 		len--;
 	fprintf(f, "%.*s\n", (int)len, line);
+}
+
+static void print_row(FILE *f, char (*row)[CELL], const int *width)
+{
+	bench_print_row(f, row[0], CELL, C_NR, width, col_right);
 }
 
 void report_table(FILE *f, const struct sys_info *si, const struct bench_result *rs,

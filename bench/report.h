@@ -28,4 +28,10 @@ void report_table(FILE *f, const struct sys_info *si, const struct bench_result 
  * usage or report). */
 int bench_compare(int argc, char **argv);
 
+/* One table line: ncols cells (cell bytes apart in `cells`), padded to
+ * width[], right-aligned where right[] says, two spaces apart, with no
+ * trailing blanks. Shared by the results table and compare's. */
+void bench_print_row(FILE *f, const char *cells, size_t cell, int ncols,
+		     const int *width, const bool *right);
+
 #endif
