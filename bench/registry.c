@@ -10,6 +10,7 @@ extern const struct bench bench_spawn, bench_park, bench_yield;
 extern const struct bench bench_pingpong, bench_pingpong_p1, bench_mpmc, bench_select, bench_ring;
 extern const struct bench bench_sleepers;
 extern const struct bench bench_mutex;
+extern const struct bench bench_hog, bench_handoff;
 
 const struct bench *const bench_all[] = {
 	&bench_spawn,
@@ -18,5 +19,6 @@ const struct bench *const bench_all[] = {
 	&bench_pingpong, &bench_pingpong_p1, &bench_mpmc, &bench_select, &bench_ring,
 	&bench_sleepers,
 	&bench_mutex,
+	&bench_hog, &bench_handoff,
 	NULL,
 };

@@ -23,6 +23,11 @@ static _Atomic int polling;
 /* Deadline of the blocking poll in ns, INT64_MAX if it has none, 0 if no
  * poll is blocked. Written by the poller, read by timer adders. */
 static _Atomic int64_t poll_until;
+/* When an M last looked at the netpoller (ns, CLOCK_MONOTONIC, a P's
+ * coarse clock): sysmon looks itself if it is too long ago. */
+static _Atomic int64_t last_poll;
+
+#define SYSMON_POLL_NS 10000000 /* 10 ms */
 
 /* Run the expired timers of one P's heap, if any are due. */
 static int run_timers_of(struct ringo__p *p, int64_t *now)
@@ -66,6 +71,19 @@ bool ringo__idle_can_wake(void)
 	return ringo__netpoll_waiters() || ringo__timers_earliest() != 0;
 }
 
+/* Queue Gs made ready by the poller globally; caller holds sched.lock. */
+static void inject_global_locked(struct ringo__glist *l)
+{
+	struct ringo__g *g = l->head;
+
+	while (g) {
+		struct ringo__g *next = g->schedlink;
+		atomic_store(&g->status, RINGO_G_RUNNABLE);
+		ringo__globrunqput(g);
+		g = next;
+	}
+}
+
 /* Put Gs made ready by the poller on p's queue (overflow goes global). */
 static void inject(struct ringo__p *p, struct ringo__glist *l)
 {
@@ -87,6 +105,7 @@ struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p)
 {
 	if (!ringo__netpoll_waiters())
 		return NULL;
+	atomic_store_explicit(&last_poll, p->now, memory_order_relaxed);
 	struct ringo__glist l = { 0 };
 	ringo__netpoll->poll(0, &l);
 	if (!l.n)
@@ -129,6 +148,7 @@ bool ringo__idle_poll(struct ringo__m *m)
 		}
 		ringo__netpoll->poll(delay, &ready);
 	}
+	atomic_store_explicit(&last_poll, ringo__nanotime(), memory_order_relaxed);
 	atomic_store(&poll_until, 0);
 	atomic_store(&polling, 0);
 	if (atomic_load(&ringo__sched.shutdown))
@@ -137,20 +157,31 @@ bool ringo__idle_poll(struct ringo__m *m)
 	/* Timers are due or I/O completed: both need a P to run on. */
 	pthread_mutex_lock(&ringo__sched.lock);
 	struct ringo__p *p = ringo__pidleget_locked();
-	if (!p) {
-		struct ringo__g *g = ready.head;
-		while (g) {
-			struct ringo__g *next = g->schedlink;
-			atomic_store(&g->status, RINGO_G_RUNNABLE);
-			ringo__globrunqput(g);
-			g = next;
-		}
-	}
+	if (!p)
+		inject_global_locked(&ready);
 	pthread_mutex_unlock(&ringo__sched.lock);
 	if (!p)
 		return false;
 	ringo__acquirep(m, p);
 	inject(p, &ready);
+	return true;
+}
+
+bool ringo__sysmon_netpoll(int64_t now)
+{
+	if (!ringo__netpoll_waiters() || atomic_load(&polling) ||
+	    now - atomic_load_explicit(&last_poll, memory_order_relaxed) <
+		    SYSMON_POLL_NS)
+		return false;
+	atomic_store_explicit(&last_poll, now, memory_order_relaxed);
+	struct ringo__glist l = { 0 };
+	ringo__netpoll->poll(0, &l);
+	if (!l.n)
+		return false;
+	pthread_mutex_lock(&ringo__sched.lock);
+	inject_global_locked(&l);
+	pthread_mutex_unlock(&ringo__sched.lock);
+	ringo__wakep();
 	return true;
 }
 

@@ -34,9 +34,13 @@ static struct ringo__m *must_m(const char *call)
 {
 	struct ringo__m *m = ringo__getm();
 
-	if (ringo__unlikely(!m || !m->curg))
+	if (ringo__unlikely(!m || !m->curg || !m->p)) {
+		if (m && m->in_syscall)
+			ringo__panic(call, "called between ringo_syscall_enter "
+				     "and ringo_syscall_exit");
 		ringo__panic(call, "called outside a goroutine (use it inside "
 			     "ringo_run)");
+	}
 	return m;
 }
 
@@ -60,19 +64,25 @@ static void leave(struct ringo__m *m, struct ringo__g *g, enum ringo__after afte
 	m->after_g = g;
 	if (ringo__likely(!atomic_load_explicit(&ringo__sched.shutdown,
 						memory_order_relaxed)) &&
-	    (p->schedtick % 61 != 0 ||
+	    (ringo__schedtick(p) % 61 != 0 ||
 	     !atomic_load_explicit(&ringo__sched.runqsize,
 				   memory_order_relaxed))) {
 		struct ringo__g *rn = atomic_load_explicit(&p->runnext,
 							   memory_order_relaxed);
 		next = ringo__runqget(p);
 		if (next && next != rn)
-			p->schedtick++;
+			ringo__schedtick_inc(p);
 	}
 	if (next)
 		atomic_store_explicit(&next->status, RINGO_G_RUNNING,
 				      memory_order_relaxed);
 	ringo__switch(m, g, next);
+}
+
+void ringo__preempt_leave(struct ringo__m *m, struct ringo__g *g)
+{
+	atomic_store_explicit(&g->status, RINGO_G_RUNNABLE, memory_order_relaxed);
+	leave(m, g, RINGO_AFTER_PREEMPT);
 }
 
 /* Every goroutine starts here, on its own stack. */
@@ -132,6 +142,7 @@ static struct ringo__g *newproc(struct ringo__p *p, const struct ringo_go_opts *
 	g->arg = arg;
 	g->id = new_goid(p);
 	g->saved_errno = 0;
+	g->preempt_off = 0;
 	g->is_main = false;
 	g->wait_reason = RINGO_WAIT_NONE;
 	g->waiting_on = NULL;
@@ -330,6 +341,9 @@ static void create_ps(int nprocs)
 
 static void teardown(struct ringo__m *m0)
 {
+	/* sysmon first: it signals Ms and may still start one. */
+	ringo__sysmon_stop();
+	ringo__preempt_fini();
 	struct ringo__m *m = atomic_load(&ringo__sched.allm);
 
 	while (m) {
@@ -393,6 +407,11 @@ int ringo_run_config(const struct ringo_config *cfg, int (*main_fn)(void *),
 		ringo__throw("ringo_run", "creating jemalloc arenas failed");
 	}
 	ringo__sched.stack_size = ringo__stack_round(stack);
+	ringo__sched.maxmcount = ringo__maxthreads_from(cfg ? cfg->max_threads : 0);
+	if (ringo__sched.maxmcount < nprocs)
+		ringo__panic("ringo_run", "thread limit %d is below maxprocs %d",
+			     ringo__sched.maxmcount, nprocs);
+	ringo__preempt_init(cfg ? cfg->preempt : 0);
 	ringo__sched.main_result = 0;
 	ringo__sched.running = true;
 
@@ -427,6 +446,7 @@ int ringo_run_config(const struct ringo_config *cfg, int (*main_fn)(void *),
 	g->is_main = true;
 	ringo__runqput(p0, g, false);
 
+	ringo__sysmon_start();
 	ringo__schedule(m0);
 	ringo__sched_wake_all();
 	int result = ringo__sched.main_result;

@@ -115,6 +115,9 @@ struct ringo__g {
 	/* 0 while parked in select, 1 once one case won it; moved 0 -> 1 by
 	 * the winning waker (core/chan_internal.h), reset by select. */
 	_Atomic uint32_t select_done;
+	/* Depth of ringo_preempt_disable() calls; the G itself moves it, the
+	 * preemption signal handler reads it on the same thread. */
+	uint32_t preempt_off;
 #ifdef RINGO_ASAN
 	void *asan_fake_stack;
 #endif
@@ -132,16 +135,37 @@ struct ringo__g {
 #define RINGO_RUNQ_SIZE 256
 #define RINGO_GFREE_LOCAL 64
 
-enum ringo__pstatus { RINGO_P_IDLE, RINGO_P_RUNNING };
+/* P status. Transitions (who moves it):
+ *   IDLE -> RUNNING      acquirep, by the M that took the P from the idle
+ *                        list (under sched.lock) or was handed it
+ *   RUNNING -> IDLE      the owner giving the P back (under sched.lock)
+ *   RUNNING -> SYSCALL   ringo_syscall_enter, by the owner, which keeps no
+ *                        claim on the P but the right to CAS it back
+ *   SYSCALL -> RUNNING   ringo_syscall_exit, by that M (CAS)
+ *   SYSCALL -> IDLE      sysmon retaking the P (CAS), which then hands it
+ *                        to another M or puts it on the idle list
+ * The two CASes decide who owns a P whose M is in a system call. */
+enum ringo__pstatus { RINGO_P_IDLE, RINGO_P_RUNNING, RINGO_P_SYSCALL };
 
 struct ringo__timers;
 
 struct ringo__p {
 	int id;
-	_Atomic int status;     /* enum ringo__pstatus; written under sched.lock */
-	struct ringo__m *m;     /* owner while RUNNING */
+	_Atomic int status;     /* enum ringo__pstatus, transitions above */
+	/* Owner while RUNNING, NULL otherwise; written by the M taking or
+	 * leaving the P, read by sysmon to signal that M. */
+	struct ringo__m *_Atomic m;
 	struct ringo__p *link;  /* idle P list; under sched.lock */
-	uint32_t schedtick;     /* owner only: Gs scheduled, for fairness */
+	/* Time slices begun on this P: for the global-queue fairness tick,
+	 * and for sysmon, which preempts a slice it sees unchanged for
+	 * 10 ms. Written by the owner only (relaxed load + store). */
+	_Atomic uint32_t schedtick;
+	/* System-call sections entered; owner writes, sysmon reads. */
+	_Atomic uint32_t syscalltick;
+	/* sysmon's request to preempt a slice: PREEMPT_REQ_BIT | schedtick
+	 * of that slice, 0 = none. Set by sysmon, cleared by the signal
+	 * handler on the owner M when it preempts (core/preempt.c). */
+	_Atomic uint64_t preempt_req;
 
 	/* Local run queue: a ring written only by the owner at `tail` and
 	 * consumed at `head` by the owner and by thieves (CAS). The owner's
@@ -181,6 +205,9 @@ enum ringo__after {
 	RINGO_AFTER_YIELD,   /* requeue prev at the tail of the local queue */
 	RINGO_AFTER_PARK,    /* run unlockf(prev, arg); false = ready prev */
 	RINGO_AFTER_EXIT,    /* free prev */
+	RINGO_AFTER_PREEMPT, /* prev was preempted: global run queue */
+	RINGO_AFTER_SYSCALL, /* prev left a syscall and found no P: get it
+			      * one or queue it globally (on g0, no P) */
 };
 
 struct ringo__m {
@@ -195,6 +222,10 @@ struct ringo__m {
 	_Atomic uint32_t note;
 	bool spinning;              /* looking for work; counted in sched */
 	bool is_m0;                 /* the thread that called ringo_run */
+	/* Inside ringo_syscall_enter/exit: m->p is NULL and oldp is the P
+	 * it may CAS back. Only this M reads or writes both. */
+	bool in_syscall;
+	struct ringo__p *oldp;
 	int id;
 	pthread_t thread;
 	uint64_t rand;              /* xorshift state for steal order */
@@ -234,6 +265,7 @@ struct ringo__sched {
 	int32_t nmidle;
 	_Atomic int32_t nmspinning;
 	int32_t mcount;             /* Ms created; under lock */
+	int32_t maxmcount;          /* limit on mcount (RINGO_MAXTHREADS) */
 
 	/* Free Gs that overflowed the per-P arrays: a growable stack of
 	 * pointers, under gfree_lock; gfree_nr is also read as a hint. */
@@ -321,6 +353,20 @@ void ringo__park(bool (*unlockf)(struct ringo__g *g, void *arg), void *arg,
 void ringo__ready(struct ringo__g *g);
 /* Same, but queue at the tail of the local run queue (not runnext). */
 void ringo__ready_tail(struct ringo__g *g);
+
+/* Owner of p: start a new time slice (see ringo__p.schedtick). */
+static inline void ringo__schedtick_inc(struct ringo__p *p)
+{
+	atomic_store_explicit(&p->schedtick,
+			      atomic_load_explicit(&p->schedtick,
+						   memory_order_relaxed) + 1,
+			      memory_order_relaxed);
+}
+
+static inline uint32_t ringo__schedtick(const struct ringo__p *p)
+{
+	return atomic_load_explicit(&p->schedtick, memory_order_relaxed);
+}
 
 /* ------------------------------------------------------------ queues */
 

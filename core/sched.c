@@ -100,6 +100,7 @@ void ringo__acquirep(struct ringo__m *m, struct ringo__p *p)
 	p->status = RINGO_P_RUNNING;
 	p->now = ringo__nanotime(); /* stale after idling; parks read it */
 	m->p = p;
+	ringo__sysmon_wake();
 }
 
 static struct ringo__p *releasep(struct ringo__m *m)
@@ -169,6 +170,12 @@ static void newm(struct ringo__p *p, bool spinning)
 	pthread_mutex_lock(&ringo__sched.lock);
 	m->id = ringo__sched.mcount++;
 	pthread_mutex_unlock(&ringo__sched.lock);
+	/* Like Go's limit of 10,000 threads: a program whose goroutines all
+	 * block in system calls would otherwise grow without bound. */
+	if (m->id >= ringo__sched.maxmcount)
+		ringo__throw("sched", "program exceeds the %d-thread limit "
+			     "(RINGO_MAXTHREADS): too many goroutines blocked "
+			     "in system calls at once", ringo__sched.maxmcount);
 	m->rand = 0x9e3779b97f4a7c15ull * (uint64_t)(m->id + 1);
 	struct ringo__m *head = atomic_load(&ringo__sched.allm);
 	do
@@ -220,6 +227,46 @@ void ringo__wakep(void)
 	    !atomic_compare_exchange_strong(&ringo__sched.nmspinning, &zero, 1))
 		return;
 	startm(NULL, true);
+}
+
+void ringo__handoffp(struct ringo__p *p)
+{
+	/* Decide under sched.lock: a producer that queues globally after
+	 * the check below then finds p on the idle list when it wakes one. */
+	pthread_mutex_lock(&ringo__sched.lock);
+	if (!ringo__runqempty(p) ||
+	    atomic_load_explicit(&ringo__sched.runqsize, memory_order_relaxed)) {
+		pthread_mutex_unlock(&ringo__sched.lock);
+		startm(p, false);
+		return;
+	}
+	/* No work now, and nobody looking for any: let one M look. */
+	int32_t zero = 0;
+	if (atomic_load(&ringo__sched.npidle) == 0 &&
+	    atomic_compare_exchange_strong(&ringo__sched.nmspinning, &zero, 1)) {
+		pthread_mutex_unlock(&ringo__sched.lock);
+		startm(p, true);
+		return;
+	}
+	pidleput(p);
+	pthread_mutex_unlock(&ringo__sched.lock);
+	/* p's timers and the goroutines waiting for I/O need an M in the
+	 * poller; wakep starts one if none is looking. */
+	if (ringo__idle_can_wake())
+		ringo__wakep();
+}
+
+void ringo__syscall_requeue(struct ringo__m *m, struct ringo__g *g)
+{
+	pthread_mutex_lock(&ringo__sched.lock);
+	struct ringo__p *p = ringo__pidleget_locked();
+	if (!p)
+		ringo__globrunqput(g);
+	pthread_mutex_unlock(&ringo__sched.lock);
+	if (p) {
+		ringo__acquirep(m, p);
+		ringo__runqput(p, g, false);
+	}
 }
 
 static void resetspinning(struct ringo__m *m)
@@ -341,7 +388,7 @@ top:
 static void execute(struct ringo__m *m, struct ringo__g *g, bool inherit)
 {
 	if (!inherit)
-		m->p->schedtick++;
+		ringo__schedtick_inc(m->p);
 	atomic_store_explicit(&g->status, RINGO_G_RUNNING, memory_order_relaxed);
 	ringo__switch(m, NULL, g);
 }
@@ -351,13 +398,17 @@ void ringo__schedule(struct ringo__m *m)
 	for (;;) {
 		struct ringo__g *g = NULL;
 		bool inherit = false;
-		struct ringo__p *p = m->p;
 
 		if (atomic_load_explicit(&ringo__sched.shutdown,
 					 memory_order_relaxed))
 			return;
+		/* A G that left a system call found no P and was queued
+		 * (ringo__syscall_requeue): its M waits for one. */
+		if (!m->p && !stopm(m))
+			return;
+		struct ringo__p *p = m->p;
 		p->now = ringo__nanotime();
-		if (p->schedtick % 61 == 0 &&
+		if (ringo__schedtick(p) % 61 == 0 &&
 		    atomic_load_explicit(&ringo__sched.runqsize,
 					 memory_order_relaxed)) {
 			pthread_mutex_lock(&ringo__sched.lock);

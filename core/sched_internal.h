@@ -18,6 +18,45 @@ void ringo__acquirep(struct ringo__m *m, struct ringo__p *p);
 /* Set shutdown and wake every M (sleeping or polling). */
 void ringo__sched_wake_all(void);
 
+/* ---- system calls and sysmon (core/syscall.c, core/sysmon.c) ---- */
+
+/* sysmon took p from an M in a system call (status now IDLE, on no
+ * list, no M): give it to an M if there is work, else to the idle list. */
+void ringo__handoffp(struct ringo__p *p);
+/* On m's g0, with no P: g left a system call and its P was gone. Take an
+ * idle P for it, or queue it globally (m then sleeps until handed one). */
+void ringo__syscall_requeue(struct ringo__m *m, struct ringo__g *g);
+/* Start sysmon (ringo_run, before main runs) and stop it (after every M
+ * has left the scheduler, before teardown frees them). */
+void ringo__sysmon_start(void);
+void ringo__sysmon_stop(void);
+/* A P became busy: wake sysmon if it sleeps because all were idle. */
+void ringo__sysmon_wake(void);
+/* sysmon: if no M has looked at the netpoller for a while although
+ * goroutines wait for I/O, look now and queue what is ready globally.
+ * Returns true if it found any. */
+bool ringo__sysmon_netpoll(int64_t now);
+/* ringo_run: the thread limit from the config or RINGO_MAXTHREADS. */
+int ringo__maxthreads_from(int cfg_value);
+
+/* ---- asynchronous preemption, core/preempt.c ---- */
+
+/* ringo_run, before any M starts: decide whether preemption is on
+ * (cfg_value: 0 default, > 0 on, < 0 off; RINGO_PREEMPT), and if so
+ * learn which code is safe to interrupt and install the signal handler. */
+void ringo__preempt_init(int cfg_value);
+/* Restore the previous handler (teardown). */
+void ringo__preempt_fini(void);
+/* sysmon: ask the M running p to preempt the slice with schedtick
+ * `tick`, if the goroutine is at a safe point when the signal lands.
+ * Returns false if preemption is off (nothing was sent). */
+bool ringo__preempt_request(struct ringo__p *p, uint32_t tick);
+/* In the preempting signal handler: switch away from g as a yield to
+ * the global queue (core/proc.c). Returns when g runs again. */
+void ringo__preempt_leave(struct ringo__m *m, struct ringo__g *g);
+/* Successful preemptions since ringo_run started (tests read it). */
+uint64_t ringo__preempt_count(void);
+
 /* Per-thread set-up and tear-down of an M (signal stack, sanitizers). */
 void ringo__m_init_thread(struct ringo__m *m);
 void ringo__m_exit_thread(struct ringo__m *m);

@@ -113,6 +113,14 @@ __attribute__((noinline)) static void finish_after(struct ringo__m *m)
 	case RINGO_AFTER_EXIT:
 		ringo__gfree_put(m->p, prev);
 		break;
+	case RINGO_AFTER_PREEMPT:
+		pthread_mutex_lock(&ringo__sched.lock);
+		ringo__globrunqput(prev);
+		pthread_mutex_unlock(&ringo__sched.lock);
+		break;
+	case RINGO_AFTER_SYSCALL:
+		ringo__syscall_requeue(m, prev);
+		break;
 	}
 }
 

@@ -12,8 +12,8 @@
  * and its park.
  *
  * Regular files cannot be polled: file ops are plain system calls that
- * block the M they run on (until syscall handoff exists, a slow disk
- * stalls that M's P too).
+ * block the M they run on, inside a system-call section (core/syscall.c),
+ * so that sysmon hands the P to another M when one takes long.
  *
  * An eventfd registered with tag 0 lets any thread interrupt a blocked
  * epoll_pwait2 (nanosecond timeouts, so timers are not rounded to
@@ -29,6 +29,8 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <ringo/sched.h>
 
 #include "netpoll.h"
 #include "pd.h"
@@ -381,15 +383,17 @@ static int epoll_connect(struct ringo__pd *pd, const struct sockaddr *sa,
 	}
 }
 
-/* ------------------------------------------------- files: block the M */
+/* ------------------------------------ files: block the M, hand off the P */
 
 static ssize_t epoll_pread(struct ringo__pd *pd, void *buf, size_t len,
 			   int64_t off)
 {
 	ssize_t n;
 
+	ringo_syscall_enter();
 	while ((n = pread(pd->fd, buf, len, (off_t)off)) < 0 && errno == EINTR)
 		;
+	ringo_syscall_exit();
 	return n < 0 ? -errno : n;
 }
 
@@ -398,9 +402,11 @@ static ssize_t epoll_pwrite(struct ringo__pd *pd, const void *buf,
 {
 	ssize_t n;
 
+	ringo_syscall_enter();
 	while ((n = pwrite(pd->fd, buf, len, (off_t)off)) < 0 &&
 	       errno == EINTR)
 		;
+	ringo_syscall_exit();
 	return n < 0 ? -errno : n;
 }
 
@@ -408,9 +414,11 @@ static int epoll_fsync(struct ringo__pd *pd, bool datasync)
 {
 	int r;
 
+	ringo_syscall_enter();
 	while ((r = datasync ? fdatasync(pd->fd) : fsync(pd->fd)) < 0 &&
 	       errno == EINTR)
 		;
+	ringo_syscall_exit();
 	return r < 0 ? -errno : 0;
 }
 
@@ -418,15 +426,23 @@ static int epoll_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	int fd;
 
+	ringo_syscall_enter();
 	while ((fd = openat(dirfd, path, flags, mode)) < 0 && errno == EINTR)
 		;
+	ringo_syscall_exit();
 	return fd < 0 ? -errno : fd;
 }
 
 static int epoll_statx(int dirfd, const char *path, int flags, unsigned mask,
 		       struct statx *stx)
 {
-	return statx(dirfd, path, flags, mask, stx) < 0 ? -errno : 0;
+	int r;
+
+	ringo_syscall_enter();
+	while ((r = statx(dirfd, path, flags, mask, stx)) < 0 && errno == EINTR)
+		;
+	ringo_syscall_exit();
+	return r < 0 ? -errno : 0;
 }
 
 const struct ringo__netpoll_ops ringo__netpoll_epoll_ops = {

@@ -170,7 +170,12 @@ static int test_deadline(void)
 	ASSERT(!ringo_chan_recv(ringo_ctx_done(sooner), NULL));
 	EXPECT_ERR(ringo_ctx_err(sooner), RINGO_DEADLINE_EXCEEDED);
 	ASSERT_GE(ringo_now() - t0, 5 * MS);
-	ASSERT_EQ(ringo_ctx_err(p), 0); /* a child's deadline stays below */
+	/* A child's deadline stays below: p is not done before its own
+	 * deadline (checked only if the clock, read after err, says it has
+	 * not passed yet: on a loaded machine this goroutine may run late). */
+	int perr = ringo_ctx_err(p);
+	if (ringo_now() < pdl)
+		ASSERT_EQ(perr, 0);
 
 	ASSERT(!ringo_chan_recv(ringo_ctx_done(later), NULL));
 	int64_t waited = ringo_now() - t0;

@@ -39,7 +39,9 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
+	"unsafe"
 )
 
 // result is one JSON line. Optional fields are pointers so that they are
@@ -56,6 +58,7 @@ type result struct {
 	P99Ns        *float64 `json:"p99_ns,omitempty"`
 	WallNs       *int64   `json:"wall_ns,omitempty"`
 	SpawnNsPerG  *float64 `json:"spawn_ns_per_g,omitempty"`
+	Threads      *int     `json:"threads_created,omitempty"`
 }
 
 // measurement is what a benchmark function returns for one run.
@@ -86,6 +89,7 @@ var benchmarks = map[string]benchmark{
 	"sleepers": {defaultN: 100000, minN: 1, run: benchSleepers},
 	"ring":     {defaultN: 100000, minN: 2, run: benchRing},
 	"hog":      {defaultN: 2000, minN: 1, run: benchHog},
+	"handoff":  {defaultN: 20000, minN: 1, run: benchHandoff, noWarmup: true},
 }
 
 // sink keeps computed values alive so the compiler cannot drop the work.
@@ -493,6 +497,97 @@ func benchHog(n int) measurement {
 	p99 := float64(lat[idx-1])
 	return measurement{elapsed: d, nsPerOp: float64(sum) / float64(n),
 		extra: func(r *result) { r.P99Ns = f64(p99) }}
+}
+
+// 64 goroutines read random 4 KiB blocks of a 16 MiB file opened with
+// O_DIRECT, so every read waits for the disk. Go's file reads are blocking
+// system calls: sysmon hands the P to another thread while one waits.
+// threads_created = OS threads the process gained while reading.
+
+const (
+	handoffReaders   = 64
+	handoffBlock     = 4096
+	handoffFileBytes = 16 << 20
+)
+
+func countThreads() int {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "Threads:") {
+			n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "Threads:")))
+			if err == nil {
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+func handoffFile() string {
+	f, err := os.CreateTemp("", "gobench-handoff-*.dat")
+	if err != nil {
+		fatalf("handoff: %v", err)
+	}
+	block := make([]byte, handoffBlock)
+	for i := range block {
+		block[i] = 'r'
+	}
+	for done := 0; done < handoffFileBytes; done += handoffBlock {
+		if _, err := f.Write(block); err != nil {
+			fatalf("handoff: %v", err)
+		}
+	}
+	if err := f.Sync(); err != nil {
+		fatalf("handoff: %v", err)
+	}
+	f.Close()
+	return f.Name()
+}
+
+// alignedBlock returns a handoffBlock-byte slice aligned for O_DIRECT.
+func alignedBlock() []byte {
+	buf := make([]byte, 2*handoffBlock)
+	off := int(uintptr(unsafe.Pointer(&buf[0])) & (handoffBlock - 1))
+	if off != 0 {
+		off = handoffBlock - off
+	}
+	return buf[off : off+handoffBlock]
+}
+
+func benchHandoff(n int) measurement {
+	path := handoffFile()
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_DIRECT, 0)
+	os.Remove(path)
+	if err != nil {
+		fatalf("handoff: O_DIRECT open: %v", err)
+	}
+	defer f.Close()
+	var left int64 = int64(n)
+	var wg sync.WaitGroup
+	before := countThreads()
+	start := time.Now()
+	wg.Add(handoffReaders)
+	for r := 0; r < handoffReaders; r++ {
+		go func(seed uint64) {
+			defer wg.Done()
+			buf := alignedBlock()
+			for atomic.AddInt64(&left, -1) >= 0 {
+				seed = seed*6364136223846793005 + 1442695040888963407
+				off := int64((seed>>33)%(handoffFileBytes/handoffBlock)) * handoffBlock
+				if k, err := f.ReadAt(buf, off); err != nil || k != handoffBlock {
+					fatalf("handoff: read: %v", err)
+				}
+			}
+		}(uint64(r)*2 + 1)
+	}
+	wg.Wait()
+	d := time.Since(start)
+	threads := countThreads() - before
+	return measurement{elapsed: d, nsPerOp: perOp(d, n),
+		extra: func(r *result) { r.Threads = &threads }}
 }
 
 // ---------------------------------------------------------------------------

@@ -44,7 +44,16 @@ struct ringo_config {
 	size_t stack_size;
 	/* Netpoller: "uring", "epoll", or NULL for RINGO_NETPOLL or uring. */
 	const char *netpoll;
+	/* Asynchronous preemption of goroutines that run longer than 10 ms
+	 * without blocking: 0 = default (on, unless RINGO_PREEMPT=0),
+	 * 1 = on, -1 = off. See "Preemption" below. */
+	int preempt;
+	/* Most OS threads (Ms) the runtime may create; 0 = RINGO_MAXTHREADS
+	 * or RINGO_MAXTHREADS_DEFAULT. Exceeding it is fatal, as in Go. */
+	int max_threads;
 };
+
+#define RINGO_MAXTHREADS_DEFAULT 10000
 
 #define RINGO_STACK_DEFAULT (64u * 1024u) /* bytes; a parked G touches ~1 page */
 #define RINGO_STACK_MIN (16u * 1024u)     /* bytes; smaller requests round up */
@@ -89,6 +98,72 @@ int ringo_maxprocs(void);
 /* The default stack size in bytes (ringo_config.stack_size or
  * RINGO_STACK_SIZE, else RINGO_STACK_DEFAULT). */
 size_t ringo_stack_default(void);
+
+/* ========================================================================
+ * System calls that may block
+ *
+ * A goroutine that blocks its thread in the kernel (read on a pipe or a
+ * terminal, a slow disk, flock, waitpid, a blocking library call) would
+ * also stop every goroutine queued on its P. Wrap such calls:
+ *
+ *     ringo_syscall_enter();
+ *     n = read(fd, buf, len);
+ *     ringo_syscall_exit();
+ *
+ * or RINGO_SYSCALL(n = read(fd, buf, len)); . Entering costs a few
+ * stores; if the call is still running on sysmon's next tick (20 us to
+ * 10 ms) and other goroutines want the P, the P moves to another thread.
+ * errno is preserved across ringo_syscall_exit.
+ *
+ * Between the two calls, call no other ringo function: the goroutine owns
+ * no P there (ringo_go, ringo_yield and anything that parks abort with a
+ * message). Outside goroutines both calls do nothing.
+ *
+ * ringo wraps what it blocks in itself: in epoll mode, its file calls
+ * (ringo_file_*: open, pread, pwrite, fsync, stat). In io_uring mode
+ * they do not block a thread at all. Sockets opened through ringo never
+ * block. The number of threads is capped by ringo_config.max_threads.
+ * ===================================================================== */
+
+void ringo_syscall_enter(void);
+void ringo_syscall_exit(void);
+
+#define RINGO_SYSCALL(stmt)            \
+	do {                           \
+		ringo_syscall_enter(); \
+		stmt;                  \
+		ringo_syscall_exit();  \
+	} while (0)
+
+/* ========================================================================
+ * Preemption
+ *
+ * sysmon interrupts a goroutine that has run for 10 ms without blocking
+ * or yielding with a signal, SIGURG (Go's choice: rarely used otherwise,
+ * and ignored by default), and if the interrupted code is a safe point the goroutine yields, going to
+ * the global run queue. Safe means: the goroutine is running its own code
+ * (the program's executable or a library not listed in docs/design.md,
+ * "Preemption"), not ringo's, libc's, jemalloc's, the dynamic loader's or
+ * a sanitizer's (which may hold locks), on its own stack (not in a handler
+ * on the alternate signal stack), and preemption is not disabled. At an
+ * unsafe point nothing happens and sysmon tries again 20 us later.
+ *
+ * The handler is installed with SA_RESTART, so most interrupted system
+ * calls restart by themselves; the ones the kernel never restarts (poll,
+ * epoll_wait, nanosleep, ... see signal(7)) return EINTR, so retry them.
+ *
+ * Turn it off with RINGO_PREEMPT=0 or ringo_config.preempt = -1. It is
+ * off in ThreadSanitizer and valgrind runs (both defer signals to points
+ * of their own choosing). A program whose own SIGURG handler was
+ * installed before ringo_run keeps it: ringo calls it for every SIGURG.
+ * ===================================================================== */
+
+/* Stop preempting the calling goroutine until the matching
+ * ringo_preempt_enable (they nest). For code that holds a lock of the
+ * program's own (a pthread mutex, a spinlock) that other goroutines on
+ * the same thread might need. */
+void ringo_preempt_disable(void);
+void ringo_preempt_enable(void);
 
 #ifdef __cplusplus
 }
