@@ -37,6 +37,7 @@
 #include <time.h>
 
 #include "futex.h"
+#include "io/netpoll.h"
 #include "runtime.h"
 #include "sched_internal.h"
 #include "switch.h"
@@ -100,7 +101,6 @@ void ringo__acquirep(struct ringo__m *m, struct ringo__p *p)
 	p->status = RINGO_P_RUNNING;
 	p->now = ringo__nanotime(); /* stale after idling; parks read it */
 	m->p = p;
-	ringo__sysmon_wake();
 }
 
 static struct ringo__p *releasep(struct ringo__m *m)
@@ -312,6 +312,9 @@ top:
 		return NULL;
 	struct ringo__p *p = m->p;
 	ringo__timers_run(p);
+	/* Before this M runs another G or sleeps: I/O the previous G queued
+	 * must reach the kernel. */
+	ringo__netpoll_flush();
 	if ((g = ringo__runqget(p)))
 		return g;
 	if (atomic_load_explicit(&ringo__sched.runqsize, memory_order_relaxed)) {

@@ -30,7 +30,9 @@ void ringo__syscall_requeue(struct ringo__m *m, struct ringo__g *g);
  * has left the scheduler, before teardown frees them). */
 void ringo__sysmon_start(void);
 void ringo__sysmon_stop(void);
-/* A P became busy: wake sysmon if it sleeps because all were idle. */
+/* A system call began: wake sysmon if it naps too long to hand the P off
+ * in time. ringo__sysmon_long_nap says whether it does. */
+extern _Atomic bool ringo__sysmon_long_nap;
 void ringo__sysmon_wake(void);
 /* sysmon: if no M has looked at the netpoller for a while although
  * goroutines wait for I/O, look now and queue what is ready globally.

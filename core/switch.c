@@ -20,6 +20,7 @@
 #include "switch.h"
 #include "sched_internal.h"
 #include "../alloc/gpool.h"
+#include "io/netpoll.h"
 
 #ifdef RINGO_ASAN
 #include <sanitizer/common_interface_defs.h>
@@ -128,6 +129,7 @@ __attribute__((noinline)) static void run_timers(struct ringo__p *p)
 {
 	p->now = ringo__nanotime();
 	ringo__timers_run(p);
+	ringo__netpoll_flush();
 }
 
 void ringo__switch_finish(struct ringo__g *self)
@@ -142,7 +144,8 @@ void ringo__switch_finish(struct ringo__g *self)
 	if (m->after != RINGO_AFTER_NONE)
 		finish_after(m);
 	/* Goroutines that switch among themselves never pass through the
-	 * scheduler loop, so look at this P's timers every 32 switches. Only
+	 * scheduler loop, so look at this P's timers (and pass queued I/O to
+	 * the kernel, io/netpoll.h) every 32 switches. Only
 	 * here, after the previous G's park callback released its lock: a
 	 * timer callback may need that lock (a timer channel's send). */
 	struct ringo__p *p = m->p;

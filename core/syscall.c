@@ -44,6 +44,8 @@ void ringo_syscall_enter(void)
 	p->m = NULL;
 	/* Pairs with sysmon's CAS: from here on it may take the P. */
 	atomic_store_explicit(&p->status, RINGO_P_SYSCALL, memory_order_release);
+	if (atomic_load_explicit(&ringo__sysmon_long_nap, memory_order_relaxed))
+		ringo__sysmon_wake();
 }
 
 /* sysmon took the P and none is idle: let g0 queue g once its context is

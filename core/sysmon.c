@@ -13,8 +13,12 @@
  * 10 ms (every P busy), it polls and queues what is ready.
  *
  * Its sleep starts at 20 us and doubles after 50 ticks with nothing to do,
- * up to 10 ms. When every P is idle it sleeps on a futex until acquirep
- * wakes it: an idle program has no thread that wakes up periodically.
+ * up to 10 ms; when every P is idle it goes straight to 10 ms. So an idle
+ * program wakes 100 times a second, for a few microseconds each. Nothing
+ * wakes sysmon when work resumes (that would cost a futex wake, and a
+ * burst of 20 us ticks, on every idle-to-busy edge of a lightly loaded
+ * server), except a system call entered while it naps long: handoff is
+ * the one job that cannot wait 10 ms.
  *
  * Rejected: a timer signal per M (every M woken 100 times a second even
  * when idle, and SIGALRM belongs to the program); checking in the
@@ -25,6 +29,7 @@
 #include <sys/prctl.h>
 
 #include "futex.h"
+#include "io/netpoll.h"
 #include "runtime.h"
 #include "sched_internal.h"
 
@@ -53,9 +58,9 @@ static pthread_t thread;
 static bool started;
 /* Futex word: 0 while sysmon sleeps (or is about to), 1 once woken. */
 static _Atomic uint32_t note;
-/* sysmon sleeps because every P is idle; acquirep wakes it. Set by
- * sysmon under sched.lock, cleared by whoever wakes it. */
-static _Atomic bool sleeping;
+/* sysmon's current nap is longer than TICK_MAX_SYSCALL_NS. Set by sysmon
+ * before it naps; cleared by the first system call that wakes it. */
+_Atomic bool ringo__sysmon_long_nap;
 
 static void notewakeup(void)
 {
@@ -65,40 +70,23 @@ static void notewakeup(void)
 
 void ringo__sysmon_wake(void)
 {
-	if (atomic_load_explicit(&sleeping, memory_order_relaxed) &&
-	    atomic_exchange(&sleeping, false))
+	if (atomic_exchange(&ringo__sysmon_long_nap, false))
 		notewakeup();
 }
 
-/* Sleep up to ns, or until woken; ns < 0: until woken. */
+/* Sleep up to ns, or until woken. */
 static void nap(int64_t ns)
 {
+	atomic_store(&ringo__sysmon_long_nap, ns > TICK_MAX_SYSCALL_NS);
 	if (atomic_load(&note) == 0)
 		ringo__futex_wait(&note, 0, ns);
+	atomic_store(&ringo__sysmon_long_nap, false);
 	atomic_store(&note, 0);
 }
 
 static bool shutting_down(void)
 {
 	return atomic_load_explicit(&ringo__sched.shutdown, memory_order_relaxed);
-}
-
-/* Every P idle: sleep until one is acquired. Returns false if not all
- * were idle after all. Pairs with acquirep: it takes a P off the idle
- * list under sched.lock before reading `sleeping`. */
-static bool sleep_while_idle(void)
-{
-	pthread_mutex_lock(&ringo__sched.lock);
-	if (atomic_load(&ringo__sched.npidle) != ringo__sched.nprocs) {
-		pthread_mutex_unlock(&ringo__sched.lock);
-		return false;
-	}
-	atomic_store(&note, 0);
-	atomic_store(&sleeping, true);
-	pthread_mutex_unlock(&ringo__sched.lock);
-	while (atomic_load(&sleeping) && !shutting_down())
-		ringo__futex_wait(&note, 0, -1);
-	return true;
 }
 
 /* What one round of looks found. */
@@ -176,14 +164,14 @@ static void *sysmon_main(void *arg)
 			delay = TICK_MIN_NS;
 		else if (idle > IDLE_TICKS_BEFORE_BACKOFF)
 			delay = delay * 2 < max ? delay * 2 : max;
+		if (atomic_load(&ringo__sched.npidle) == ringo__sched.nprocs)
+			delay = TICK_MAX_NS; /* nothing to watch */
 		nap(delay);
 		if (shutting_down())
 			break;
-		if (sleep_while_idle()) {
-			idle = 0;
-			continue;
-		}
 		int64_t now = ringo__nanotime();
+		/* I/O queued by an M that then ran a long goroutine. */
+		ringo__netpoll_flush();
 		bool acted = ringo__sysmon_netpoll(now);
 		seen = (struct seen){ 0 };
 		for (int i = 0; i < ringo__sched.nprocs; i++)
@@ -202,7 +190,7 @@ void ringo__sysmon_start(void)
 	if (!w)
 		ringo__throw("sysmon", "out of memory");
 	atomic_store(&note, 0);
-	atomic_store(&sleeping, false);
+	atomic_store(&ringo__sysmon_long_nap, false);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, RINGO_M_STACK_SIZE);
 	int err = pthread_create(&thread, &attr, sysmon_main, w);
@@ -216,7 +204,6 @@ void ringo__sysmon_stop(void)
 {
 	if (!started)
 		return;
-	atomic_store(&sleeping, false);
 	notewakeup();
 	pthread_join(thread, NULL);
 	started = false;

@@ -16,6 +16,7 @@
 
 const struct ringo__netpoll_ops *ringo__netpoll;
 _Atomic int32_t ringo__netpoll_waiters_nr;
+_Atomic uint32_t ringo__netpoll_pending;
 
 static _Atomic int fallback_said;
 
@@ -30,6 +31,7 @@ int ringo__netpoll_select(const char *mode)
 			     "epoll (RINGO_NETPOLL or ringo_config.netpoll)",
 			     mode);
 	atomic_store(&ringo__netpoll_waiters_nr, 0);
+	atomic_store(&ringo__netpoll_pending, 0);
 	if (strcmp(mode, "uring") == 0) {
 		int err = ringo__netpoll_uring_ops.init();
 		if (err == 0) {

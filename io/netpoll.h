@@ -98,6 +98,13 @@ struct ringo__netpoll_ops {
 	/* Make a blocked (or the next) poll return. Callable from any
 	 * thread; concurrent calls coalesce into one wakeup. */
 	void (*wake)(void);
+	/* Pass requests queued by ops to the kernel. A backend that queues
+	 * (io_uring: SQEs written, one io_uring_enter for many of them) sets
+	 * ringo__netpoll_pending when it does; the scheduler then calls this
+	 * through ringo__netpoll_flush() before an M looks for work or
+	 * sleeps, every 32 switches, and from sysmon. NULL if it never
+	 * queues. Callable from any thread. */
+	void (*flush)(void);
 
 	/* ---- descriptors ---- */
 
@@ -175,5 +182,17 @@ int ringo__netpoll_select(const char *mode);
 /* Goroutines parked waiting for I/O; the deadlock detector and the idle
  * path read it. Backends count their waiters here (see above). */
 extern _Atomic int32_t ringo__netpoll_waiters_nr;
+
+/* Nonzero while a backend holds requests that flush() would submit. Set
+ * by the backend after queueing one, cleared by its flush; read without
+ * a lock as a hint (a stale 1 costs an empty flush, a stale 0 is followed
+ * by the scheduler's next check). */
+extern _Atomic uint32_t ringo__netpoll_pending;
+
+static inline void ringo__netpoll_flush(void)
+{
+	if (atomic_load_explicit(&ringo__netpoll_pending, memory_order_relaxed))
+		ringo__netpoll->flush();
+}
 
 #endif

@@ -1,9 +1,16 @@
 /*
  * io/netpoll_uring.c - the io_uring backend.
  *
- * One ring for the whole runtime. Any M submits to it under sq_lock, at
- * once, from the parked goroutine's unlock callback (so a completion can
- * never reach a goroutine that is still running). Completions are reaped
+ * One ring for the whole runtime. Any M writes SQEs to it under sq_lock,
+ * from the parked goroutine's unlock callback (so a completion can never
+ * reach a goroutine that is still running). An op's SQE is published but
+ * not submitted: the M goes on to the next goroutine, which may queue
+ * another, and one io_uring_enter passes them all when the scheduler
+ * flushes (io/netpoll.h: before an M looks for work or sleeps, every 32
+ * switches, and from sysmon). A busy server thus makes far fewer than one
+ * enter per request; an idle one flushes at once, since the M that parked
+ * the goroutine has nothing else to run. Wakes and cancels are submitted
+ * at once. Completions are reaped
  * in batches under cq_lock by whoever polls: the one M blocked in poll()
  * waits for "a CQE, a wake or the next timer" in a single io_uring_enter
  * (GETEVENTS with an EXT_ARG timeout, submitting any SQ backlog in the
@@ -233,6 +240,36 @@ void ringo__uring_sq_lock(void)
 void ringo__uring_sq_unlock_submit(void)
 {
 	submit_locked();
+	atomic_store_explicit(&ringo__netpoll_pending, 0, memory_order_relaxed);
+	ringo__unlock(&sq_lock);
+}
+
+/* Make the SQEs written so far visible to the kernel (the SQ tail) without
+ * entering it: any thread's next enter submits them. As liburing's own
+ * flush, with a release store pairing with the kernel's acquire of the
+ * tail. */
+static void publish_locked(void)
+{
+	struct io_uring_sq *sq = &ring.sq;
+
+	if (sq->sqe_head == sq->sqe_tail)
+		return;
+	sq->sqe_head = sq->sqe_tail;
+	io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
+}
+
+void ringo__uring_sq_unlock_defer(void)
+{
+	publish_locked();
+	atomic_store_explicit(&ringo__netpoll_pending, 1, memory_order_relaxed);
+	ringo__unlock(&sq_lock);
+}
+
+static void uring_flush(void)
+{
+	ringo__lock(&sq_lock);
+	submit_locked();
+	atomic_store_explicit(&ringo__netpoll_pending, 0, memory_order_relaxed);
 	ringo__unlock(&sq_lock);
 }
 
@@ -470,10 +507,11 @@ static int uring_poll(int64_t delay_ns, struct ringo__glist *ready)
 	in_kernel = true;
 	ringo__unlock(&cq_lock);
 
-	/* SQEs left behind by a submit that failed with EAGAIN/EBUSY go in
-	 * with the wait: one io_uring_enter either way. */
+	/* Deferred SQEs, and any left behind by a submit that failed with
+	 * EAGAIN/EBUSY, go in with the wait: one io_uring_enter either way. */
 	ringo__lock(&sq_lock);
 	unsigned to_submit = io_uring_sq_ready(&ring);
+	atomic_store_explicit(&ringo__netpoll_pending, 0, memory_order_relaxed);
 	ringo__unlock(&sq_lock);
 
 	struct __kernel_timespec ts;
@@ -652,7 +690,9 @@ static bool submit_unlockf(struct ringo__g *g, void *arg)
 	io_uring_sqe_set_data64(sqe, ringo__uslot_ud(s, RINGO__UD_OP));
 	r->submitted = true;
 	ringo__uslot_armed(s);
-	ringo__uring_sq_unlock_submit();
+	/* Deferred: the M goes on to the next goroutine, whose request may
+	 * share the same io_uring_enter (see the file comment). */
+	ringo__uring_sq_unlock_defer();
 	return true;
 not_submitted:
 	atomic_fetch_sub(&ringo__netpoll_waiters_nr, 1);
@@ -951,6 +991,7 @@ const struct ringo__netpoll_ops ringo__netpoll_uring_ops = {
 	.fini = uring_fini,
 	.poll = uring_poll,
 	.wake = uring_wake,
+	.flush = uring_flush,
 	.open = uring_open,
 	.unblock = uring_unblock,
 	.close = uring_close,

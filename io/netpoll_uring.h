@@ -75,6 +75,8 @@ void ringo__uslot_armed(struct ringo__uslot *s);
 void ringo__uring_sq_lock(void);
 struct io_uring_sqe *ringo__uring_sqe_locked(void);
 void ringo__uring_sq_unlock_submit(void);
+/* Unlock, leaving the new SQEs for the next flush (io/netpoll.h). */
+void ringo__uring_sq_unlock_defer(void);
 void ringo__uring_sq_unlock(void);
 /* Reap the CQ now if nobody else is, readying what completed. */
 void ringo__uring_reap_ready(void);
