@@ -280,7 +280,9 @@ const struct bench bench_select = {
  * Tear-down closes ring[0]; each goroutine closes its right channel in
  * turn, except the last (its right channel is ring[0]).
  * ns_per_op = time per hop; spawn_ns_per_g = time to start the N
- * goroutines (until each has counted itself started) / N. */
+ * goroutines (until each has counted itself started) / N;
+ * rss_bytes_per_g = RSS growth over the spawn / N. Each repetition is a
+ * fresh process, so every spawn is a cold one, as in park. */
 
 struct ring {
 	ringo_chan **chans;
@@ -340,11 +342,16 @@ static int run_ring(long n, struct bench_sample *s)
 	for (long i = 0; i < n; i++)
 		gs[i] = (struct ring_g){ &r, r.chans[i], r.chans[(i + 1) % n], i == n - 1 };
 
+	int64_t rss_before = sys_rss_bytes();
 	int64_t spawn_start = sys_now_ns();
 	for (long i = 0; i < n; i++)
 		ringo_go(ring_member, &gs[i]);
 	bench_latch_wait(&r.started);
 	int64_t spawn_ns = sys_now_ns() - spawn_start;
+	int64_t rss_after = sys_rss_bytes();
+	if (rss_before >= 0 && rss_after >= 0)
+		bench_set(s, BENCH_RSS_BYTES_PER_G,
+			  (double)(rss_after - rss_before) / (double)n);
 
 	bench_clock_start(&c);
 	ringo_chan_send(r.chans[0], &hops);
@@ -372,6 +379,7 @@ out:
 const struct bench bench_ring = {
 	.name = "ring",
 	.desc = "a token passed around a ring of N goroutines",
+	.fresh = true,
 	.run = run_ring,
 	.go_name = "ring",
 	.axis = BENCH_AXIS_N,
@@ -379,8 +387,8 @@ const struct bench bench_ring = {
 	.points_full = { 10000, 100000, 1000000, 2000000, 4000000 },
 	.x_label = "goroutines in the ring (N)",
 	.op = "hop",
-	.plots = { BENCH_NS_PER_OP, BENCH_SPAWN_NS_PER_G },
-	.plots_nr = 2,
+	.plots = { BENCH_NS_PER_OP, BENCH_SPAWN_NS_PER_G, BENCH_RSS_BYTES_PER_G },
+	.plots_nr = 3,
 	/* park's stack and G, plus a channel and a ring slot each. */
 	.bytes_per_g = { 5000, 3500 },
 };

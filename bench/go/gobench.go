@@ -87,7 +87,7 @@ var benchmarks = map[string]benchmark{
 	"mutex":     {defaultN: 1000000, minN: 8, run: benchMutex},
 	"select":    {defaultN: 500000, minN: 1, run: benchSelect},
 	"sleepers":  {defaultN: 100000, minN: 1, run: benchSleepers},
-	"ring":      {defaultN: 100000, minN: 2, run: benchRing},
+	"ring":      {defaultN: 100000, minN: 2, run: benchRing, noWarmup: true},
 	"hog":       {defaultN: 2000, minN: 1, run: benchHog},
 	"timerstop": {defaultN: 100000, minN: 1, run: benchTimerStop},
 	"timerfire": {defaultN: 100000, minN: 1, run: benchTimerFire},
@@ -155,7 +155,7 @@ func rssBytes() (int64, error) {
 func mustRSS() int64 {
 	v, err := rssBytes()
 	if err != nil {
-		fatalf("park: reading RSS: %v", err)
+		fatalf("reading RSS: %v", err)
 	}
 	return v
 }
@@ -437,7 +437,9 @@ func benchTimerFire(n int) measurement { return benchTimers(n, true) }
 // channel and sends it to its right one. The token makes exactly one trip if
 // N >= 100000, otherwise enough trips for at least 1,000,000 hops.
 // ns_per_op = time per hop; spawn_ns_per_g = time to start the N ring
-// goroutines (until each has signalled it is running) / N.
+// goroutines (until each has signalled it is running) / N; rss_bytes_per_g
+// = RSS growth over the spawn / N. Like park, every repetition runs in a
+// fresh process, so every spawn is a cold one.
 
 func benchRing(n int) measurement {
 	trips := 1
@@ -455,6 +457,8 @@ func benchRing(n int) measurement {
 	started.Add(n)
 	finished.Add(n)
 
+	runtime.GC()
+	before := mustRSS()
 	spawnStart := time.Now()
 	for i := 0; i < n; i++ {
 		in, out, last := chans[i], chans[(i+1)%n], i == n-1
@@ -481,6 +485,7 @@ func benchRing(n int) measurement {
 	}
 	started.Wait()
 	spawn := time.Since(spawnStart)
+	perG := float64(mustRSS()-before) / float64(n)
 
 	start := time.Now()
 	chans[0] <- hops
@@ -491,7 +496,10 @@ func benchRing(n int) measurement {
 	finished.Wait()
 	spawnPerG := perOp(spawn, n)
 	return measurement{elapsed: d + spawn, nsPerOp: perOp(d, hops),
-		extra: func(r *result) { r.SpawnNsPerG = f64(spawnPerG) }}
+		extra: func(r *result) {
+			r.SpawnNsPerG = f64(spawnPerG)
+			r.RSSBytesPerG = f64(perG)
+		}}
 }
 
 // ---------------------------------------------------------------------------
