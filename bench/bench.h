@@ -156,6 +156,9 @@ struct bench_plan {
 	int reps;        /* at most; see BENCH_LONG_REP_NS */
 	int procs;       /* resolved: never 0 */
 	int timeout_s;   /* per process; past it the process is killed */
+	double mem_need; /* bytes the goroutines need (0: not checked), so a
+			  * fresh process is not started once other work has
+			  * taken the memory the check at the start saw */
 };
 
 /* How many repetitions to take, the same rule on both sides (gobench.go

@@ -134,9 +134,21 @@ void bench_run_ringo(const struct bench *b, const char *mode,
 	j.reps = 1;
 	bool long_seen = false;
 	for (int i = -1; got < p->reps && !(long_seen && got >= BENCH_LONG_REPS); i++) {
+		int64_t avail = sys_meminfo("MemAvailable");
+		if (p->mem_need > 0 && avail >= 0 && (double)avail < p->mem_need) {
+			if (got)
+				break;
+			snprintf(r->skipped, sizeof(r->skipped), "MemAvailable fell to "
+				 "%.1f GiB, %.1f GiB needed", (double)avail / (1 << 30),
+				 p->mem_need / (1 << 30));
+			return;
+		}
 		if (run_child(&j, p->timeout_s, &samples[got], why, sizeof(why)) < 0) {
-			snprintf(r->failed, sizeof(r->failed), "%s child %s",
-				 i < 0 ? "warm-up" : "repetition", why);
+			/* SIGKILL without a timeout: the OOM killer, other
+			 * work having taken the memory mid-run. */
+			snprintf(r->failed, sizeof(r->failed), "%s child %.100s%s",
+				 i < 0 ? "warm-up" : "repetition", why,
+				 strstr(why, "signal 9") ? " (out of memory?)" : "");
 			return;
 		}
 		if (i < 0 && samples[got].run_ns < BENCH_WARMUP_NS)

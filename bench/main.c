@@ -282,7 +282,7 @@ static int plan(const struct bench *b, const struct opts *o, struct item *items,
 /* Would its goroutines not fit in the memory free now? The estimate per
  * goroutine is the benchmark's, or what a smaller point of the same curve
  * measured (plus page tables and slack) if that is more. */
-static bool too_big(const struct item *it, const struct bench_result *done,
+static bool too_big(struct item *it, const struct bench_result *done,
 		    int done_nr, char *why, size_t len)
 {
 	double per_g = it->b->bytes_per_g[strcmp(it->impl, "go") == 0];
@@ -296,6 +296,7 @@ static bool too_big(const struct item *it, const struct bench_result *done,
 	const char *fake = getenv("RINGO_BENCH_MEMAVAILABLE");
 	int64_t avail = fake && *fake ? strtoll(fake, NULL, 10) : sys_meminfo("MemAvailable");
 	double need = per_g * (double)it->p.n + MEM_RESERVE;
+	it->p.mem_need = need;
 	if (avail < 0 || need <= (double)avail)
 		return false;
 	snprintf(why, len, "needs about %.1f GiB (%.0f bytes per goroutine), "
@@ -304,7 +305,7 @@ static bool too_big(const struct item *it, const struct bench_result *done,
 	return true;
 }
 
-static void run_item(const struct item *it, const struct sys_info *si,
+static void run_item(struct item *it, const struct sys_info *si,
 		     const char *gobench, struct bench_result *r,
 		     const struct bench_result *done, int done_nr)
 {
