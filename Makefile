@@ -2,6 +2,8 @@
 #   make test   - install what is missing, build plain + ASan + TSan, run every
 #                 test in each, and the small ones under valgrind
 #   make bench  - install what is missing, build, run the quick benchmark suite
+#   make bench-full - the full suite (millions of goroutines, every curve
+#                 point) with its PNG plots into docs/plots
 # Everything real lives in meson.build; this file only sequences it.
 
 SHELL := /bin/bash
@@ -10,10 +12,12 @@ BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev gola
 # valgrind runs the small tests; the aarch64 cross compiler and qemu-user
 # run the aarch64 context switch on this x86-64 machine.
 TEST_PKGS := valgrind gcc-aarch64-linux-gnu qemu-user
+# What ringo-bench compares with or draws with (gnuplot for --plot).
+BENCH_PKGS := gnuplot-nox
 SANITIZERS := address thread
 MESON_TEST := meson test --print-errorlogs --num-processes 2
 
-.PHONY: test bench bench-full deps test-deps build clean
+.PHONY: test bench bench-full deps test-deps bench-deps build clean
 
 # apt-get runs only when a package is missing (dpkg -s tells).
 define install_missing
@@ -31,6 +35,9 @@ deps:
 
 test-deps: deps
 	$(call install_missing,$(TEST_PKGS))
+
+bench-deps: deps
+	$(call install_missing,$(BENCH_PKGS))
 
 build/build.ninja: | deps
 	meson setup build
@@ -53,13 +60,13 @@ test: test-deps build/build.ninja $(foreach s,$(SANITIZERS),build-$(s)/build.nin
 	python3 .ci/summary.py build $(foreach s,$(SANITIZERS),build-$(s)); \
 	exit $$status
 
-bench: deps build/build.ninja
+bench: bench-deps build/build.ninja
 	ninja -C build
 	./build/bench/ringo-bench --quick
 
-bench-full: deps build/build.ninja
+bench-full: bench-deps build/build.ninja
 	ninja -C build
-	./build/bench/ringo-bench --full
+	./build/bench/ringo-bench --full --plot docs/plots --json build/bench-full.json
 
 clean:
 	rm -rf build build-address build-thread

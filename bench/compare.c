@@ -39,6 +39,7 @@
 /* One row of a report, or its header's description of the run. */
 struct row {
 	char bench[32], impl[16], mode[16];
+	char axis[8];              /* a curve's point: "n", "procs", or "" */
 	int procs;
 	long n;
 	double ns, ns_min, ns_max; /* ns_per_op median and range */
@@ -120,6 +121,8 @@ static void store(const char *key, const struct value *v, struct row *r,
 		} else if (strcmp(key, "mode") == 0) {
 			copy(r->mode, sizeof(r->mode), v->str);
 			r->has |= HAS_MODE;
+		} else if (strcmp(key, "axis") == 0) {
+			copy(r->axis, sizeof(r->axis), v->str);
 		} else if (strcmp(key, "skipped") == 0) {
 			copy(r->skipped, sizeof(r->skipped), v->str);
 		} else if (strcmp(key, "failed") == 0) {
@@ -207,15 +210,35 @@ bad:
 	return NULL;
 }
 
+/* The row of rep that r is compared with: same bench, impl and mode and,
+ * for a point of a curve, the same value on its axis (a quick and a full
+ * run share their small points). */
 static struct row *find_row(const struct report *rep, const struct row *r)
 {
 	for (int i = 0; i < rep->rows_nr; i++) {
 		struct row *o = &rep->rows[i];
-		if (strcmp(o->bench, r->bench) == 0 && strcmp(o->impl, r->impl) == 0 &&
-		    strcmp(o->mode, r->mode) == 0)
-			return o;
+		if (strcmp(o->bench, r->bench) != 0 || strcmp(o->impl, r->impl) != 0 ||
+		    strcmp(o->mode, r->mode) != 0 || strcmp(o->axis, r->axis) != 0)
+			continue;
+		if (strcmp(r->axis, "n") == 0 && o->n != r->n)
+			continue;
+		if (strcmp(r->axis, "procs") == 0 && o->procs != r->procs)
+			continue;
+		return o;
 	}
 	return NULL;
+}
+
+/* "park" or, for a point of a curve, "park@n=4000000" (one word, so
+ * the table splits on blanks). */
+static void row_name(char *buf, size_t len, const struct row *r)
+{
+	if (strcmp(r->axis, "n") == 0)
+		snprintf(buf, len, "%s@n=%ld", r->bench, r->n);
+	else if (strcmp(r->axis, "procs") == 0)
+		snprintf(buf, len, "%s@procs=%d", r->bench, r->procs);
+	else
+		snprintf(buf, len, "%s", r->bench);
 }
 
 /* Check one parsed row and append it. Returns 0, or -1 with s->why. */
@@ -234,8 +257,10 @@ static int add_row(struct report *rep, const struct row *r, struct src *s)
 		return -1;
 	}
 	if (find_row(rep, r)) {
+		char name[64];
+		row_name(name, sizeof(name), r);
 		snprintf(s->why, sizeof(s->why), "%s/%s/%s appears twice",
-			 r->bench, r->impl, r->mode);
+			 name, r->impl, r->mode);
 		return -1;
 	}
 	if (rep->rows_nr == rep->rows_cap) {
@@ -425,7 +450,7 @@ static int compare(const struct report *old, const struct report *new)
 			if (n && !pass)
 				n->matched = true;
 			char (*row)[CELL] = cells[out++];
-			snprintf(row[C_BENCH], CELL, "%s", r->bench);
+			row_name(row[C_BENCH], CELL, r);
 			snprintf(row[C_IMPL], CELL, "%s", r->impl);
 			snprintf(row[C_MODE], CELL, "%s", r->mode);
 			fmt_side(row[C_OLD], CELL, o);
@@ -435,7 +460,7 @@ static int compare(const struct report *old, const struct report *new)
 			if (v == V_SLOWER && strcmp(r->impl, "ringo") == 0)
 				fprintf(stderr, "%s %s/%s/%s %s",
 					slower++ ? ";" : "ringo-bench compare: slower:",
-					r->bench, r->impl, r->mode, row[C_DELTA]);
+					row[C_BENCH], r->impl, r->mode, row[C_DELTA]);
 		}
 	}
 	if (slower)

@@ -7,8 +7,8 @@
 #include "bench.h"
 
 extern const struct bench bench_spawn, bench_park, bench_yield;
-extern const struct bench bench_pingpong, bench_pingpong_p1, bench_mpmc, bench_select, bench_ring;
-extern const struct bench bench_sleepers;
+extern const struct bench bench_pingpong, bench_mpmc, bench_select, bench_ring;
+extern const struct bench bench_sleepers, bench_timer_stop, bench_timer_fire;
 extern const struct bench bench_mutex;
 extern const struct bench bench_hog, bench_handoff;
 
@@ -16,8 +16,8 @@ const struct bench *const bench_all[] = {
 	&bench_spawn,
 	&bench_park,
 	&bench_yield,
-	&bench_pingpong, &bench_pingpong_p1, &bench_mpmc, &bench_select, &bench_ring,
-	&bench_sleepers,
+	&bench_pingpong, &bench_mpmc, &bench_select, &bench_ring,
+	&bench_sleepers, &bench_timer_stop, &bench_timer_fire,
 	&bench_mutex,
 	&bench_hog, &bench_handoff,
 	NULL,
