@@ -23,6 +23,7 @@
  * hogs (about one 10 ms slice when preemption works; forever without). */
 
 static _Atomic int hog_stop;
+static struct bench_latch hogs_running;
 /* Keeps the hogs' arithmetic alive, as gobench's `sink`. */
 static volatile uint64_t sink;
 
@@ -31,6 +32,7 @@ static void hog_spin(void *arg)
 	struct bench_latch *done = arg;
 	uint64_t x = 1;
 
+	bench_latch_count_down(&hogs_running);
 	while (!atomic_load_explicit(&hog_stop, memory_order_relaxed))
 		for (int i = 0; i < 1 << 20; i++) /* ~1 ms of arithmetic */
 			x = x * 6364136223846793005ull + 1442695040888963407ull;
@@ -86,13 +88,14 @@ static int run_hog(long n, struct bench_sample *s)
 	h.ping = bench_chan_make(sizeof(long), 0);
 	h.pong = bench_chan_make(sizeof(long), 0);
 	if (!h.lat || !h.ping || !h.pong || bench_latch_init(&hogs, procs) ||
-	    bench_latch_init(&h.done, 2)) {
+	    bench_latch_init(&h.done, 2) || bench_latch_init(&hogs_running, procs)) {
 		fprintf(stderr, "ringo-bench: hog: out of memory\n");
 		return -1;
 	}
 	atomic_store(&hog_stop, 0);
 	for (int i = 0; i < procs; i++)
 		ringo_go(hog_spin, &hogs);
+	bench_latch_wait(&hogs_running); /* every hog is on a P, as in Go */
 	bench_clock_start(&c);
 	ringo_go(hog_ponger, &h);
 	ringo_go(hog_pinger, &h);
@@ -114,6 +117,7 @@ static int run_hog(long n, struct bench_sample *s)
 	ringo_chan_free(h.pong);
 	ringo_chan_free(h.done.done);
 	ringo_chan_free(hogs.done);
+	ringo_chan_free(hogs_running.done);
 	return 0;
 }
 
