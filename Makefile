@@ -1,7 +1,8 @@
 # A thin wrapper over meson for the two commands in README.md.
 #   make test   - install what is missing, build plain + ASan + TSan, run every
 #                 test in each, and the small ones under valgrind
-#   make bench  - install what is missing, build, run the quick benchmark suite
+#   make bench  - install what is missing (the benchmarks' baselines too),
+#                 build, run the quick benchmark suite
 # Everything real lives in meson.build; this file only sequences it.
 
 SHELL := /bin/bash
@@ -10,12 +11,20 @@ BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev gola
 # valgrind runs the small tests; the aarch64 cross compiler and qemu-user
 # run the aarch64 context switch on this x86-64 machine.
 TEST_PKGS := valgrind gcc-aarch64-linux-gnu qemu-user
+# The server benchmarks' baselines and clients, and gnuplot for the plots:
+# for make bench / bench-full only. ringo-bench starts its own nginx and
+# redis-server on free loopback ports; the system services these packages
+# start when installed (nginx on :80, redis on :6379) are stopped and
+# disabled right away, and only when this Makefile installed them.
+BENCH_PKGS := wrk nginx redis-server redis-tools gnuplot-nox
+BENCH_SERVICES := nginx redis-server
 SANITIZERS := address thread
 MESON_TEST := meson test --print-errorlogs --num-processes 2
 
-.PHONY: test bench bench-full deps test-deps build clean
+.PHONY: test bench bench-full deps test-deps bench-deps build clean
 
-# apt-get runs only when a package is missing (dpkg -s tells).
+# apt-get runs only when a package is missing (dpkg -s tells). The
+# services named in $(2) that it installed are stopped and disabled.
 define install_missing
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -23,6 +32,11 @@ define install_missing
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
 		{ echo "make: apt-get could not install$$missing"; exit 1; }; \
+		for s in $(2); do case "$$missing " in *" $$s "*) \
+			echo "make: stopping and disabling the $$s service the package started"; \
+			if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now $$s >/dev/null 2>&1; \
+			else $(SUDO) service $$s stop >/dev/null 2>&1; fi; \
+		esac; done; true; \
 	fi
 endef
 
@@ -31,6 +45,9 @@ deps:
 
 test-deps: deps
 	$(call install_missing,$(TEST_PKGS))
+
+bench-deps: deps
+	$(call install_missing,$(BENCH_PKGS),$(BENCH_SERVICES))
 
 build/build.ninja: | deps
 	meson setup build
@@ -53,11 +70,11 @@ test: test-deps build/build.ninja $(foreach s,$(SANITIZERS),build-$(s)/build.nin
 	python3 .ci/summary.py build $(foreach s,$(SANITIZERS),build-$(s)); \
 	exit $$status
 
-bench: deps build/build.ninja
+bench: bench-deps build/build.ninja
 	ninja -C build
 	./build/bench/ringo-bench --quick
 
-bench-full: deps build/build.ninja
+bench-full: bench-deps build/build.ninja
 	ninja -C build
 	./build/bench/ringo-bench --full
 

@@ -4,7 +4,9 @@
  * A benchmark is a `struct bench`: its ringo side is a run function called
  * inside the main goroutine of a runtime started in a fork()ed child (see
  * child.c); its Go side, if any, is the same benchmark in bench/go/gobench.go
- * run as a separate process (see gobench.c). Both produce one
+ * run as a separate process (see gobench.c). A server benchmark instead
+ * runs servers (ringo's examples, Go's, nginx, redis-server) as processes
+ * under a load generator (see net.h). Both produce one
  * `struct bench_sample` per measured repetition; stats.c folds the
  * repetitions of one (bench, impl, mode) into a `struct bench_result`, and
  * report.c prints those.
@@ -19,6 +21,8 @@
 #include <stdint.h>
 
 #include "sys.h"
+
+struct bench_net;
 
 /* What one repetition can measure. The JSON/CSV key of each is
  * bench_metric_key[m]; ns_per_op is always present. */
@@ -99,6 +103,11 @@ struct bench {
 	 * Returns 0, or -1 after printing why it failed. */
 	int (*run)(long n, struct bench_sample *s);
 	const char *go_name; /* gobench NAME of the twin, or NULL */
+	/* A server benchmark (net.h): servers in their own processes under a
+	 * load generator, one row per server, setup and connection count;
+	 * run, procs, fresh and n_* are unused, and go_name is the gobench
+	 * server mode. */
+	const struct bench_net *net;
 };
 
 /* All benchmarks, in the order they run; NULL-terminated. */
@@ -117,6 +126,8 @@ struct bench_result {
 	bool noisy;                 /* (max - min) / median > 0.25 */
 	char skipped[160];          /* non-empty: not run, and why */
 	char failed[160];           /* non-empty: failed, and why */
+	char setup[128];            /* how it ran, if that needs saying
+				     * (CPU pinning, tool versions), or "" */
 };
 
 /* What to run: size, repetitions, limit. */

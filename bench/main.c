@@ -17,12 +17,16 @@
 #include <ringo/ringo.h>
 
 #include "bench.h"
+#include "net.h"
 #include "report.h"
 #include "sys.h"
 
 #define TIMEOUT_S 600 /* per process: generous, to catch hangs only */
 #define REPS_MAX 1000
 #define BENCH_MAX 64  /* registry size bound, checked at start */
+/* Result rows: a benchmark has at most 3 (ringo per mode, go), a server
+ * benchmark at most BENCH_NET_ROWS_MAX. */
+#define ROWS_MAX (BENCH_MAX * BENCH_NET_ROWS_MAX)
 
 struct opts {
 	bool quick;
@@ -82,12 +86,25 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name)
 	return argv[++*i];
 }
 
-static int find_bench(const char *name)
+/* Select the benchmark called name, or else every one called name-*
+ * (resp: resp-get, resp-set, ...). Returns how many were selected. */
+static int select_bench(const char *name, bool *selected)
 {
+	size_t len = strlen(name);
+	int found = 0;
+
 	for (int k = 0; bench_all[k]; k++)
-		if (strcmp(bench_all[k]->name, name) == 0)
-			return k;
-	return -1;
+		if (strcmp(bench_all[k]->name, name) == 0) {
+			selected[k] = true;
+			return 1;
+		}
+	for (int k = 0; bench_all[k]; k++)
+		if (strncmp(bench_all[k]->name, name, len) == 0 &&
+		    bench_all[k]->name[len] == '-') {
+			selected[k] = true;
+			found++;
+		}
+	return found;
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -125,10 +142,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		} else if (a[0] == '-') {
 			bad_usage("unknown option %s", a);
 		} else {
-			int k = find_bench(a);
-			if (k < 0)
+			if (!select_bench(a, o->selected))
 				bad_usage("unknown benchmark '%s' (--list shows them)", a);
-			o->selected[k] = o->any_selected = true;
+			o->any_selected = true;
 		}
 	}
 	if (o->json && o->csv && strcmp(o->json, "-") == 0 && strcmp(o->csv, "-") == 0)
@@ -197,6 +213,15 @@ static void run_bench(const struct bench *b, const struct opts *o,
 	const char *modes[2];
 	int modes_nr = 0;
 
+	if (b->net) {
+		struct bench_net_opts no = {
+			.quick = o->quick, .uring = o->uring, .epoll = o->epoll,
+			.uring_err = si->uring.err, .reps = o->reps, .gobench = gobench,
+			.progress = progress,
+		};
+		*nr += bench_run_net(b, &no, rs + *nr, ROWS_MAX - *nr);
+		return;
+	}
 	if (!b->per_mode)
 		modes[modes_nr++] = NULL;
 	if (b->per_mode && o->uring)
@@ -222,7 +247,7 @@ static void run_bench(const struct bench *b, const struct opts *o,
 
 int main(int argc, char **argv)
 {
-	static struct bench_result rs[BENCH_MAX * 3];
+	static struct bench_result rs[ROWS_MAX];
 	struct opts o;
 	struct sys_info si;
 	int nr = 0, failed = 0;

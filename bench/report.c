@@ -94,6 +94,10 @@ void report_json(FILE *f, const struct bench_result *r)
 	fputs(",\"mode\":", f);
 	json_str(f, r->mode);
 	fprintf(f, ",\"procs\":%d,\"n\":%ld", r->procs, r->n);
+	if (r->setup[0]) {
+		fputs(",\"setup\":", f);
+		json_str(f, r->setup);
+	}
 	if (r->skipped[0] || r->failed[0]) {
 		fputs(r->skipped[0] ? ",\"skipped\":" : ",\"failed\":", f);
 		json_str(f, r->skipped[0] ? r->skipped : r->failed);
@@ -147,7 +151,7 @@ void report_csv(FILE *f, const struct bench_result *rs, int nr)
 	fputs("bench,impl,mode,procs,n,ns_per_op,ns_min,ns_max,reps,noisy", f);
 	for (int m = BENCH_NS_PER_OP + 1; m < BENCH_METRIC_NR; m++)
 		fprintf(f, ",%s", bench_metric_key[m]);
-	fputs(",skipped,failed\n", f);
+	fputs(",setup,skipped,failed\n", f);
 
 	for (const struct bench_result *r = rs; r < rs + nr; r++) {
 		bool ok = ran(r);
@@ -162,6 +166,8 @@ void report_csv(FILE *f, const struct bench_result *rs, int nr)
 			fputs(",,", f);
 		for (int m = BENCH_NS_PER_OP + 1; m < BENCH_METRIC_NR; m++)
 			csv_num(f, ok && bench_has(&r->med, m), r->med.v[m]);
+		fputc(',', f);
+		csv_str(f, r->setup);
 		fputc(',', f);
 		csv_str(f, r->skipped);
 		fputc(',', f);
@@ -247,7 +253,8 @@ static void fmt_extra(char *buf, size_t len, const struct bench_sample *s)
 	}
 }
 
-/* "3.2x faster" / "1.4x slower": ringo's median against go's. */
+/* "3.2x faster" / "1.4x slower": ringo's median against go's at the same
+ * n and procs (server benchmarks have a row per connection count). */
 static void fmt_vs(char *buf, size_t len, const struct bench_result *r,
 		   const struct bench_result *rs, int nr)
 {
@@ -255,7 +262,8 @@ static void fmt_vs(char *buf, size_t len, const struct bench_result *r,
 	if (strcmp(r->impl, "ringo") != 0 || !ran(r))
 		return;
 	for (const struct bench_result *g = rs; g < rs + nr; g++) {
-		if (g->b != r->b || strcmp(g->impl, "go") != 0 || !ran(g))
+		if (g->b != r->b || strcmp(g->impl, "go") != 0 || !ran(g) ||
+		    g->n != r->n || g->procs != r->procs)
 			continue;
 		double ringo = r->med.v[BENCH_NS_PER_OP], go = g->med.v[BENCH_NS_PER_OP];
 		if (ringo <= 0 || go <= 0)
@@ -271,7 +279,7 @@ static void fmt_vs(char *buf, size_t len, const struct bench_result *r,
 static void fill_row(char (*row)[CELL], const struct bench_result *r,
 		     const struct bench_result *rs, int nr)
 {
-	char lo[32], hi[32];
+	char lo[32], hi[32], extra[CELL];
 
 	snprintf(row[C_BENCH], CELL, "%s", r->b->name);
 	snprintf(row[C_IMPL], CELL, "%s", r->impl);
@@ -293,7 +301,17 @@ static void fill_row(char (*row)[CELL], const struct bench_result *r,
 	fmt_ns(hi, sizeof(hi), r->ns_max);
 	snprintf(row[C_RANGE], CELL, "%s..%s", lo, hi);
 	fmt_vs(row[C_VS], CELL, r, rs, nr);
-	fmt_extra(row[C_EXTRA], CELL, &r->med);
+	fmt_extra(extra, sizeof(extra), &r->med);
+	/* Server rows: the throughput as people quote it, besides ns/op. */
+	if (r->b->net && bench_has(&r->med, BENCH_OPS_PER_S))
+		snprintf(row[C_EXTRA], CELL, "%.0f ops/s%s%s", r->med.v[BENCH_OPS_PER_S],
+			 extra[0] ? ", " : "", extra);
+	else
+		snprintf(row[C_EXTRA], CELL, "%s", extra);
+	if (r->setup[0]) {
+		size_t len = strlen(row[C_EXTRA]);
+		snprintf(row[C_EXTRA] + len, CELL - len, "%s%s", len ? "; " : "", r->setup);
+	}
 }
 
 void bench_print_row(FILE *f, const char *cells, size_t cell, int ncols,

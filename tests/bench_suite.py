@@ -189,6 +189,20 @@ def test_compare():
     rc, _, err = run(["compare", old])
     if rc != 2:
         fails.append(f"compare with one report: exit {rc}, expected 2")
+
+    # Server benchmarks: one (bench, impl, mode) at several n is several rows.
+    head = text.splitlines()[0]
+    def points(k):
+        return "".join(json.dumps(dict(bench="echo", impl="ringo", mode="uring", procs=1,
+                                       n=n, ns_per_op=k * n, ns_min=k * n, ns_max=k * n)) + "\n"
+                       for n in (10, 1000))
+    for name, k in (("points-old.json", 1.0), ("points-new.json", 2.0)):
+        with open(os.path.join(TMP, name), "w") as f:
+            f.write(head + "\n" + points(k))
+    rc, out, err = run(["compare", os.path.join(TMP, "points-old.json"),
+                        os.path.join(TMP, "points-new.json")])
+    if rc != 0 or out.count("+100.0%") != 2 or "n 1000" not in out:
+        fails.append(f"rows per n: exit {rc}, expected two +100.0% rows:\n{out}{err}")
     return fails
 
 
@@ -208,6 +222,37 @@ def test_failed_run():
     return fails
 
 
+def test_servers():
+    """The server benchmarks are listed; a missing client tool skips their
+    rows with the reason; a server that dies fails its row and the run."""
+    fails = []
+    rc, out, err = run(["--list"])
+    names = [l.split()[0] for l in out.splitlines() if l.strip()]
+    want = ["file", "echo", "http", "resp-get", "resp-set", "resp-get-p16", "resp-set-p16"]
+    missing = [n for n in want if n not in names]
+    if rc != 0 or missing:
+        fails.append(f"--list: exit {rc}, missing {missing}")
+
+    empty = os.path.join(TMP, "empty-path")
+    os.makedirs(empty, exist_ok=True)
+    rc, out, err = run(["http", "--reps", "1", "--json", "-"], env={"PATH": empty})
+    rows = [json.loads(l) for l in out.splitlines()[1:] if l.strip()]
+    if rc != 0 or not rows or any("wrk not found" not in r.get("skipped", "") for r in rows):
+        fails.append(f"http without wrk: exit {rc}, rows {rows}, stderr: {err.strip()}")
+
+    # A Go server that exits at once: its rows fail, the ringo ones run.
+    rc, out, err = run(["echo", "--mode", "uring", "--reps", "1", "--json", "-"],
+                       env={"RINGO_GOBENCH": "/bin/false"})
+    rows = [json.loads(l) for l in out.splitlines()[1:] if l.strip()]
+    if rc != 1 or "failed: echo/go" not in err:
+        fails.append(f"echo with a dead Go server: exit {rc} (expected 1), stderr: {err.strip()}")
+    for r in rows:
+        if r["impl"] == "ringo" and "skipped" not in r and not (
+                r.get("ops_per_s", 0) > 0 and r.get("server_cpu_ns_per_op", 0) > 0):
+            fails.append(f"echo row without ops_per_s or server_cpu_ns_per_op: {r}")
+    return fails
+
+
 def main():
     global BENCH, TMP
     if len(sys.argv) != 2:
@@ -219,7 +264,7 @@ def main():
         return 77
     failed = 0
     with tempfile.TemporaryDirectory(prefix="ringo-bench-test.") as TMP:
-        for t in (test_json, test_csv, test_compare, test_failed_run):
+        for t in (test_json, test_csv, test_compare, test_failed_run, test_servers):
             try:
                 fails = t()
             except Exception as e:  # a crash in one test must not hide others
