@@ -386,5 +386,11 @@ int main(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0)
 		die("writing the results: %s", strerror(errno));
+	for (long t = 0; t < threads; t++)
+		free(wk[t].win);
+	for (long i = 0; i < conns; i++)
+		close(all[i].fd);
+	free(wk);
+	free(all);
 	return 0;
 }
