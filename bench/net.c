@@ -173,7 +173,6 @@ static int nginx_conf(struct server *s, char *conf, size_t cap, char *why, size_
 		"master_process off;\n"
 		"pid %s/nginx.pid;\n"
 		"error_log stderr warn;\n"
-		"worker_rlimit_nofile 20000;\n"
 		"events { worker_connections 16384; }\n"
 		"http {\n"
 		"  access_log off;\n"
