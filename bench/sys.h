@@ -13,6 +13,8 @@
 int64_t sys_now_ns(void);    /* CLOCK_MONOTONIC, ns */
 int64_t sys_cpu_ns(void);    /* CPU time of this process (all threads), ns */
 int64_t sys_rss_bytes(void); /* resident set size from /proc/self/statm */
+int sys_threads(void);       /* threads of this process (/proc/self/status),
+			      * io_uring's io-wq workers included */
 
 /* Which io_uring setups the kernel accepts (io_uring_queue_init). */
 struct sys_uring {

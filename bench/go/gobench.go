@@ -14,8 +14,9 @@
 //	 "ops_per_s":F, ...extra}
 //
 // Extra fields: rss_bytes_per_g (park), p99_ns (hog), wall_ns (sleepers),
-// spawn_ns_per_g (ring), threads_created (file). If a single run takes less than one second, one
-// untimed warm-up run is done first (except for park, see below).
+// spawn_ns_per_g (ring), threads_created (handoff, file). If a single run
+// takes less than one second, one untimed warm-up run is done first (except
+// for park, see below).
 //
 // Build with the standard library only:
 //
@@ -90,7 +91,7 @@ var benchmarks = map[string]benchmark{
 	"ring":     {defaultN: 100000, minN: 2, run: benchRing},
 	"hog":      {defaultN: 2000, minN: 1, run: benchHog},
 	"handoff":  {defaultN: 20000, minN: 1, run: benchHandoff, noWarmup: true},
-	"file":     {defaultN: 256000, minN: fileReaders, run: benchFile},
+	"file":     {defaultN: 256000, minN: fileReaders, run: benchFile, noWarmup: true},
 }
 
 // sink keeps computed values alive so the compiler cannot drop the work.
@@ -594,19 +595,16 @@ func benchHandoff(n int) measurement {
 // ---------------------------------------------------------------------------
 // file: fileReaders goroutines read one 16 MiB file (in the page cache after
 // it is written) in 4 KiB blocks with File.ReadAt, N reads in all.
-// ns_per_op = time per read. threads_created = threads of the process
-// (countThreads) when the reads end, minus before the first run of this
-// process: threads outlive the run that needed them, so counting from the
-// first run keeps the warm-up's. A ReadAt blocks its thread in pread; when
-// it blocks long enough, Go hands the P to another thread.
+// ns_per_op = time per read. threads_created = threads the process gained
+// while reading; like park, each repetition is a fresh process, so threads an
+// earlier run made do not hide. A ReadAt blocks its thread in pread; when it
+// blocks long enough, Go hands the P to another thread.
 
 const (
 	fileReaders = 64
 	fileBytes   = 16 << 20
 	fileBlock   = 4096
 )
-
-var fileThreadsBefore = -1
 
 func makeFile() *os.File {
 	f, err := os.CreateTemp("", "gobench-file.")
@@ -627,15 +625,13 @@ func makeFile() *os.File {
 }
 
 func benchFile(n int) measurement {
-	if fileThreadsBefore < 0 {
-		fileThreadsBefore = countThreads()
-	}
 	f := makeFile()
 	defer f.Close()
 	per := n / fileReaders
 	var wg sync.WaitGroup
 	var failed atomic.Value
 	wg.Add(fileReaders)
+	before := countThreads()
 	start := time.Now()
 	for g := 0; g < fileReaders; g++ {
 		first := g * per
@@ -653,7 +649,7 @@ func benchFile(n int) measurement {
 	}
 	wg.Wait()
 	d := time.Since(start)
-	created := countThreads() - fileThreadsBefore
+	created := countThreads() - before
 	if msg := failed.Load(); msg != nil {
 		fatalf("file: %s", msg)
 	}
