@@ -3,6 +3,8 @@
 #                 test in each, and the small ones under valgrind
 #   make bench  - install what is missing (the benchmarks' baselines too),
 #                 build, run the quick benchmark suite
+#   make bench-full - the full suite (millions of goroutines, every curve
+#                 point) with its PNG plots into docs/plots
 # Everything real lives in meson.build; this file only sequences it.
 
 SHELL := /bin/bash
@@ -11,11 +13,12 @@ BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev gola
 # valgrind runs the small tests; the aarch64 cross compiler and qemu-user
 # run the aarch64 context switch on this x86-64 machine.
 TEST_PKGS := valgrind gcc-aarch64-linux-gnu qemu-user
-# The server benchmarks' baselines and clients, and gnuplot for the plots:
-# for make bench / bench-full only. ringo-bench starts its own nginx and
-# redis-server on free loopback ports; the system services these packages
-# start when installed (nginx on :80, redis on :6379) are stopped and
-# disabled right away, and only when this Makefile installed them.
+# What ringo-bench compares with or draws with, for make bench / bench-full
+# only: the server benchmarks' baselines and clients, and gnuplot for
+# --plot. ringo-bench starts its own nginx and redis-server on free
+# loopback ports; the system services these packages start when installed
+# (nginx on :80, redis on :6379) are stopped and disabled right away, and
+# only when this Makefile installed them.
 BENCH_PKGS := wrk nginx redis-server redis-tools gnuplot-nox
 BENCH_SERVICES := nginx redis-server
 SANITIZERS := address thread
@@ -76,7 +79,7 @@ bench: bench-deps build/build.ninja
 
 bench-full: bench-deps build/build.ninja
 	ninja -C build
-	./build/bench/ringo-bench --full
+	./build/bench/ringo-bench --full --plot docs/plots --json build/bench-full.json
 
 clean:
 	rm -rf build build-address build-thread

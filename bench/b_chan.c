@@ -1,7 +1,8 @@
 /*
- * bench/b_chan.c - channel benchmarks: pingpong (also on one P), mpmc,
- * select, ring. Each mirrors the function of the same name in
- * bench/go/gobench.go, with the same goroutines, channels and counts;
+ * bench/b_chan.c - channel benchmarks: pingpong and mpmc (against the
+ * number of Ps), select, ring (up to millions of goroutines). Each mirrors
+ * the function of the same name in bench/go/gobench.go, with the same
+ * goroutines, channels and counts;
  * values are int64_t, as Go's int; goroutines are joined on latches
  * (latch.h) where Go uses a sync.WaitGroup.
  */
@@ -22,8 +23,8 @@ static volatile int64_t sink;
  * pingpong: channel round trip. A pinger sends i on `ping` and waits for
  * it back on `pong`, N times, then closes ping; the ponger echoes until
  * ping is closed. ns_per_op = time per round trip (two hand-offs, two
- * wake-ups). pingpong-p1 is the same on one P, compared with Go on
- * GOMAXPROCS=1. */
+ * wake-ups), against the number of Ps: on one P the two goroutines hand
+ * the P to each other, on more they may wake each other across cores. */
 
 struct pingpong {
 	long n;
@@ -83,23 +84,17 @@ const struct bench bench_pingpong = {
 	.n_full = 2000000,
 	.run = run_pingpong,
 	.go_name = "pingpong",
-};
-
-const struct bench bench_pingpong_p1 = {
-	.name = "pingpong-p1",
-	.desc = "pingpong on one P",
-	.procs = 1,
-	.n_quick = 200000,
-	.n_full = 2000000,
-	.run = run_pingpong,
-	.go_name = "pingpong",
+	.axis = BENCH_AXIS_PROCS,
+	.x_label = "Ps (GOMAXPROCS)",
+	.op = "round trip",
 };
 
 /* ------------------------------------------------------------------------
  * mpmc: a contended buffered channel. 4 producers and 4 consumers share
  * one channel of capacity 128; N messages in total, split across the
  * producers as evenly as gobench splits them. The main goroutine closes
- * the channel once all producers are done. ns_per_op = time per message. */
+ * the channel once all producers are done. ns_per_op = time per message,
+ * against the number of Ps. */
 
 #define MPMC_PRODUCERS 4
 #define MPMC_CONSUMERS 4
@@ -189,6 +184,9 @@ const struct bench bench_mpmc = {
 	.n_full = 10000000,
 	.run = run_mpmc,
 	.go_name = "mpmc",
+	.axis = BENCH_AXIS_PROCS,
+	.x_label = "Ps (GOMAXPROCS)",
+	.op = "message",
 };
 
 /* ------------------------------------------------------------------------
@@ -277,11 +275,14 @@ const struct bench bench_select = {
  * goroutines form a ring of unbuffered channels; each receives the token
  * from its left channel and sends token - 1 to its right one, and the one
  * that receives 1 reports completion on `done` (capacity 1). The token
- * makes one trip if N >= 100000, else enough trips for 1,000,000 hops.
+ * makes one trip if N >= 100000, else enough trips for 1,000,000 hops;
+ * N goes up to millions (the ring is a curve over N).
  * Tear-down closes ring[0]; each goroutine closes its right channel in
  * turn, except the last (its right channel is ring[0]).
  * ns_per_op = time per hop; spawn_ns_per_g = time to start the N
- * goroutines (until each has counted itself started) / N. */
+ * goroutines (until each has counted itself started) / N;
+ * rss_bytes_per_g = RSS growth over the spawn / N. Each repetition is a
+ * fresh process, so every spawn is a cold one, as in park. */
 
 struct ring {
 	ringo_chan **chans;
@@ -341,11 +342,16 @@ static int run_ring(long n, struct bench_sample *s)
 	for (long i = 0; i < n; i++)
 		gs[i] = (struct ring_g){ &r, r.chans[i], r.chans[(i + 1) % n], i == n - 1 };
 
+	int64_t rss_before = sys_rss_bytes();
 	int64_t spawn_start = sys_now_ns();
 	for (long i = 0; i < n; i++)
 		ringo_go(ring_member, &gs[i]);
 	bench_latch_wait(&r.started);
 	int64_t spawn_ns = sys_now_ns() - spawn_start;
+	int64_t rss_after = sys_rss_bytes();
+	if (rss_before >= 0 && rss_after >= 0)
+		bench_set(s, BENCH_RSS_BYTES_PER_G,
+			  (double)(rss_after - rss_before) / (double)n);
 
 	bench_clock_start(&c);
 	ringo_chan_send(r.chans[0], &hops);
@@ -373,8 +379,16 @@ out:
 const struct bench bench_ring = {
 	.name = "ring",
 	.desc = "a token passed around a ring of N goroutines",
-	.n_quick = 100000,
-	.n_full = 1000000,
+	.fresh = true,
 	.run = run_ring,
 	.go_name = "ring",
+	.axis = BENCH_AXIS_N,
+	.points_quick = { 10000, 100000 },
+	.points_full = { 10000, 100000, 1000000, 2000000, 4000000 },
+	.x_label = "goroutines in the ring (N)",
+	.op = "hop",
+	.plots = { BENCH_NS_PER_OP, BENCH_SPAWN_NS_PER_G, BENCH_RSS_BYTES_PER_G },
+	.plots_nr = 3,
+	/* park's stack and G, plus a channel and a ring slot each. */
+	.bytes_per_g = { 5000, 3500 },
 };

@@ -36,10 +36,14 @@ enum bench_metric {
 	BENCH_WALL_NS,              /* wall time of the whole run, ns */
 	BENCH_SERVER_CPU_NS_PER_OP, /* CPU time of the server process per op */
 	BENCH_THREADS_CREATED,      /* OS threads the runtime created */
+	BENCH_WAKE_NS_PER_G,        /* time to wake and finish one parked G, ns */
 	BENCH_METRIC_NR
 };
 
 extern const char *const bench_metric_key[BENCH_METRIC_NR];
+/* What the metric is, with its unit, for a plot's y axis; ns_per_op's is
+ * built from the benchmark's `op` instead. */
+extern const char *const bench_metric_label[BENCH_METRIC_NR];
 
 /* One measured repetition. */
 struct bench_sample {
@@ -47,6 +51,7 @@ struct bench_sample {
 	long n;         /* problem size */
 	unsigned has;   /* bit (1u << m) set for each metric m measured */
 	double v[BENCH_METRIC_NR];
+	int64_t run_ns; /* wall time of the whole repetition (ringo side) */
 };
 
 static inline void bench_set(struct bench_sample *s, enum bench_metric m, double v)
@@ -83,6 +88,17 @@ static inline int64_t bench_clock_stop(const struct bench_clock *c, double ops,
 	return wall;
 }
 
+/* What a curve varies: a benchmark with an axis is run once per point and
+ * gives one row per point; without one it is run at a single n. */
+enum bench_axis {
+	BENCH_AXIS_NONE,
+	BENCH_AXIS_N,     /* n over points_quick / points_full */
+	BENCH_AXIS_PROCS, /* procs 1..cores, at n_quick / n_full */
+};
+
+#define BENCH_POINTS_MAX 8
+#define BENCH_PLOTS_MAX 4
+
 struct bench {
 	const char *name;
 	const char *desc;
@@ -103,10 +119,25 @@ struct bench {
 	 * Returns 0, or -1 after printing why it failed. */
 	int (*run)(long n, struct bench_sample *s);
 	const char *go_name; /* gobench NAME of the twin, or NULL */
+
+	/* Curves (see enum bench_axis). points_* are n values, ascending,
+	 * 0-terminated; with BENCH_AXIS_N they replace n_quick / n_full. */
+	enum bench_axis axis;
+	long points_quick[BENCH_POINTS_MAX], points_full[BENCH_POINTS_MAX];
+	const char *x_label; /* the plot's x axis, with its unit */
+	const char *op;      /* one operation, for "ns per <op>": "hop" */
+	/* Metrics plotted, one picture each; none = ns_per_op only. */
+	enum bench_metric plots[BENCH_PLOTS_MAX];
+	int plots_nr;
+	/* Memory one goroutine is expected to need, bytes ([0] ringo, [1]
+	 * go), so that a point that would not fit in MemAvailable is skipped
+	 * rather than swapping or being OOM-killed; 0 = no check. */
+	double bytes_per_g[2];
 	/* A server benchmark (net.h): servers in their own processes under a
-	 * load generator, one row per server, setup and connection count;
-	 * run, procs, fresh and n_* are unused, and go_name is the gobench
-	 * server mode. */
+	 * load generator, one row per server at each point (n = client
+	 * connections); run and fresh are unused, go_name is the gobench
+	 * server mode, and procs is 1 (server pinned to one CPU, the client
+	 * on the others) or 0 (a P per CPU, nothing pinned). */
 	const struct bench_net *net;
 };
 
@@ -120,23 +151,38 @@ struct bench_result {
 	const char *mode;           /* "uring", "epoll", or "-" */
 	int procs;
 	long n;
-	int reps;                   /* repetitions measured */
+	int reps;                   /* repetitions measured (a run with
+				     * long ones may stop early, >= 1) */
 	struct bench_sample med;    /* per-metric medians over the reps */
 	double ns_min, ns_max;      /* of ns_per_op over the reps */
 	bool noisy;                 /* (max - min) / median > 0.25 */
 	char skipped[160];          /* non-empty: not run, and why */
 	char failed[160];           /* non-empty: failed, and why */
-	char setup[128];            /* how it ran, if that needs saying
-				     * (CPU pinning, tool versions), or "" */
+	char setup[64];             /* how it ran, if that needs saying
+				     * (server benchmarks: CPU pinning), or "" */
 };
 
 /* What to run: size, repetitions, limit. */
 struct bench_plan {
 	long n;
-	int reps;
+	int reps;        /* at most; see BENCH_LONG_REP_NS */
 	int procs;       /* resolved: never 0 */
 	int timeout_s;   /* per process; past it the process is killed */
+	double mem_need; /* bytes the goroutines need (0: not checked), so a
+			  * fresh process is not started once other work has
+			  * taken the memory the check at the start saw */
+	bool quick;      /* --quick: server benchmarks measure for less long */
 };
+
+/* How many repetitions to take, the same rule on both sides (gobench.go
+ * has it too): a first run shorter than BENCH_WARMUP_NS is an untimed
+ * warm-up, a longer one counts as the first repetition; once a repetition
+ * has taken BENCH_LONG_REP_NS, BENCH_LONG_REPS repetitions are enough. A
+ * point with a million goroutines takes a minute a run, and three such
+ * runs say what five would. */
+#define BENCH_WARMUP_NS 1000000000LL
+#define BENCH_LONG_REP_NS 10000000000LL
+#define BENCH_LONG_REPS 3
 
 /* stats.c: fill r's numbers from reps samples (reps >= 1). */
 void bench_fold(struct bench_result *r, const struct bench_sample *samples, int reps);

@@ -78,7 +78,7 @@ static int run_echo(const struct client_plan *p, struct bench_sample *out, char 
 {
 	char conns[24], threads[16], warm[16], window[16], reps[16], pid[16], addr[32];
 	char *argv[] = {
-		(char *)p->loadgen, "--conns", conns, "--size", "64", "--threads", threads,
+		(char *)p->tool, "--conns", conns, "--size", "64", "--threads", threads,
 		"--warmup-ms", warm, "--window-ms", window, "--reps", reps,
 		"--server-pid", pid, addr, NULL,
 	};
@@ -220,7 +220,7 @@ static void client_argv(const struct client_plan *p, bool warmup, struct argv_bu
 		snprintf(b->a[1], 32, "%ld", p->conns);
 		snprintf(b->a[2], 32, "%ds", warmup || p->quick ? 1 : 2);
 		snprintf(b->a[3], 32, "http://127.0.0.1:%d/", p->server->port);
-		char *w[] = { "wrk", "-t", b->a[0], "-c", b->a[1], "-d", b->a[2],
+		char *w[] = { (char *)p->tool, "-t", b->a[0], "-c", b->a[1], "-d", b->a[2],
 			      "--latency", "--timeout", "10s", b->a[3], NULL };
 		memcpy(b->argv, w, sizeof(w));
 		return;
@@ -231,7 +231,7 @@ static void client_argv(const struct client_plan *p, bool warmup, struct argv_bu
 	snprintf(b->a[2], 32, "%ld", warmup ? n / 4 : n);
 	snprintf(b->a[3], 32, "%d", net->pipeline);
 	snprintf(b->a[4], 32, "%d", p->threads);
-	char *r[] = { "redis-benchmark", "-h", "127.0.0.1", "-p", b->a[0], "-c", b->a[1],
+	char *r[] = { (char *)p->tool, "-h", "127.0.0.1", "-p", b->a[0], "-c", b->a[1],
 		      "-n", b->a[2], "-P", b->a[3], "-r", REDIS_KEYS, "--csv",
 		      "-t", warmup ? "set,get" : (char *)net->redis_test, NULL };
 	memcpy(b->argv, r, sizeof(r));

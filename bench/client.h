@@ -21,7 +21,7 @@ struct client_plan {
 	const cpu_set_t *cpus;       /* client affinity, or NULL */
 	bool quick;                  /* shorter warm-up and repetitions */
 	int reps;
-	const char *loadgen;         /* path of ringo-loadgen */
+	const char *tool;            /* the client program's path */
 };
 
 /* Warm up, then measure p->reps repetitions into out (ops_per_s,

@@ -1,6 +1,6 @@
 /*
  * bench/compare.c - `ringo-bench compare OLD.json NEW.json`: the change in
- * ns_per_op of each row between two --json reports, with a
+ * ns_per_op of each (bench, impl, mode) between two --json reports, with a
  * verdict that respects the noise, in the spirit of benchstat.
  *
  * A change counts only when it is both large (at least CHANGE_MIN of the
@@ -39,6 +39,7 @@
 /* One row of a report, or its header's description of the run. */
 struct row {
 	char bench[32], impl[16], mode[16];
+	char axis[8];              /* a curve's point: "n", "procs", or "" */
 	int procs;
 	long n;
 	double ns, ns_min, ns_max; /* ns_per_op median and range */
@@ -120,6 +121,8 @@ static void store(const char *key, const struct value *v, struct row *r,
 		} else if (strcmp(key, "mode") == 0) {
 			copy(r->mode, sizeof(r->mode), v->str);
 			r->has |= HAS_MODE;
+		} else if (strcmp(key, "axis") == 0) {
+			copy(r->axis, sizeof(r->axis), v->str);
 		} else if (strcmp(key, "skipped") == 0) {
 			copy(r->skipped, sizeof(r->skipped), v->str);
 		} else if (strcmp(key, "failed") == 0) {
@@ -207,42 +210,35 @@ bad:
 	return NULL;
 }
 
-/* A row is one (bench, impl, mode, procs, n): server benchmarks have a
- * row per connection count and setup. `exact` false ignores procs and n. */
-static bool same_row(const struct row *a, const struct row *b, bool exact)
+/* The row of rep that r is compared with: same bench, impl and mode and,
+ * for a point of a curve, the same value on its axis (a quick and a full
+ * run share their small points). */
+static struct row *find_row(const struct report *rep, const struct row *r)
 {
-	return strcmp(a->bench, b->bench) == 0 && strcmp(a->impl, b->impl) == 0 &&
-	       strcmp(a->mode, b->mode) == 0 &&
-	       (!exact || (a->procs == b->procs && a->n == b->n));
-}
-
-static struct row *find_row(const struct report *rep, const struct row *r, bool exact)
-{
-	for (int i = 0; i < rep->rows_nr; i++)
-		if (same_row(&rep->rows[i], r, exact))
-			return &rep->rows[i];
+	for (int i = 0; i < rep->rows_nr; i++) {
+		struct row *o = &rep->rows[i];
+		if (strcmp(o->bench, r->bench) != 0 || strcmp(o->impl, r->impl) != 0 ||
+		    strcmp(o->mode, r->mode) != 0 || strcmp(o->axis, r->axis) != 0)
+			continue;
+		if (strcmp(r->axis, "n") == 0 && o->n != r->n)
+			continue;
+		if (strcmp(r->axis, "procs") == 0 && o->procs != r->procs)
+			continue;
+		return o;
+	}
 	return NULL;
 }
 
-/* Whether r's (bench, impl, mode) has one row only in rep. */
-static bool alone(const struct report *rep, const struct row *r)
+/* "park" or, for a point of a curve, "park@n=4000000" (one word, so
+ * the table splits on blanks). */
+static void row_name(char *buf, size_t len, const struct row *r)
 {
-	int k = 0;
-	for (int i = 0; i < rep->rows_nr; i++)
-		k += same_row(&rep->rows[i], r, false);
-	return k <= 1;
-}
-
-/* r's counterpart in other: the same row, or else, if each report has
- * one row of r's (bench, impl, mode), that one (a run with other sizes:
- * judge() says so). */
-static struct row *counterpart(const struct report *rep, const struct row *r,
-			       const struct report *other)
-{
-	struct row *o = find_row(other, r, true);
-	if (!o && alone(rep, r) && alone(other, r))
-		o = find_row(other, r, false);
-	return o;
+	if (strcmp(r->axis, "n") == 0)
+		snprintf(buf, len, "%s@n=%ld", r->bench, r->n);
+	else if (strcmp(r->axis, "procs") == 0)
+		snprintf(buf, len, "%s@procs=%d", r->bench, r->procs);
+	else
+		snprintf(buf, len, "%s", r->bench);
 }
 
 /* Check one parsed row and append it. Returns 0, or -1 with s->why. */
@@ -260,9 +256,11 @@ static int add_row(struct report *rep, const struct row *r, struct src *s)
 			 r->bench, r->impl, r->mode);
 		return -1;
 	}
-	if (find_row(rep, r, true)) {
-		snprintf(s->why, sizeof(s->why), "%s/%s/%s (procs %d, n %ld) appears twice",
-			 r->bench, r->impl, r->mode, r->procs, r->n);
+	if (find_row(rep, r)) {
+		char name[64];
+		row_name(name, sizeof(name), r);
+		snprintf(s->why, sizeof(s->why), "%s/%s/%s appears twice",
+			 name, r->impl, r->mode);
 		return -1;
 	}
 	if (rep->rows_nr == rep->rows_cap) {
@@ -448,15 +446,11 @@ static int compare(const struct report *old, const struct report *new)
 			if (pass && r->matched)
 				continue;
 			struct row *o = pass ? NULL : r;
-			struct row *n = pass ? r : counterpart(old, r, new);
+			struct row *n = pass ? r : find_row(new, r);
 			if (n && !pass)
 				n->matched = true;
 			char (*row)[CELL] = cells[out++];
-			if (alone(rep, r))
-				snprintf(row[C_BENCH], CELL, "%s", r->bench);
-			else
-				snprintf(row[C_BENCH], CELL, "%s (procs %d, n %ld)",
-					 r->bench, r->procs, r->n);
+			row_name(row[C_BENCH], CELL, r);
 			snprintf(row[C_IMPL], CELL, "%s", r->impl);
 			snprintf(row[C_MODE], CELL, "%s", r->mode);
 			fmt_side(row[C_OLD], CELL, o);
@@ -464,10 +458,9 @@ static int compare(const struct report *old, const struct report *new)
 			enum verdict v = judge(row[C_DELTA], row[C_VERDICT], o, n);
 			counts[v]++;
 			if (v == V_SLOWER && strcmp(r->impl, "ringo") == 0)
-				fprintf(stderr, "%s %s/%s/%s%s %s",
+				fprintf(stderr, "%s %s/%s/%s %s",
 					slower++ ? ";" : "ringo-bench compare: slower:",
-					r->bench, r->impl, r->mode,
-					row[C_BENCH] + strlen(r->bench), row[C_DELTA]);
+					row[C_BENCH], r->impl, r->mode, row[C_DELTA]);
 		}
 	}
 	if (slower)
@@ -492,9 +485,7 @@ static int compare(const struct report *old, const struct report *new)
 
 static const char compare_help[] =
 	"usage: ringo-bench compare [--fail-on-regression] OLD.json NEW.json\n"
-	"Compares ns_per_op of each (bench, impl, mode, procs, n) in two --json\n"
-	"reports; a (bench, impl, mode) with one row in each is compared even if\n"
-	"procs or n changed.\n"
+	"Compares ns_per_op of each (bench, impl, mode) in two --json reports.\n"
 	"  ~       no significant change: the [min..max] ranges overlap or the\n"
 	"          median moved less than 5%\n"
 	"  slower, faster: both ranges apart and the median moved 5% or more\n"

@@ -1,18 +1,25 @@
 /*
  * bench/main.c - ringo-bench's command line, and the loop that runs each
  * selected benchmark's ringo side (once per netpoll mode where the mode
- * matters) and then its Go twin, and reports them side by side.
+ * matters) and then its Go twin, at each point of its curve, and reports
+ * them side by side.
+ *
+ * The run is planned first as a list of items, one per row of the report
+ * (bench, impl, mode, procs, n), so a progress line can say how far it is
+ * and a point too big for the free memory is skipped with a reason.
  *
  * Exit status: 0 all ran (skipped baselines included), 1 something failed
  * (named on stderr; the other benchmarks still ran), 2 bad command line.
  * `ringo-bench compare` is a separate command: see compare.c.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ringo/ringo.h>
 
@@ -24,9 +31,9 @@
 #define TIMEOUT_S 600 /* per process: generous, to catch hangs only */
 #define REPS_MAX 1000
 #define BENCH_MAX 64  /* registry size bound, checked at start */
-/* Result rows: a benchmark has at most 3 (ringo per mode, go), a server
- * benchmark at most BENCH_NET_ROWS_MAX. */
-#define ROWS_MAX (BENCH_MAX * BENCH_NET_ROWS_MAX)
+/* Memory a run needs besides its goroutines: the binary, runtime, Go's
+ * heap goal slack. A point is skipped unless this much stays free. */
+#define MEM_RESERVE (512.0 * 1024 * 1024)
 
 struct opts {
 	bool quick;
@@ -34,27 +41,45 @@ struct opts {
 	bool uring, epoll; /* modes for per_mode benchmarks */
 	int reps;          /* 0 = 3 with --quick, 5 with --full */
 	const char *json, *csv; /* file names, "-" = stdout, NULL = none */
+	const char *plot;  /* directory for PNGs, NULL = none */
 	bool selected[BENCH_MAX];
 	bool any_selected;
+};
+
+/* One row of the report to be: what to run. */
+struct item {
+	const struct bench *b;
+	const char *impl;   /* "ringo", "go", or a server benchmark's baseline */
+	const char *mode;   /* netpoll mode of a per_mode ringo row, else NULL */
+	struct bench_plan p;
 };
 
 static void usage(FILE *f)
 {
 	fputs("usage: ringo-bench [NAME...] [--quick|--full] [--mode uring|epoll|both]\n"
-	      "                   [--json FILE] [--csv FILE] [--reps R] [--list]\n"
+	      "                   [--json FILE] [--csv FILE] [--plot DIR] [--reps R]\n"
+	      "                   [--list]\n"
 	      "       ringo-bench compare [--fail-on-regression] OLD.json NEW.json\n"
-	      "Runs the named benchmarks (default: all), each against its Go twin.\n"
-	      "  --quick        smaller problem sizes, 3 repetitions (default)\n"
-	      "  --full         full problem sizes, 5 repetitions\n"
+	      "Runs the named benchmarks (default: all; NAME includes NAME-*), each\n"
+	      "against its Go twin (server benchmarks: and nginx or redis-server).\n"
+	      "  --quick        smaller problem sizes and fewer curve points,\n"
+	      "                 3 repetitions (default)\n"
+	      "  --full         full sizes: up to 4M goroutines (points that would\n"
+	      "                 not fit in MemAvailable are skipped), 5 repetitions\n"
 	      "  --mode M       netpoller for benchmarks that depend on it (default both)\n"
 	      "  --json FILE    JSON lines: a header, then one object per result\n"
 	      "  --csv FILE     the same fields as CSV; FILE - is stdout (the table\n"
 	      "                 then goes to stderr)\n"
-	      "  --reps R       measured repetitions (after one warm-up)\n"
+	      "  --plot DIR     a PNG per curve into DIR, drawn by gnuplot (none,\n"
+	      "                 with a message, if gnuplot is missing)\n"
+	      "  --reps R       measured repetitions (after one warm-up; at least\n"
+	      "                 3 once one takes over 10 s)\n"
 	      "  --list         list the benchmarks and exit\n"
 	      "compare shows the change in ns/op between two --json reports\n"
 	      "(compare --help says more).\n"
-	      "Environment: RINGO_GOBENCH overrides the Go twin's path.\n", f);
+	      "Environment: RINGO_GOBENCH overrides the Go twin's path;\n"
+	      "RINGO_BENCH_MEMAVAILABLE=BYTES replaces /proc/meminfo's MemAvailable\n"
+	      "in the check that skips points too big for the memory (for tests).\n", f);
 }
 
 static _Noreturn void bad_usage(const char *fmt, ...)
@@ -86,21 +111,16 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name)
 	return argv[++*i];
 }
 
-/* Select the benchmark called name, or else every one called name-*
- * (resp: resp-get, resp-set, ...). Returns how many were selected. */
+/* Select the benchmark called name and its variants called name-*
+ * (echo: echo-p1; resp: resp-get, resp-set, ...). Returns how many. */
 static int select_bench(const char *name, bool *selected)
 {
 	size_t len = strlen(name);
 	int found = 0;
 
 	for (int k = 0; bench_all[k]; k++)
-		if (strcmp(bench_all[k]->name, name) == 0) {
-			selected[k] = true;
-			return 1;
-		}
-	for (int k = 0; bench_all[k]; k++)
 		if (strncmp(bench_all[k]->name, name, len) == 0 &&
-		    bench_all[k]->name[len] == '-') {
+		    (bench_all[k]->name[len] == '\0' || bench_all[k]->name[len] == '-')) {
 			selected[k] = true;
 			found++;
 		}
@@ -132,6 +152,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			o->json = v;
 		} else if ((v = flag_value(argc, argv, &i, "--csv"))) {
 			o->csv = v;
+		} else if ((v = flag_value(argc, argv, &i, "--plot"))) {
+			o->plot = v;
 		} else if ((v = flag_value(argc, argv, &i, "--reps"))) {
 			char *end;
 			errno = 0;
@@ -157,9 +179,11 @@ static void list(void)
 {
 	for (int k = 0; bench_all[k]; k++) {
 		const struct bench *b = bench_all[k];
-		printf("%-10s %s%s%s%s]\n", b->name, b->desc,
-		       b->per_mode ? " [per netpoll mode]" : "",
-		       b->go_name ? " [go twin: " : " [no go twin",
+		printf("%-12s %s%s", b->name, b->desc,
+		       b->per_mode ? " [per netpoll mode]" : "");
+		if (b->axis)
+			printf(" [curve over %s]", bench_axis_key(b->axis));
+		printf(" [%s%s]\n", b->go_name ? "go twin: " : "no go twin",
 		       b->go_name ? b->go_name : "");
 	}
 }
@@ -176,80 +200,157 @@ static FILE *open_out(const char *path)
 	return f;
 }
 
-static void progress(const struct bench_result *r)
+/* Where the run is: on a terminal, one line on stderr rewritten in place
+ * (finished rows are printed above it); elsewhere (make, CI logs) only
+ * the finished rows. */
+static bool tty;
+static int64_t run_start_ns;
+
+static void progress_show(const struct item *it, int k, int total)
 {
-	fprintf(stderr, "ringo-bench: %s/%s/%s: ", r->b->name, r->impl, r->mode);
+	if (!tty)
+		return;
+	long s = (long)((sys_now_ns() - run_start_ns) / 1000000000);
+	fprintf(stderr, "\r\033[K[%d/%d, %ld:%02ld] %s %s%s%s procs=%d n=%ld ...",
+		k + 1, total, s / 60, s % 60, it->b->name, it->impl,
+		it->mode ? " " : "", it->mode ? it->mode : "", it->p.procs, it->p.n);
+	fflush(stderr);
+}
+
+static void progress_done(const struct bench_result *r)
+{
+	fprintf(stderr, "%sringo-bench: %s/%s/%s", tty ? "\r\033[K" : "", r->b->name,
+		r->impl, r->mode);
+	if (r->b->axis)
+		fprintf(stderr, " procs=%d n=%ld", r->procs, r->n);
 	if (r->skipped[0])
-		fprintf(stderr, "skipped: %s\n", r->skipped);
+		fprintf(stderr, ": skipped: %s\n", r->skipped);
 	else if (r->failed[0])
-		fprintf(stderr, "FAILED: %s\n", r->failed);
+		fprintf(stderr, ": FAILED: %s\n", r->failed);
 	else
-		fprintf(stderr, "%.1f ns/op (%.1f..%.1f)\n", r->med.v[BENCH_NS_PER_OP],
+		fprintf(stderr, ": %.1f ns/op (%.1f..%.1f)\n", r->med.v[BENCH_NS_PER_OP],
 			r->ns_min, r->ns_max);
 }
 
-/* A new result row for b, with what every runner is given. */
-static struct bench_result *new_row(struct bench_result *rs, int *nr,
-				    const struct bench *b, const char *impl,
-				    const char *mode, const struct bench_plan *p)
+/* The points of b's curve: (procs, n) pairs. Returns how many. */
+static int points(const struct bench *b, bool quick, int *procs, long *n)
 {
-	struct bench_result *r = &rs[(*nr)++];
-	*r = (struct bench_result){ .b = b, .impl = impl, .mode = mode,
-				    .procs = p->procs, .n = p->n };
-	return r;
+	int nr = 0, maxprocs = ringo_maxprocs();
+	int fixed = b->procs ? b->procs : maxprocs;
+	long n1 = quick ? b->n_quick : b->n_full;
+	const long *list = quick ? b->points_quick : b->points_full;
+
+	switch (b->axis) {
+	case BENCH_AXIS_N:
+		for (; nr < BENCH_POINTS_MAX && list[nr]; nr++) {
+			procs[nr] = fixed;
+			n[nr] = list[nr];
+		}
+		break;
+	case BENCH_AXIS_PROCS:
+		for (; nr < maxprocs && nr < BENCH_POINTS_MAX; nr++) {
+			procs[nr] = nr + 1;
+			n[nr] = n1;
+		}
+		break;
+	case BENCH_AXIS_NONE:
+		procs[nr] = fixed;
+		n[nr++] = n1;
+		break;
+	}
+	return nr;
 }
 
-/* Run b's ringo side (per mode if it matters) and Go twin into rs. */
-static void run_bench(const struct bench *b, const struct opts *o,
-		      const struct sys_info *si, const char *gobench,
-		      struct bench_result *rs, int *nr)
+/* Append b's items (every point: ringo per mode, then go) to items. */
+static int plan(const struct bench *b, const struct opts *o, struct item *items,
+		int nr)
 {
-	struct bench_plan p = {
-		.n = o->quick ? b->n_quick : b->n_full,
-		.reps = o->reps,
-		.procs = b->procs ? b->procs : ringo_maxprocs(),
-		.timeout_s = TIMEOUT_S,
-	};
+	int procs[BENCH_POINTS_MAX];
+	long n[BENCH_POINTS_MAX];
+	int pts = points(b, o->quick, procs, n);
 	const char *modes[2];
 	int modes_nr = 0;
 
-	if (b->net) {
-		struct bench_net_opts no = {
-			.quick = o->quick, .uring = o->uring, .epoll = o->epoll,
-			.uring_err = si->uring.err, .reps = o->reps, .gobench = gobench,
-			.progress = progress,
-		};
-		*nr += bench_run_net(b, &no, rs + *nr, ROWS_MAX - *nr);
-		return;
-	}
 	if (!b->per_mode)
 		modes[modes_nr++] = NULL;
 	if (b->per_mode && o->uring)
 		modes[modes_nr++] = "uring";
 	if (b->per_mode && o->epoll)
 		modes[modes_nr++] = "epoll";
-	for (int i = 0; i < modes_nr; i++) {
-		struct bench_result *r = new_row(rs, nr, b, "ringo",
-						 modes[i] ? modes[i] : "-", &p);
-		if (modes[i] && strcmp(modes[i], "uring") == 0 && si->uring.err)
-			snprintf(r->skipped, sizeof(r->skipped), "io_uring unavailable: %s",
-				 strerror(-si->uring.err));
-		else
-			bench_run_ringo(b, modes[i], &p, r);
-		progress(r);
+	for (int k = 0; k < pts; k++) {
+		struct bench_plan p = { .n = n[k], .reps = o->reps, .procs = procs[k],
+					.timeout_s = TIMEOUT_S, .quick = o->quick };
+		for (int i = 0; i < modes_nr; i++)
+			items[nr++] = (struct item){ b, "ringo", modes[i], p };
+		if (b->go_name)
+			items[nr++] = (struct item){ b, "go", NULL, p };
+		for (int i = 0; b->net && b->net->baselines[i]; i++)
+			items[nr++] = (struct item){ b, b->net->baselines[i], NULL, p };
 	}
-	if (b->go_name) {
-		struct bench_result *r = new_row(rs, nr, b, "go", "-", &p);
-		bench_run_go(b, gobench, &p, r);
-		progress(r);
-	}
+	return nr;
+}
+
+/* Would its goroutines not fit in the memory free now? The estimate per
+ * goroutine is the benchmark's, or what a smaller point of the same curve
+ * measured (plus page tables and slack) if that is more. */
+static bool too_big(struct item *it, const struct bench_result *done,
+		    int done_nr, char *why, size_t len)
+{
+	double per_g = it->b->bytes_per_g[strcmp(it->impl, "go") == 0];
+	if (per_g <= 0)
+		return false;
+	for (const struct bench_result *r = done; r < done + done_nr; r++)
+		if (r->b == it->b && strcmp(r->impl, it->impl) == 0 &&
+		    !r->skipped[0] && !r->failed[0] && r->n < it->p.n &&
+		    bench_has(&r->med, BENCH_RSS_BYTES_PER_G))
+			per_g = fmax(per_g, 1.1 * r->med.v[BENCH_RSS_BYTES_PER_G] + 256);
+	const char *fake = getenv("RINGO_BENCH_MEMAVAILABLE");
+	int64_t avail = fake && *fake ? strtoll(fake, NULL, 10) : sys_meminfo("MemAvailable");
+	double need = per_g * (double)it->p.n + MEM_RESERVE;
+	it->p.mem_need = need;
+	if (avail < 0 || need <= (double)avail)
+		return false;
+	snprintf(why, len, "needs about %.1f GiB (%.0f bytes per goroutine), "
+		 "%.1f GiB available (MemAvailable)", need / (1 << 30), per_g,
+		 (double)avail / (1 << 30));
+	return true;
+}
+
+static void run_item(struct item *it, const struct sys_info *si,
+		     const char *gobench, struct bench_result *r,
+		     const struct bench_result *done, int done_nr)
+{
+	*r = (struct bench_result){ .b = it->b, .impl = it->impl,
+				    .mode = it->mode ? it->mode : "-",
+				    .procs = it->p.procs, .n = it->p.n };
+	if (it->mode && strcmp(it->mode, "uring") == 0 && si->uring.err)
+		snprintf(r->skipped, sizeof(r->skipped), "io_uring unavailable: %s",
+			 strerror(-si->uring.err));
+	else if (too_big(it, done, done_nr, r->skipped, sizeof(r->skipped)))
+		;
+	else if (it->b->net)
+		bench_run_net(it->b, &it->p, gobench, r);
+	else if (strcmp(it->impl, "go") == 0)
+		bench_run_go(it->b, gobench, &it->p, r);
+	else
+		bench_run_ringo(it->b, it->mode, &it->p, r);
+}
+
+/* argv after the program name, space-separated, for the JSON header. */
+static void join_args(char *buf, size_t len, int argc, char **argv)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int i = 1; i < argc && used < len; i++)
+		used += (size_t)snprintf(buf + used, len - used, "%s%s", i > 1 ? " " : "",
+					 argv[i]);
 }
 
 int main(int argc, char **argv)
 {
-	static struct bench_result rs[ROWS_MAX];
 	struct opts o;
 	struct sys_info si;
+	char args[512];
 	int nr = 0, failed = 0;
 
 	int count = 0;
@@ -272,27 +373,55 @@ int main(int argc, char **argv)
 	if (!gobench || !*gobench)
 		gobench = RINGO_BENCH_GOBENCH;
 
-	sys_info_get(&si);
+	/* Each point has at most 4 rows (2 modes, go, a server benchmark's
+	 * other baseline). */
+	struct item *items = calloc((size_t)count * BENCH_POINTS_MAX * 4, sizeof(*items));
+	if (!items) {
+		fprintf(stderr, "ringo-bench: out of memory\n");
+		return 1;
+	}
 	for (int k = 0; bench_all[k]; k++)
 		if (!o.any_selected || o.selected[k])
-			run_bench(bench_all[k], &o, &si, gobench, rs, &nr);
+			nr = plan(bench_all[k], &o, items, nr);
+	struct bench_result *rs = calloc((size_t)nr + 1, sizeof(*rs));
+	if (!rs) {
+		fprintf(stderr, "ringo-bench: out of memory\n");
+		return 1;
+	}
+
+	sys_info_get(&si);
+	join_args(args, sizeof(args), argc, argv);
+	tty = isatty(STDERR_FILENO);
+	run_start_ns = sys_now_ns();
+	for (int i = 0; i < nr; i++) {
+		progress_show(&items[i], i, nr);
+		run_item(&items[i], &si, gobench, &rs[i], rs, i);
+		progress_done(&rs[i]);
+	}
 
 	report_table(table, &si, rs, nr);
 	if (json) {
-		report_json_header(json, &si, o.quick, o.reps);
+		report_json_header(json, &si, o.quick, o.reps, args);
 		for (int i = 0; i < nr; i++)
 			report_json(json, &rs[i]);
 	}
 	if (csv)
 		report_csv(csv, rs, nr);
+	if (o.plot)
+		bench_plot(o.plot, &si, rs, nr);
 	for (int i = 0; i < nr; i++) {
 		if (!rs[i].failed[0])
 			continue;
-		fprintf(stderr, "%s %s/%s/%s: %s", failed++ ? ";" : "ringo-bench: failed:",
-			rs[i].b->name, rs[i].impl, rs[i].mode, rs[i].failed);
+		fprintf(stderr, "%s %s/%s/%s", failed++ ? ";" : "ringo-bench: failed:",
+			rs[i].b->name, rs[i].impl, rs[i].mode);
+		if (rs[i].b->axis)
+			fprintf(stderr, " procs=%d n=%ld", rs[i].procs, rs[i].n);
+		fprintf(stderr, ": %s", rs[i].failed);
 	}
 	if (failed)
 		fputc('\n', stderr);
+	free(rs);
+	free(items);
 	if ((json && json != stdout && fclose(json) != 0) ||
 	    (csv && csv != stdout && fclose(csv) != 0) || fflush(stdout) != 0) {
 		fprintf(stderr, "ringo-bench: writing the report: %s\n", strerror(errno));

@@ -1,12 +1,11 @@
 /*
- * bench/net.c - the rows of a server benchmark: for each setup and number
- * of connections, start each server, put the client on it, fold the
- * repetitions, stop the server.
+ * bench/net.c - one row of a server benchmark: start the server, put the
+ * client on it, fold the repetitions, stop the server.
  *
- * Anything missing (an example not built, io_uring, gobench, nginx, wrk,
- * descriptors) makes a row "skipped" with the reason; a server or client
- * that misbehaves makes it "failed". Servers are started one at a time
- * and stopped before the next, so none loads the machine under another.
+ * Anything missing (an example not built, gobench, nginx, wrk,
+ * descriptors) makes the row "skipped" with the reason; a server or client
+ * that misbehaves makes it "failed". ringo-bench runs the rows one after
+ * another, so no server loads the machine under another.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,38 +14,22 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <ringo/ringo.h>
-
 #include "client.h"
 #include "net.h"
 #include "server.h"
 
 #define FD_SPARE 64 /* descriptors a process needs besides its connections */
 
-enum impl { IMPL_RINGO, IMPL_GO, IMPL_NGINX, IMPL_REDIS };
-
-static const char *const impl_name[] = {
-	[IMPL_RINGO] = "ringo", [IMPL_GO] = "go", [IMPL_NGINX] = "nginx",
-	[IMPL_REDIS] = "redis",
-};
-
-/* How one setup runs: procs and where server and client may run. */
-struct setup {
-	int procs;
+/* What one row runs, and where. */
+struct row {
+	const struct bench *b;
+	const struct bench_plan *p;
+	const char *impl;         /* "ringo", "go", "nginx", "redis" */
+	const char *mode;         /* ringo: "uring" or "epoll" */
+	const char *gobench;
 	bool pinned;
 	cpu_set_t server_cpus, client_cpus;
 	int client_threads;
-	char text[64];      /* "server cpu 0, client cpu 1" or "not pinned" */
-};
-
-/* One row to run. */
-struct row {
-	const struct bench *b;
-	const struct bench_net_opts *o;
-	const struct setup *su;
-	enum impl impl;
-	const char *mode;   /* ringo: "uring" or "epoll" */
-	long conns;
 };
 
 /* ======================================================================
@@ -75,68 +58,60 @@ static bool find_tool(const char *name, char *out, size_t cap)
 	return false;
 }
 
-/* The version a tool prints for `tool flag` (the first run of digits and
- * dots in its first line: "nginx version: nginx/1.22.1" -> "1.22.1"),
- * cached; "" if it prints none. */
-static const char *tool_version(const char *path, const char *flag)
+/* The client's path into path; false with why if it is missing. */
+static bool find_client(const struct row *rw, char *path, size_t cap, char *why,
+			size_t why_len)
 {
-	static struct { char path[256], ver[32]; } cache[8];
-	static int cached;
-	char cmd[320], line[256] = "";
+	const char *tool = rw->b->net->client == BENCH_CLIENT_WRK ? "wrk" : "redis-benchmark";
 
-	for (int i = 0; i < cached; i++)
-		if (strcmp(cache[i].path, path) == 0)
-			return cache[i].ver;
-	if (cached == (int)(sizeof(cache) / sizeof(cache[0])))
-		return "";
-	snprintf(cmd, sizeof(cmd), "'%s' %s 2>&1", path, flag);
-	FILE *p = popen(cmd, "r");
-	if (p) {
-		if (!fgets(line, sizeof(line), p))
-			line[0] = '\0';
-		pclose(p);
+	if (rw->b->net->client == BENCH_CLIENT_ECHO) {
+		snprintf(path, cap, "%s", RINGO_BENCH_LOADGEN);
+		if (executable(path))
+			return true;
+		snprintf(why, why_len, "no %.120s (not built)", path);
+		return false;
 	}
-	char *v = line + strcspn(line, "0123456789");
-	snprintf(cache[cached].path, sizeof(cache[cached].path), "%s", path);
-	snprintf(cache[cached].ver, sizeof(cache[cached].ver), "%.*s",
-		 (int)strspn(v, "0123456789."), v);
-	return cache[cached++].ver;
+	if (find_tool(tool, path, cap))
+		return true;
+	snprintf(why, why_len, "%s not found (make bench installs it)", tool);
+	return false;
 }
 
 /* ======================================================================
- * Setups
+ * Where server and client run
  * =================================================================== */
 
-static void make_setup(unsigned which, struct setup *su)
+/* procs 1: the server on the first CPU this process may use, the client
+ * on the others (if there are others); procs 0: nothing pinned. The
+ * client gets a thread per CPU it may use. setup says which. */
+static void place(struct row *rw, char *setup, size_t len)
 {
 	cpu_set_t all;
 	int cpus[CPU_SETSIZE], n = 0;
 
-	memset(su, 0, sizeof(*su));
 	if (sched_getaffinity(0, sizeof(all), &all) == 0)
 		for (int c = 0; c < CPU_SETSIZE; c++)
 			if (CPU_ISSET(c, &all))
 				cpus[n++] = c;
-	su->procs = which == BENCH_SETUP_ONE ? 1 : ringo_maxprocs();
-	su->client_threads = n > 1 && which == BENCH_SETUP_ONE ? n - 1 : n > 0 ? n : 1;
-	if (which != BENCH_SETUP_ONE || n < 2) {
-		snprintf(su->text, sizeof(su->text), "not pinned%s",
-			 n < 2 ? " (one CPU)" : "");
+	rw->pinned = rw->b->procs == 1 && n > 1;
+	rw->client_threads = rw->pinned ? n - 1 : n > 0 ? n : 1;
+	if (!rw->pinned) {
+		snprintf(setup, len, "not pinned%s", n < 2 ? " (one CPU)" : "");
 		return;
 	}
-	su->pinned = true;
-	CPU_SET(cpus[0], &su->server_cpus);
+	CPU_ZERO(&rw->server_cpus);
+	CPU_ZERO(&rw->client_cpus);
+	CPU_SET(cpus[0], &rw->server_cpus);
 	for (int i = 1; i < n; i++)
-		CPU_SET(cpus[i], &su->client_cpus);
+		CPU_SET(cpus[i], &rw->client_cpus);
 	if (n == 2)
-		snprintf(su->text, sizeof(su->text), "server cpu %d, client cpu %d",
-			 cpus[0], cpus[1]);
+		snprintf(setup, len, "server cpu %d, client cpu %d", cpus[0], cpus[1]);
 	else
-		snprintf(su->text, sizeof(su->text), "server cpu %d, client cpus %d-%d",
-			 cpus[0], cpus[1], cpus[n - 1]);
+		snprintf(setup, len, "server cpu %d, client cpus %d-%d", cpus[0], cpus[1],
+			 cpus[n - 1]);
 }
 
-/* Descriptors: the soft limit is raised to the hard one once, so that the
+/* Descriptors: the soft limit is raised to the hard one, so that the
  * servers and clients started from here inherit it. Returns the limit. */
 static long nofile_limit(void)
 {
@@ -194,161 +169,100 @@ static int nginx_conf(struct server *s, char *conf, size_t cap, char *why, size_
 
 /* Start the row's server. Returns 0; or 1 with why (skip: something is
  * missing); or -1 with why (failed). */
-static int start(const struct row *rw, struct server *s, char *setup_text,
-		 size_t setup_len, char *why, size_t why_len)
+static int start(const struct row *rw, struct server *s, char *why, size_t why_len)
 {
 	const struct bench_net *net = rw->b->net;
-	char path[512], procs[16], env[48], mode[16], conf[300], port[16];
+	char path[512], procs[16], env[48], conf[300], port[16];
 	char *argv[16];
 	struct server_spec spec = {
 		.argv = argv,
-		.cpus = rw->su->pinned ? &rw->su->server_cpus : NULL,
+		.cpus = rw->pinned ? &rw->server_cpus : NULL,
 	};
 	int k = 0;
 
-	snprintf(procs, sizeof(procs), "%d", rw->su->procs);
-	s->dir[0] = '\0';
-	switch (rw->impl) {
-	case IMPL_RINGO:
+	snprintf(procs, sizeof(procs), "%d", rw->p->procs);
+	if (strcmp(rw->impl, "ringo") == 0) {
 		snprintf(path, sizeof(path), "%s/%s", RINGO_BENCH_EXAMPLES, net->example);
 		if (!executable(path)) {
 			snprintf(why, why_len, "no %.120s (not built)", path);
 			return 1;
 		}
-		snprintf(env, sizeof(env), "RINGO_MAXPROCS=%d", rw->su->procs);
-		snprintf(mode, sizeof(mode), "%s", rw->mode);
+		snprintf(env, sizeof(env), "RINGO_MAXPROCS=%d", rw->p->procs);
 		spec.env = env;
 		argv[k++] = path;
 		argv[k++] = "--mode";
-		argv[k++] = mode;
+		argv[k++] = (char *)rw->mode;
 		for (int i = 0; i < 3 && net->example_args[i]; i++)
 			argv[k++] = (char *)net->example_args[i];
-		break;
-	case IMPL_GO:
-		if (!rw->o->gobench || !*rw->o->gobench || !executable(rw->o->gobench)) {
+	} else if (strcmp(rw->impl, "go") == 0) {
+		if (!rw->gobench || !*rw->gobench || !executable(rw->gobench)) {
 			snprintf(why, why_len, "no gobench binary (go was not found when "
 				 "ringo-bench was configured)");
 			return 1;
 		}
-		snprintf(path, sizeof(path), "%s", rw->o->gobench);
+		snprintf(path, sizeof(path), "%s", rw->gobench);
 		argv[k++] = path;
 		argv[k++] = (char *)rw->b->go_name;
 		argv[k++] = "-procs";
 		argv[k++] = procs;
-		break;
-	case IMPL_NGINX:
+	} else if (strcmp(rw->impl, "nginx") == 0) {
 		if (!find_tool("nginx", path, sizeof(path))) {
 			snprintf(why, why_len, "nginx not found (make bench installs it)");
 			return 1;
 		}
-		snprintf(setup_text, setup_len, "nginx %s", tool_version(path, "-v"));
 		if ((s->port = spec.port = server_free_port()) < 0)
-			break;
+			goto no_port;
 		if (nginx_conf(s, conf, sizeof(conf), why, why_len) != 0) {
 			server_stop(s);
 			return -1;
 		}
-		argv[k++] = path;
-		argv[k++] = "-p";
-		argv[k++] = s->dir;
-		argv[k++] = "-c";
-		argv[k++] = conf;
-		argv[k++] = "-e";
-		argv[k++] = "stderr";
-		break;
-	case IMPL_REDIS:
+		char *a[] = { path, "-p", s->dir, "-c", conf, "-e", "stderr" };
+		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
+			argv[k++] = a[i];
+	} else {
 		if (!find_tool("redis-server", path, sizeof(path))) {
 			snprintf(why, why_len, "redis-server not found (make bench installs it)");
 			return 1;
 		}
-		snprintf(setup_text, setup_len, "redis %s", tool_version(path, "--version"));
-		spec.port = server_free_port();
+		if ((spec.port = server_free_port()) < 0)
+			goto no_port;
 		snprintf(port, sizeof(port), "%d", spec.port);
-		const char *r[] = { "--port", port, "--bind", "127.0.0.1", "--save", "",
-				    "--appendonly", "no", "--maxclients", "15000" };
-		argv[k++] = path;
-		for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
-			argv[k++] = (char *)r[i];
-		break;
+		char *a[] = { path, "--port", port, "--bind", "127.0.0.1", "--save", "",
+			      "--appendonly", "no", "--maxclients", "15000" };
+		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
+			argv[k++] = a[i];
 	}
 	argv[k] = NULL;
-	if (spec.port < 0) {
-		snprintf(why, why_len, "no free port on 127.0.0.1");
-		server_stop(s);
-		return -1;
-	}
 	return server_start(s, &spec, why, why_len) == 0 ? 0 : -1;
+no_port:
+	snprintf(why, why_len, "no free port on 127.0.0.1");
+	return -1;
 }
 
 /* ======================================================================
- * Rows
+ * A row
  * =================================================================== */
 
-static void append(char *buf, size_t cap, const char *text)
+void bench_run_net(const struct bench *b, const struct bench_plan *p,
+		   const char *gobench, struct bench_result *r)
 {
-	size_t len = strlen(buf);
-	if (*text && len < cap)
-		snprintf(buf + len, cap - len, "%s%s", len ? "; " : "", text);
-}
-
-/* The client's path and version into setup; false with why if missing. */
-static bool find_client(const struct row *rw, char *path, size_t cap, char *setup,
-			size_t setup_len, char *why, size_t why_len)
-{
-	char ver[64];
-
-	switch (rw->b->net->client) {
-	case BENCH_CLIENT_ECHO:
-		snprintf(path, cap, "%s", RINGO_BENCH_LOADGEN);
-		if (executable(path))
-			return true;
-		snprintf(why, why_len, "no %.120s (not built)", path);
-		return false;
-	case BENCH_CLIENT_WRK:
-		if (!find_tool("wrk", path, cap))
-			break;
-		snprintf(ver, sizeof(ver), "wrk %s", tool_version(path, "-v"));
-		append(setup, setup_len, ver);
-		return true;
-	case BENCH_CLIENT_REDIS:
-		if (!find_tool("redis-benchmark", path, cap))
-			break;
-		snprintf(ver, sizeof(ver), "redis-benchmark %s", tool_version(path, "--version"));
-		append(setup, setup_len, ver);
-		return true;
-	}
-	snprintf(why, why_len, "%s not found (make bench installs it)",
-		 rw->b->net->client == BENCH_CLIENT_WRK ? "wrk" : "redis-benchmark");
-	return false;
-}
-
-static void run_row(const struct row *rw, struct bench_result *r)
-{
-	struct bench_sample samples[rw->o->reps];
-	char path[512], server_text[48] = "";
+	struct bench_sample samples[p->reps];
+	struct row rw = { .b = b, .p = p, .impl = r->impl, .mode = r->mode,
+			  .gobench = gobench };
 	struct server s = { .pid = -1, .out = -1 };
-	long need = rw->conns + FD_SPARE, limit = nofile_limit();
+	char client[512];
+	long need = p->n + FD_SPARE, limit = nofile_limit();
 
-	*r = (struct bench_result){ .b = rw->b, .impl = impl_name[rw->impl],
-				    .mode = rw->impl == IMPL_RINGO ? rw->mode : "-",
-				    .procs = rw->su->procs, .n = rw->conns };
-	snprintf(r->setup, sizeof(r->setup), "%s", rw->su->text);
-	if (rw->impl == IMPL_RINGO && strcmp(rw->mode, "uring") == 0 && rw->o->uring_err) {
-		snprintf(r->skipped, sizeof(r->skipped), "io_uring unavailable: %s",
-			 strerror(-rw->o->uring_err));
-		return;
-	}
+	place(&rw, r->setup, sizeof(r->setup));
 	if (limit < need) {
 		snprintf(r->skipped, sizeof(r->skipped), "%ld connections need %ld "
 			 "descriptors per process; RLIMIT_NOFILE allows %ld (raise the "
-			 "hard limit)", rw->conns, need, limit);
+			 "hard limit)", p->n, need, limit);
 		return;
 	}
-	if (!find_client(rw, path, sizeof(path), r->setup, sizeof(r->setup), r->skipped,
-			 sizeof(r->skipped)))
+	if (!find_client(&rw, client, sizeof(client), r->skipped, sizeof(r->skipped)))
 		return;
-	int st = start(rw, &s, server_text, sizeof(server_text), r->failed, sizeof(r->failed));
-	append(r->setup, sizeof(r->setup), server_text);
+	int st = start(&rw, &s, r->failed, sizeof(r->failed));
 	if (st != 0) {
 		if (st > 0) {
 			memcpy(r->skipped, r->failed, sizeof(r->skipped));
@@ -357,10 +271,10 @@ static void run_row(const struct row *rw, struct bench_result *r)
 		return;
 	}
 	struct client_plan cp = {
-		.net = rw->b->net, .server = &s, .conns = rw->conns,
-		.threads = rw->su->client_threads,
-		.cpus = rw->su->pinned ? &rw->su->client_cpus : NULL,
-		.quick = rw->o->quick, .reps = rw->o->reps, .loadgen = path,
+		.net = b->net, .server = &s, .conns = p->n,
+		.threads = rw.client_threads,
+		.cpus = rw.pinned ? &rw.client_cpus : NULL,
+		.quick = p->quick, .reps = p->reps, .tool = client,
 	};
 	memset(samples, 0, sizeof(samples));
 	int ret = client_run(&cp, samples, r->failed, sizeof(r->failed));
@@ -373,49 +287,9 @@ static void run_row(const struct row *rw, struct bench_result *r)
 	server_stop(&s);
 	if (ret != 0)
 		return;
-	for (int i = 0; i < rw->o->reps; i++) {
-		samples[i].procs = rw->su->procs;
-		samples[i].n = rw->conns;
+	for (int i = 0; i < p->reps; i++) {
+		samples[i].procs = p->procs;
+		samples[i].n = p->n;
 	}
-	bench_fold(r, samples, rw->o->reps);
-}
-
-int bench_run_net(const struct bench *b, const struct bench_net_opts *o,
-		  struct bench_result *rs, int cap)
-{
-	const struct bench_net *net = b->net;
-	unsigned setups = o->quick ? net->setups_quick : net->setups_full;
-	const long *conns = o->quick ? net->conns_quick : net->conns_full;
-	int nr = 0;
-
-	for (unsigned which = BENCH_SETUP_ONE; which <= BENCH_SETUP_ALL; which <<= 1) {
-		if (!(setups & which))
-			continue;
-		struct setup su;
-		make_setup(which, &su);
-		for (int c = 0; c < BENCH_NET_POINTS && conns[c]; c++) {
-			struct row rows[5];
-			int k = 0;
-			struct row base = { .b = b, .o = o, .su = &su, .conns = conns[c] };
-			if (o->uring)
-				rows[k] = base, rows[k].impl = IMPL_RINGO, rows[k++].mode = "uring";
-			if (o->epoll)
-				rows[k] = base, rows[k].impl = IMPL_RINGO, rows[k++].mode = "epoll";
-			if (b->go_name)
-				rows[k] = base, rows[k++].impl = IMPL_GO;
-			/* nginx and redis-server are single-threaded servers: the
-			 * one-P setup only. */
-			if (net->nginx && which == BENCH_SETUP_ONE)
-				rows[k] = base, rows[k++].impl = IMPL_NGINX;
-			if (net->redis && which == BENCH_SETUP_ONE)
-				rows[k] = base, rows[k++].impl = IMPL_REDIS;
-			for (int i = 0; i < k && nr < cap; i++) {
-				run_row(&rows[i], &rs[nr]);
-				if (o->progress)
-					o->progress(&rs[nr]);
-				nr++;
-			}
-		}
-	}
-	return nr;
+	bench_fold(r, samples, p->reps);
 }

@@ -3,10 +3,15 @@
  * generator, instead of a run function inside ringo-bench's own child.
  *
  * A `struct bench` with `net` set is one of these. Each of its rows is
- * one server (ringo's example in uring and in epoll mode, the Go twin
- * `gobench <go_name>`, nginx, redis-server) at one number of client
- * connections (the row's n) and one setup (the row's procs). A row's
- * repetitions each give
+ * one server - ringo's example in uring and in epoll mode, the Go twin
+ * `gobench <go_name>`, and the baselines below (nginx, redis-server) - at
+ * one number of client connections (the row's n, a point of the curve).
+ * The bench's procs says how it runs:
+ *   1  the server on 1 P (GOMAXPROCS 1, one nginx worker) pinned to the
+ *      first CPU, the client pinned to the others;
+ *   0  the server with a P per CPU, nothing pinned (the default a user
+ *      gets; on a small machine server and client then share cores).
+ * A row's repetitions each give
  *   ops_per_s             requests (round trips) per second, as the client saw
  *   ns_per_op             1e9 / ops_per_s, so compare and the ratio column work
  *   server_cpu_ns_per_op  CPU time of the server process (all threads,
@@ -18,8 +23,6 @@
 #ifndef RINGO_BENCH_NET_H
 #define RINGO_BENCH_NET_H
 
-#include <stdbool.h>
-
 #include "bench.h"
 
 enum bench_client {
@@ -28,30 +31,15 @@ enum bench_client {
 	BENCH_CLIENT_REDIS, /* redis-benchmark */
 };
 
-/* Setups, as bits of bench_net.setups_*:
- * ONE: the server on 1 P (GOMAXPROCS 1, one nginx worker) pinned to the
- *      first CPU, the client pinned to the others;
- * ALL: the server with a P per CPU, nothing pinned (the default a user
- *      gets; on a small machine server and client then share cores). */
-enum {
-	BENCH_SETUP_ONE = 1u << 0,
-	BENCH_SETUP_ALL = 1u << 1,
-};
-
-#define BENCH_NET_POINTS 8
-/* Rows of one server benchmark at most: 2 setups x points x 5 servers. */
-#define BENCH_NET_ROWS_MAX (2 * BENCH_NET_POINTS * 5)
-
 struct bench_net {
 	enum bench_client client;
 	/* The ringo server: build/examples/<example> --mode M <example_args>;
 	 * it prints "listening on ADDR" first. */
 	const char *example;
 	const char *example_args[3];
-	bool nginx, redis;                  /* baselines besides the Go twin */
-	unsigned setups_quick, setups_full;
-	long conns_quick[BENCH_NET_POINTS]; /* client connections, 0-terminated */
-	long conns_full[BENCH_NET_POINTS];
+	/* Baselines besides the Go twin: "nginx", "redis" (the row's impl),
+	 * NULL-terminated. */
+	const char *baselines[2];
 	/* BENCH_CLIENT_REDIS: the test (redis-benchmark -t), requests per
 	 * repetition, and requests per pipeline (-P). */
 	const char *redis_test;
@@ -59,18 +47,10 @@ struct bench_net {
 	int pipeline;
 };
 
-struct bench_net_opts {
-	bool quick;
-	bool uring, epoll; /* ringo rows to run */
-	int uring_err;     /* 0, or why io_uring is unavailable (-errno) */
-	int reps;
-	const char *gobench;
-	/* Called with each row as it is finished. */
-	void (*progress)(const struct bench_result *r);
-};
-
-/* Run b's rows into rs (room for cap). Returns how many were added. */
-int bench_run_net(const struct bench *b, const struct bench_net_opts *o,
-		  struct bench_result *rs, int cap);
+/* Run the row r of server benchmark b (r->impl and r->mode say which
+ * server; p->n connections): fills r's samples, or r->skipped / r->failed,
+ * and r->setup. gobench is the Go twin's path ("" = none). */
+void bench_run_net(const struct bench *b, const struct bench_plan *p,
+		   const char *gobench, struct bench_result *r);
 
 #endif

@@ -19,7 +19,26 @@ const char *const bench_metric_key[BENCH_METRIC_NR] = {
 	[BENCH_WALL_NS] = "wall_ns",
 	[BENCH_SERVER_CPU_NS_PER_OP] = "server_cpu_ns_per_op",
 	[BENCH_THREADS_CREATED] = "threads_created",
+	[BENCH_WAKE_NS_PER_G] = "wake_ns_per_g",
 };
+
+const char *const bench_metric_label[BENCH_METRIC_NR] = {
+	[BENCH_NS_PER_OP] = "ns per op",
+	[BENCH_OPS_PER_S] = "operations per second",
+	[BENCH_CPU_NS_PER_OP] = "CPU time per op (ns, all threads)",
+	[BENCH_RSS_BYTES_PER_G] = "RSS per goroutine (bytes)",
+	[BENCH_SPAWN_NS_PER_G] = "time to start one goroutine (ns)",
+	[BENCH_P99_NS] = "99th percentile latency (ns)",
+	[BENCH_WALL_NS] = "wall time of the run (ns)",
+	[BENCH_SERVER_CPU_NS_PER_OP] = "server CPU time per op (ns)",
+	[BENCH_THREADS_CREATED] = "OS threads created",
+	[BENCH_WAKE_NS_PER_G] = "time to wake and finish one goroutine (ns)",
+};
+
+const char *bench_axis_key(enum bench_axis a)
+{
+	return a == BENCH_AXIS_N ? "n" : a == BENCH_AXIS_PROCS ? "procs" : "";
+}
 
 static bool ran(const struct bench_result *r)
 {
@@ -56,7 +75,8 @@ static void json_num(FILE *f, double v)
 		fprintf(f, "%.10g", v);
 }
 
-void report_json_header(FILE *f, const struct sys_info *si, bool quick, int reps)
+void report_json_header(FILE *f, const struct sys_info *si, bool quick, int reps,
+			const char *args)
 {
 	const struct sys_uring *u = &si->uring;
 
@@ -71,10 +91,16 @@ void report_json_header(FILE *f, const struct sys_info *si, bool quick, int reps
 		fputs(",\"error\":", f);
 		json_str(f, strerror(-u->err));
 	}
-	fprintf(f, ",\"single_issuer\":%s,\"defer_taskrun\":%s,\"coop_taskrun\":%s}",
+	fprintf(f, ",\"single_issuer\":%s,\"defer_taskrun\":%s,\"coop_taskrun\":%s",
 		u->single_issuer ? "true" : "false",
 		u->defer_taskrun ? "true" : "false",
 		u->coop_taskrun ? "true" : "false");
+	fputs(",\"features\":", f);
+	json_str(f, u->features);
+	fputs("}", f);
+	fprintf(f, ",\"mem_total_bytes\":%lld,\"mem_available_bytes\":%lld"
+		",\"max_map_count\":%ld", (long long)si->mem_total,
+		(long long)si->mem_available, si->max_map_count);
 	fputs(",\"ringo_commit\":", f);
 	json_str(f, si->commit);
 	fputs(",\"go_version\":", f);
@@ -82,6 +108,19 @@ void report_json_header(FILE *f, const struct sys_info *si, bool quick, int reps
 		json_str(f, si->go_version);
 	else
 		fputs("null", f);
+	/* Every baseline tool, null when it is not installed. */
+	fputs(",\"baselines\":{", f);
+	for (int i = 0; i < si->baselines_nr; i++) {
+		fputs(i ? "," : "", f);
+		json_str(f, si->baselines[i].name);
+		fputc(':', f);
+		if (si->baselines[i].version[0])
+			json_str(f, si->baselines[i].version);
+		else
+			fputs("null", f);
+	}
+	fputs("},\"args\":", f);
+	json_str(f, args);
 	fprintf(f, ",\"quick\":%s,\"reps\":%d}\n", quick ? "true" : "false", reps);
 }
 
@@ -94,6 +133,8 @@ void report_json(FILE *f, const struct bench_result *r)
 	fputs(",\"mode\":", f);
 	json_str(f, r->mode);
 	fprintf(f, ",\"procs\":%d,\"n\":%ld", r->procs, r->n);
+	if (r->b->axis != BENCH_AXIS_NONE)
+		fprintf(f, ",\"axis\":\"%s\"", bench_axis_key(r->b->axis));
 	if (r->setup[0]) {
 		fputs(",\"setup\":", f);
 		json_str(f, r->setup);
@@ -148,7 +189,7 @@ static void csv_num(FILE *f, bool has, double v)
 
 void report_csv(FILE *f, const struct bench_result *rs, int nr)
 {
-	fputs("bench,impl,mode,procs,n,ns_per_op,ns_min,ns_max,reps,noisy", f);
+	fputs("bench,impl,mode,procs,n,axis,ns_per_op,ns_min,ns_max,reps,noisy", f);
 	for (int m = BENCH_NS_PER_OP + 1; m < BENCH_METRIC_NR; m++)
 		fprintf(f, ",%s", bench_metric_key[m]);
 	fputs(",setup,skipped,failed\n", f);
@@ -156,7 +197,8 @@ void report_csv(FILE *f, const struct bench_result *rs, int nr)
 	for (const struct bench_result *r = rs; r < rs + nr; r++) {
 		bool ok = ran(r);
 		csv_str(f, r->b->name);
-		fprintf(f, ",%s,%s,%d,%ld", r->impl, r->mode, r->procs, r->n);
+		fprintf(f, ",%s,%s,%d,%ld,%s", r->impl, r->mode, r->procs, r->n,
+			bench_axis_key(r->b->axis));
 		csv_num(f, ok, r->med.v[BENCH_NS_PER_OP]);
 		csv_num(f, ok, r->ns_min);
 		csv_num(f, ok, r->ns_max);
@@ -235,6 +277,7 @@ static void fmt_extra(char *buf, size_t len, const struct bench_sample *s)
 	} shown[] = {
 		{ BENCH_RSS_BYTES_PER_G, "RSS/G", fmt_bytes },
 		{ BENCH_SPAWN_NS_PER_G, "spawn/G", fmt_dur },
+		{ BENCH_WAKE_NS_PER_G, "wake/G", fmt_dur },
 		{ BENCH_P99_NS, "p99", fmt_dur },
 		{ BENCH_WALL_NS, "wall", fmt_dur },
 		{ BENCH_SERVER_CPU_NS_PER_OP, "server cpu/op", fmt_dur },
@@ -254,7 +297,7 @@ static void fmt_extra(char *buf, size_t len, const struct bench_sample *s)
 }
 
 /* "3.2x faster" / "1.4x slower": ringo's median against go's at the same
- * n and procs (server benchmarks have a row per connection count). */
+ * point (n and procs). */
 static void fmt_vs(char *buf, size_t len, const struct bench_result *r,
 		   const struct bench_result *rs, int nr)
 {
@@ -262,8 +305,8 @@ static void fmt_vs(char *buf, size_t len, const struct bench_result *r,
 	if (strcmp(r->impl, "ringo") != 0 || !ran(r))
 		return;
 	for (const struct bench_result *g = rs; g < rs + nr; g++) {
-		if (g->b != r->b || strcmp(g->impl, "go") != 0 || !ran(g) ||
-		    g->n != r->n || g->procs != r->procs)
+		if (g->b != r->b || g->n != r->n || g->procs != r->procs ||
+		    strcmp(g->impl, "go") != 0 || !ran(g))
 			continue;
 		double ringo = r->med.v[BENCH_NS_PER_OP], go = g->med.v[BENCH_NS_PER_OP];
 		if (ringo <= 0 || go <= 0)

@@ -11,8 +11,10 @@
 #include "bench.h"
 #include "sys.h"
 
-/* The machine and the run's settings: the first JSON line. */
-void report_json_header(FILE *f, const struct sys_info *si, bool quick, int reps);
+/* The machine and the run's settings (args: the command line after the
+ * program name): the first JSON line. */
+void report_json_header(FILE *f, const struct sys_info *si, bool quick, int reps,
+			const char *args);
 void report_json(FILE *f, const struct bench_result *r);
 
 /* A header line, then one line per result. */
@@ -27,6 +29,15 @@ void report_table(FILE *f, const struct sys_info *si, const struct bench_result 
  * exit status (0 compared, 1 regression with --fail-on-regression, 2 bad
  * usage or report). */
 int bench_compare(int argc, char **argv);
+
+/* The JSON/CSV name of an axis ("n", "procs"); "" for none. */
+const char *bench_axis_key(enum bench_axis a);
+
+/* plot.c: one PNG per curve and plotted metric into dir (created if
+ * missing), drawn by gnuplot. Returns 0, or -1 after saying on stderr why
+ * there are no plots (gnuplot missing, dir not writable); never fatal. */
+int bench_plot(const char *dir, const struct sys_info *si,
+	       const struct bench_result *rs, int nr);
 
 /* One table line: ncols cells (cell bytes apart in `cells`), padded to
  * width[], right-aligned where right[] says, two spaces apart, with no

@@ -15,6 +15,8 @@ int64_t sys_cpu_ns(void);    /* CPU time of this process (all threads), ns */
 int64_t sys_rss_bytes(void); /* resident set size from /proc/self/statm */
 int sys_threads(void);       /* threads of this process (/proc/self/status),
 			      * io_uring's io-wq workers included */
+/* A field of /proc/meminfo ("MemAvailable", "MemTotal") in bytes, or -1. */
+int64_t sys_meminfo(const char *field);
 
 /* Which io_uring setups the kernel accepts (io_uring_queue_init). */
 struct sys_uring {
@@ -22,7 +24,17 @@ struct sys_uring {
 	bool single_issuer;  /* IORING_SETUP_SINGLE_ISSUER */
 	bool defer_taskrun;  /* IORING_SETUP_DEFER_TASKRUN (with SINGLE_ISSUER) */
 	bool coop_taskrun;   /* IORING_SETUP_COOP_TASKRUN */
+	char features[256];  /* io_uring_params.features, as names */
 };
+
+/* A program a benchmark compares ringo against, and its version ("" when
+ * it is not installed). */
+struct sys_baseline {
+	const char *name;
+	char version[64];
+};
+
+#define SYS_BASELINES_MAX 8
 
 struct sys_info {
 	char date[32];       /* UTC, ISO 8601 */
@@ -32,6 +44,10 @@ struct sys_info {
 	struct sys_uring uring;
 	char commit[48];     /* ringo commit this binary was built from */
 	char go_version[64]; /* from `go version`, or "" when go is missing */
+	struct sys_baseline baselines[SYS_BASELINES_MAX];
+	int baselines_nr;
+	int64_t mem_total, mem_available; /* bytes, -1 unknown */
+	long max_map_count;  /* vm.max_map_count, -1 unknown */
 };
 
 void sys_info_get(struct sys_info *si);

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""tests/bench_suite.py - ringo-bench itself: its JSON and CSV reports,
-`compare`, and the exit status of a run in which a benchmark fails.
+"""tests/bench_suite.py - ringo-bench itself: its JSON and CSV reports
+(every field), `compare`, the exit status of a run in which a benchmark
+fails, the memory check that skips points, --plot, the progress line, and
+the server benchmarks (listed; skipped without their client; failed, with
+the run, when a server dies).
 
 Usage: bench_suite.py PATH/TO/ringo-bench. Exits 0 pass, 1 fail (one line
 per failed check), 77 skip, like the C tests (tests/test.h). Each test_*
@@ -12,11 +15,20 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
 
 FIELDS = ["bench", "impl", "mode", "procs", "n", "ns_per_op"]
+# What every measured row carries, and a measured ringo row besides.
+MEASURED = FIELDS + ["ns_min", "ns_max", "reps", "noisy", "ops_per_s"]
+RINGO_MEASURED = MEASURED + ["cpu_ns_per_op"]
+# The JSON header: the machine, the build, the baselines, the run.
+HEADER = ["header", "date", "cpu", "cores", "kernel", "io_uring", "ringo_commit",
+          "go_version", "baselines", "mem_total_bytes", "mem_available_bytes",
+          "max_map_count", "args", "quick", "reps"]
+URING = ["available", "single_issuer", "defer_taskrun", "coop_taskrun", "features"]
 TIMEOUT_S = 120
 
 BENCH = None
@@ -52,6 +64,15 @@ def test_json():
     _, header, rows = tiny_json()
     if header.get("header") is not True:
         fails.append(f"first JSON line is not the header: {header}")
+    missing = [f for f in HEADER if f not in header]
+    missing += [f"io_uring.{f}" for f in URING if f not in header.get("io_uring", {})
+                and header.get("io_uring", {}).get("available")]
+    if missing:
+        fails.append(f"header lacks {missing}: {header}")
+    if "go" not in header.get("baselines", {}):
+        fails.append(f"header baselines lack go: {header.get('baselines')}")
+    if header.get("args") != "yield --reps 1 --json -":
+        fails.append(f"header args {header.get('args')!r}")
     if not rows:
         fails.append("no result rows")
     for r in rows:
@@ -60,9 +81,19 @@ def test_json():
             fails.append(f"row {r} lacks {missing or ['ns_per_op']}")
         if "failed" in r:
             fails.append(f"row failed: {r}")
+        if "ns_per_op" in r:
+            want = RINGO_MEASURED if r["impl"] == "ringo" else MEASURED
+            missing = [f for f in want if f not in r]
+            if missing:
+                fails.append(f"measured row lacks {missing}: {r}")
+        if r.get("axis") != "procs":
+            fails.append(f"yield row without axis procs: {r}")
+    # yield is a curve over the Ps: one ringo row per P, 1..cores.
     ringo = [r for r in rows if r.get("impl") == "ringo"]
-    if len(ringo) != 1 or "ns_per_op" not in ringo[0] or ringo[0]["bench"] != "yield":
-        fails.append(f"expected one measured yield/ringo row, got {ringo}")
+    procs = [r["procs"] for r in ringo]
+    if procs != list(range(1, len(procs) + 1)) or any(
+            "ns_per_op" not in r or r["bench"] != "yield" for r in ringo):
+        fails.append(f"expected measured yield/ringo rows at procs 1..P, got {ringo}")
     return fails
 
 
@@ -73,7 +104,12 @@ def test_csv():
         return [f"yield --csv - exited {rc}: {err.strip()}"]
     table = list(csv.reader(io.StringIO(out)))
     head, rows = table[0], table[1:]
-    missing = [f for f in FIELDS if f not in head]
+    # Every field a JSON row can carry is a column.
+    _, _, jrows = tiny_json()
+    keys = set(MEASURED + ["axis", "skipped", "failed"])
+    for r in jrows:
+        keys |= set(r)
+    missing = [f for f in sorted(keys) if f not in head]
     if missing:
         fails.append(f"CSV header {head} lacks {missing}")
     if not rows:
@@ -130,7 +166,7 @@ def test_compare():
     # +2% for ringo, -2% for go: real changes, both under the 5% threshold.
     near = write_report("near.json", text, lambda r: scale(
         r, lambda _: True, 1.02 if is_ringo(r) else 0.98))
-    key = ("yield", "ringo", "-")
+    key = ("yield@procs=1", "ringo", "-")
 
     rc, out, err = run(["compare", old, slow])
     if rc != 0 or verdicts(out).get(key) != "slower":
@@ -138,12 +174,13 @@ def test_compare():
     if "+100.0%" not in out:
         fails.append(f"2x: no +100.0% in:\n{out}")
     rc, out, err = run(["compare", "--fail-on-regression", old, slow])
-    if rc != 1 or "yield/ringo" not in err:
+    if rc != 1 or "yield@procs=1/ringo" not in err:
         fails.append(f"2x --fail-on-regression: exit {rc} (expected 1), stderr: {err.strip()}")
 
     rc, out, err = run(["compare", "--fail-on-regression", old, near])
     v = verdicts(out)
-    measured = [(r["bench"], r["impl"], r["mode"]) for r in rows if "ns_per_op" in r]
+    measured = [(f"{r['bench']}@procs={r['procs']}", r["impl"], r["mode"])
+                for r in rows if "ns_per_op" in r]
     if rc != 0 or any(v.get(k) != "~" for k in measured):
         fails.append(f"+-2%: exit {rc}, verdicts {v}, expected 0 and ~:\n{out}{err}")
 
@@ -155,9 +192,10 @@ def test_compare():
     # A row only in one report, and a skipped one, are listed as such.
     def drop_go(r):
         if r["impl"] == "go":
+            procs = r["procs"]
             r.clear()
-            r.update(bench="yield", impl="go", mode="-", procs=1, n=1,
-                     skipped="no gobench binary")
+            r.update(bench="yield", impl="go", mode="-", procs=procs, n=1,
+                     axis="procs", skipped="no gobench binary")
     skipped = write_report("skipped.json", text, drop_go)
     extra = write_report("extra.json", text, lambda r: r.update(bench="other")
                          if r["impl"] == "go" else None)
@@ -190,19 +228,6 @@ def test_compare():
     if rc != 2:
         fails.append(f"compare with one report: exit {rc}, expected 2")
 
-    # Server benchmarks: one (bench, impl, mode) at several n is several rows.
-    head = text.splitlines()[0]
-    def points(k):
-        return "".join(json.dumps(dict(bench="echo", impl="ringo", mode="uring", procs=1,
-                                       n=n, ns_per_op=k * n, ns_min=k * n, ns_max=k * n)) + "\n"
-                       for n in (10, 1000))
-    for name, k in (("points-old.json", 1.0), ("points-new.json", 2.0)):
-        with open(os.path.join(TMP, name), "w") as f:
-            f.write(head + "\n" + points(k))
-    rc, out, err = run(["compare", os.path.join(TMP, "points-old.json"),
-                        os.path.join(TMP, "points-new.json")])
-    if rc != 0 or out.count("+100.0%") != 2 or "n 1000" not in out:
-        fails.append(f"rows per n: exit {rc}, expected two +100.0% rows:\n{out}{err}")
     return fails
 
 
@@ -228,7 +253,8 @@ def test_servers():
     fails = []
     rc, out, err = run(["--list"])
     names = [l.split()[0] for l in out.splitlines() if l.strip()]
-    want = ["file", "echo", "http", "resp-get", "resp-set", "resp-get-p16", "resp-set-p16"]
+    want = ["file", "echo-p1", "echo", "http-p1", "http", "resp-get", "resp-set",
+            "resp-get-p16", "resp-set-p16"]
     missing = [n for n in want if n not in names]
     if rc != 0 or missing:
         fails.append(f"--list: exit {rc}, missing {missing}")
@@ -241,15 +267,56 @@ def test_servers():
         fails.append(f"http without wrk: exit {rc}, rows {rows}, stderr: {err.strip()}")
 
     # A Go server that exits at once: its rows fail, the ringo ones run.
-    rc, out, err = run(["echo", "--mode", "uring", "--reps", "1", "--json", "-"],
+    rc, out, err = run(["echo-p1", "--mode", "uring", "--reps", "1", "--json", "-"],
                        env={"RINGO_GOBENCH": "/bin/false"})
     rows = [json.loads(l) for l in out.splitlines()[1:] if l.strip()]
-    if rc != 1 or "failed: echo/go" not in err:
+    if rc != 1 or "failed: echo-p1/go" not in err:
         fails.append(f"echo with a dead Go server: exit {rc} (expected 1), stderr: {err.strip()}")
     for r in rows:
         if r["impl"] == "ringo" and "skipped" not in r and not (
                 r.get("ops_per_s", 0) > 0 and r.get("server_cpu_ns_per_op", 0) > 0):
             fails.append(f"echo row without ops_per_s or server_cpu_ns_per_op: {r}")
+    return fails
+
+
+def test_memory_skip():
+    """A point whose goroutines would not fit in MemAvailable is skipped
+    with the reason, and the run still succeeds."""
+    rc, out, err = run(["park", "--reps", "1", "--json", "-"],
+                       env={"RINGO_BENCH_MEMAVAILABLE": str(64 << 20)})
+    rows = [json.loads(l) for l in out.splitlines()[1:] if l.strip()]
+    skipped = [r for r in rows if "MemAvailable" in r.get("skipped", "")]
+    if rc != 0 or len(skipped) != len(rows) or not rows:
+        return [f"exit {rc}, rows {rows}, stderr: {err.strip()}"]
+    return []
+
+
+def png_ok(path):
+    with open(path, "rb") as f:
+        return f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_plot():
+    """--plot draws one PNG per curve; without gnuplot it says so and the
+    run still succeeds. Not a terminal: no progress line."""
+    fails = []
+    have = shutil.which("gnuplot")
+    pdir = os.path.join(TMP, "plots")
+    rc, out, err = run(["timer-stop", "--reps", "1", "--plot", pdir])
+    png = os.path.join(pdir, "timer-stop.png")
+    if rc != 0:
+        fails.append(f"--plot: exit {rc}: {err.strip()}")
+    elif have and not (os.path.exists(png) and png_ok(png)):
+        fails.append(f"--plot: no PNG at {png}: {err.strip()}")
+    if "\r" in err or "\033[K" in err:
+        fails.append("stderr is not a terminal but got a progress line")
+    # A PATH without gnuplot: a message, no failure.
+    bare = os.path.join(TMP, "bin")
+    os.makedirs(bare, exist_ok=True)
+    rc, out, err = run(["timer-stop", "--reps", "1", "--plot", os.path.join(TMP, "none")],
+                       env={"PATH": bare})
+    if rc != 0 or "gnuplot not found" not in err:
+        fails.append(f"--plot without gnuplot: exit {rc}, stderr: {err.strip()}")
     return fails
 
 
@@ -264,7 +331,8 @@ def main():
         return 77
     failed = 0
     with tempfile.TemporaryDirectory(prefix="ringo-bench-test.") as TMP:
-        for t in (test_json, test_csv, test_compare, test_failed_run, test_servers):
+        for t in (test_json, test_csv, test_compare, test_failed_run,
+                  test_memory_skip, test_plot, test_servers):
             try:
                 fails = t()
             except Exception as e:  # a crash in one test must not hide others

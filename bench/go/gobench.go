@@ -13,10 +13,12 @@
 //	{"bench":"NAME","impl":"go","mode":"-","procs":P,"n":N,"ns_per_op":F,
 //	 "ops_per_s":F, ...extra}
 //
-// Extra fields: rss_bytes_per_g (park), p99_ns (hog), wall_ns (sleepers),
-// spawn_ns_per_g (ring), threads_created (handoff, file). If a single run
-// takes less than one second, one untimed warm-up run is done first (except
-// for park, see below).
+// Extra fields: rss_bytes_per_g and wake_ns_per_g (park), p99_ns (hog),
+// wall_ns (sleepers), spawn_ns_per_g (ring), threads_created (handoff,
+// file). If a single run takes less than one second, one untimed warm-up
+// run is done first (except for park, see below); once a repetition has
+// taken 10 seconds, three repetitions are enough (the rule of ringo-bench's
+// bench/bench.h).
 //
 // Build with the standard library only:
 //
@@ -59,6 +61,7 @@ type result struct {
 	P99Ns        *float64 `json:"p99_ns,omitempty"`
 	WallNs       *int64   `json:"wall_ns,omitempty"`
 	SpawnNsPerG  *float64 `json:"spawn_ns_per_g,omitempty"`
+	WakeNsPerG   *float64 `json:"wake_ns_per_g,omitempty"`
 	Threads      *int     `json:"threads_created,omitempty"`
 }
 
@@ -80,19 +83,28 @@ type benchmark struct {
 }
 
 var benchmarks = map[string]benchmark{
-	"spawn":    {defaultN: 100000, minN: 1, run: benchSpawn},
-	"park":     {defaultN: 100000, minN: 1, run: benchPark, noWarmup: true},
-	"yield":    {defaultN: 1000000, minN: 1, run: benchYield},
-	"pingpong": {defaultN: 200000, minN: 1, run: benchPingPong},
-	"mpmc":     {defaultN: 1000000, minN: 1, run: benchMPMC},
-	"mutex":    {defaultN: 1000000, minN: 8, run: benchMutex},
-	"select":   {defaultN: 500000, minN: 1, run: benchSelect},
-	"sleepers": {defaultN: 100000, minN: 1, run: benchSleepers},
-	"ring":     {defaultN: 100000, minN: 2, run: benchRing},
-	"hog":      {defaultN: 2000, minN: 1, run: benchHog},
-	"handoff":  {defaultN: 20000, minN: 1, run: benchHandoff, noWarmup: true},
-	"file":     {defaultN: 256000, minN: fileReaders, run: benchFile, noWarmup: true},
+	"spawn":     {defaultN: 100000, minN: 1, run: benchSpawn},
+	"park":      {defaultN: 100000, minN: 1, run: benchPark, noWarmup: true},
+	"yield":     {defaultN: 1000000, minN: 1, run: benchYield},
+	"pingpong":  {defaultN: 200000, minN: 1, run: benchPingPong},
+	"mpmc":      {defaultN: 1000000, minN: 1, run: benchMPMC},
+	"mutex":     {defaultN: 1000000, minN: 8, run: benchMutex},
+	"select":    {defaultN: 500000, minN: 1, run: benchSelect},
+	"sleepers":  {defaultN: 100000, minN: 1, run: benchSleepers},
+	"ring":      {defaultN: 100000, minN: 2, run: benchRing, noWarmup: true},
+	"hog":       {defaultN: 2000, minN: 1, run: benchHog},
+	"timerstop": {defaultN: 100000, minN: 1, run: benchTimerStop},
+	"timerfire": {defaultN: 100000, minN: 1, run: benchTimerFire},
+	"handoff":   {defaultN: 20000, minN: 1, run: benchHandoff, noWarmup: true},
+	"file":      {defaultN: 256000, minN: fileReaders, run: benchFile, noWarmup: true},
 }
+
+// The repetition rule shared with ringo-bench (bench/bench.h).
+const (
+	warmupFor  = time.Second      // a shorter first run is a warm-up
+	longRep    = 10 * time.Second // after a repetition this long...
+	longRepsOK = 3                // ...this many repetitions are enough
+)
 
 // sink keeps computed values alive so the compiler cannot drop the work.
 var sink int64
@@ -119,11 +131,13 @@ func benchSpawn(n int) measurement {
 }
 
 // ---------------------------------------------------------------------------
-// park: memory footprint and creation cost of a blocked goroutine. N
-// goroutines are started that each signal "started" and then block forever
-// receiving on one shared unbuffered channel. RSS (from /proc/self/statm) is
-// sampled after a GC before spawning and again once all N have signalled;
-// rss_bytes_per_g = delta / N, ns_per_op = time until all started / N.
+// park: memory footprint, creation and wake-up cost of blocked goroutines,
+// up to millions. N goroutines are started that each signal "started" and
+// then block receiving on one shared unbuffered channel. RSS (from
+// /proc/self/statm) is sampled after a GC before spawning and again once
+// all N have signalled; rss_bytes_per_g = delta / N, ns_per_op = time until
+// all started / N. Then the channel is closed; wake_ns_per_g = time until
+// all N have finished / N.
 // Because the Go runtime caches dead goroutines (and their stacks), a second
 // run in the same process would reuse them and show no RSS growth, so park
 // does no warm-up and every repetition runs in a fresh child process.
@@ -147,7 +161,7 @@ func rssBytes() (int64, error) {
 func mustRSS() int64 {
 	v, err := rssBytes()
 	if err != nil {
-		fatalf("park: reading RSS: %v", err)
+		fatalf("reading RSS: %v", err)
 	}
 	return v
 }
@@ -172,24 +186,27 @@ func benchPark(n int) measurement {
 	d := time.Since(start)
 	after := mustRSS()
 
+	wakeStart := time.Now()
 	close(ch)
 	finished.Wait()
+	wake := time.Since(wakeStart)
 	perG := float64(after-before) / float64(n)
-	return measurement{elapsed: d, nsPerOp: perOp(d, n),
-		extra: func(r *result) { r.RSSBytesPerG = f64(perG) }}
+	return measurement{elapsed: d + wake, nsPerOp: perOp(d, n),
+		extra: func(r *result) {
+			r.RSSBytesPerG = f64(perG)
+			r.WakeNsPerG = f64(perOp(wake, n))
+		}}
 }
 
 // ---------------------------------------------------------------------------
-// yield: cost of one voluntary context switch. With GOMAXPROCS forced to 1,
-// two goroutines each call runtime.Gosched() N times, so control bounces
-// between them; ns_per_op = total time / (2N). Reported with procs=1.
+// yield: voluntary context switches against GOMAXPROCS. Two goroutines per
+// P each call runtime.Gosched() N times, so on one P control bounces
+// between the two; ns_per_op = total time / all yields (2N per P).
 
 func benchYield(n int) measurement {
-	old := runtime.GOMAXPROCS(1)
-	defer runtime.GOMAXPROCS(old)
-
+	goroutines := 2 * runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(goroutines)
 	yielder := func() {
 		for i := 0; i < n; i++ {
 			runtime.Gosched()
@@ -197,11 +214,12 @@ func benchYield(n int) measurement {
 		wg.Done()
 	}
 	start := time.Now()
-	go yielder()
-	go yielder()
+	for i := 0; i < goroutines; i++ {
+		go yielder()
+	}
 	wg.Wait()
 	d := time.Since(start)
-	return measurement{elapsed: d, nsPerOp: perOp(d, 2*n), procs: 1}
+	return measurement{elapsed: d, nsPerOp: perOp(d, goroutines*n)}
 }
 
 // ---------------------------------------------------------------------------
@@ -369,12 +387,65 @@ func benchSleepers(n int) measurement {
 }
 
 // ---------------------------------------------------------------------------
+// timerstop, timerfire: one timer's cost against the number of live timers
+// (bench/b_time.c has the same). N timers are started to fire between 1 and
+// 2 hours from now in an order drawn from an LCG; then timerOps times one
+// more timer is reset to a time in that range and stopped (timerstop), or
+// reset to 1 ns and received from (timerfire). ns_per_op = time per
+// reset+stop or reset+fire. ringo-bench runs both with -procs 1.
+
+const (
+	timerOps    = 100000
+	timerSpread = time.Hour
+)
+
+func timerLCG(x *uint64) uint64 {
+	*x = *x*6364136223846793005 + 1442695040888963407
+	return *x >> 11
+}
+
+func timerFar(x *uint64) time.Duration {
+	return timerSpread + time.Duration(timerLCG(x)%uint64(timerSpread))
+}
+
+func benchTimers(n int, fire bool) measurement {
+	var x uint64 = 1
+	live := make([]*time.Timer, n)
+	for i := range live {
+		live[i] = time.NewTimer(timerFar(&x))
+	}
+	t := time.NewTimer(timerFar(&x))
+	t.Stop()
+
+	start := time.Now()
+	for i := 0; i < timerOps; i++ {
+		if fire {
+			t.Reset(1)
+			<-t.C
+		} else {
+			t.Reset(timerFar(&x))
+			t.Stop()
+		}
+	}
+	d := time.Since(start)
+	for _, l := range live {
+		l.Stop()
+	}
+	return measurement{elapsed: d, nsPerOp: perOp(d, timerOps)}
+}
+
+func benchTimerStop(n int) measurement { return benchTimers(n, false) }
+func benchTimerFire(n int) measurement { return benchTimers(n, true) }
+
+// ---------------------------------------------------------------------------
 // ring: hand-off through many goroutines (cache-cold wake-ups). N goroutines
 // form a ring of unbuffered channels; each receives the token from its left
 // channel and sends it to its right one. The token makes exactly one trip if
 // N >= 100000, otherwise enough trips for at least 1,000,000 hops.
 // ns_per_op = time per hop; spawn_ns_per_g = time to start the N ring
-// goroutines (until each has signalled it is running) / N.
+// goroutines (until each has signalled it is running) / N; rss_bytes_per_g
+// = RSS growth over the spawn / N. Like park, every repetition runs in a
+// fresh process, so every spawn is a cold one.
 
 func benchRing(n int) measurement {
 	trips := 1
@@ -392,6 +463,8 @@ func benchRing(n int) measurement {
 	started.Add(n)
 	finished.Add(n)
 
+	runtime.GC()
+	before := mustRSS()
 	spawnStart := time.Now()
 	for i := 0; i < n; i++ {
 		in, out, last := chans[i], chans[(i+1)%n], i == n-1
@@ -418,6 +491,7 @@ func benchRing(n int) measurement {
 	}
 	started.Wait()
 	spawn := time.Since(spawnStart)
+	perG := float64(mustRSS()-before) / float64(n)
 
 	start := time.Now()
 	chans[0] <- hops
@@ -428,7 +502,10 @@ func benchRing(n int) measurement {
 	finished.Wait()
 	spawnPerG := perOp(spawn, n)
 	return measurement{elapsed: d + spawn, nsPerOp: perOp(d, hops),
-		extra: func(r *result) { r.SpawnNsPerG = f64(spawnPerG) }}
+		extra: func(r *result) {
+			r.SpawnNsPerG = f64(spawnPerG)
+			r.RSSBytesPerG = f64(perG)
+		}}
 }
 
 // ---------------------------------------------------------------------------
@@ -774,13 +851,16 @@ func emit(enc *json.Encoder, name string, n int, m measurement) {
 }
 
 // runChildren runs each repetition of a no-warm-up benchmark in a fresh
-// process (this binary with -reps 1) and forwards its output lines.
+// process (this binary with -reps 1) and forwards its output lines, and
+// stops early after long repetitions as main does.
 func runChildren(name string, n, reps, procs int) {
 	exe, err := os.Executable()
 	if err != nil {
 		fatalf("cannot find own executable: %v", err)
 	}
-	for i := 0; i < reps; i++ {
+	long := false
+	for i := 0; i < reps && !(long && i >= longRepsOK); i++ {
+		start := time.Now()
 		args := []string{name, "-n", strconv.Itoa(n), "-reps", "1"}
 		if procs > 0 {
 			args = append(args, "-procs", strconv.Itoa(procs))
@@ -791,6 +871,7 @@ func runChildren(name string, n, reps, procs int) {
 		if err != nil {
 			fatalf("%s child run %d: %v", name, i+1, err)
 		}
+		long = long || time.Since(start) >= longRep
 		w := bufio.NewWriter(os.Stdout)
 		w.Write(out)
 		w.Flush()
@@ -851,17 +932,15 @@ func main() {
 	}
 
 	enc := json.NewEncoder(os.Stdout)
-	todo := *reps
-	if !b.noWarmup {
-		// First run: if it was short, it is an untimed warm-up; if it took
-		// >= 1s the warm-up rule does not apply and it counts as a repetition.
+	done, long := 0, false
+	for i := 0; done < *reps && !(long && done >= longRepsOK); i++ {
 		m := b.run(*n)
-		if m.elapsed >= time.Second {
-			emit(enc, name, *n, m)
-			todo--
+		// A short first run is an untimed warm-up (none for noWarmup).
+		if i == 0 && !b.noWarmup && m.elapsed < warmupFor {
+			continue
 		}
-	}
-	for i := 0; i < todo; i++ {
-		emit(enc, name, *n, b.run(*n))
+		emit(enc, name, *n, m)
+		done++
+		long = long || m.elapsed >= longRep
 	}
 }
