@@ -1,7 +1,8 @@
 # A thin wrapper over meson for the two commands in README.md.
 #   make test   - install what is missing, build plain + ASan + TSan, run every
 #                 test in each, and the small ones under valgrind
-#   make bench  - install what is missing, build, run the quick benchmark suite
+#   make bench  - install what is missing (the benchmarks' baselines too),
+#                 build, run the quick benchmark suite
 #   make bench-full - the full suite (millions of goroutines, every curve
 #                 point) with its PNG plots into docs/plots
 # Everything real lives in meson.build; this file only sequences it.
@@ -12,14 +13,21 @@ BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev gola
 # valgrind runs the small tests; the aarch64 cross compiler and qemu-user
 # run the aarch64 context switch on this x86-64 machine.
 TEST_PKGS := valgrind gcc-aarch64-linux-gnu qemu-user
-# What ringo-bench compares with or draws with (gnuplot for --plot).
-BENCH_PKGS := gnuplot-nox
+# What ringo-bench compares with or draws with, for make bench / bench-full
+# only: the server benchmarks' baselines and clients, and gnuplot for
+# --plot. ringo-bench starts its own nginx and redis-server on free
+# loopback ports; the system services these packages start when installed
+# (nginx on :80, redis on :6379) are stopped and disabled right away, and
+# only when this Makefile installed them.
+BENCH_PKGS := wrk nginx redis-server redis-tools gnuplot-nox
+BENCH_SERVICES := nginx redis-server
 SANITIZERS := address thread
 MESON_TEST := meson test --print-errorlogs --num-processes 2
 
 .PHONY: test bench bench-full deps test-deps bench-deps build clean
 
-# apt-get runs only when a package is missing (dpkg -s tells).
+# apt-get runs only when a package is missing (dpkg -s tells). The
+# services named in $(2) that it installed are stopped and disabled.
 define install_missing
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
@@ -27,6 +35,11 @@ define install_missing
 		$(SUDO) apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null || \
 		{ echo "make: apt-get could not install$$missing"; exit 1; }; \
+		for s in $(2); do case "$$missing " in *" $$s "*) \
+			echo "make: stopping and disabling the $$s service the package started"; \
+			if [ -d /run/systemd/system ]; then $(SUDO) systemctl disable --now $$s >/dev/null 2>&1; \
+			else $(SUDO) service $$s stop >/dev/null 2>&1; fi; \
+		esac; done; true; \
 	fi
 endef
 
@@ -37,7 +50,7 @@ test-deps: deps
 	$(call install_missing,$(TEST_PKGS))
 
 bench-deps: deps
-	$(call install_missing,$(BENCH_PKGS))
+	$(call install_missing,$(BENCH_PKGS),$(BENCH_SERVICES))
 
 build/build.ninja: | deps
 	meson setup build

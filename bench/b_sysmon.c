@@ -151,21 +151,6 @@ struct handoff {
 	struct bench_latch done;
 };
 
-static int count_threads(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	int n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
 static void handoff_reader(void *arg)
 {
 	struct handoff *h = arg;
@@ -236,13 +221,13 @@ static int run_handoff(long n, struct bench_sample *s)
 		ringo_file_close(h.f);
 		return -1;
 	}
-	int before = count_threads();
+	int before = sys_threads();
 	bench_clock_start(&c);
 	for (int i = 0; i < HANDOFF_READERS; i++)
 		ringo_go(handoff_reader, &h);
 	bench_latch_wait(&h.done);
 	bench_clock_stop(&c, (double)n, s);
-	int after = count_threads();
+	int after = sys_threads();
 	bench_wait_alone();
 	if (atomic_load(&h.failed)) {
 		fprintf(stderr, "ringo-bench: handoff: a read failed\n");

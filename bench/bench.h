@@ -4,7 +4,9 @@
  * A benchmark is a `struct bench`: its ringo side is a run function called
  * inside the main goroutine of a runtime started in a fork()ed child (see
  * child.c); its Go side, if any, is the same benchmark in bench/go/gobench.go
- * run as a separate process (see gobench.c). Both produce one
+ * run as a separate process (see gobench.c). A server benchmark instead
+ * runs servers (ringo's examples, Go's, nginx, redis-server) as processes
+ * under a load generator (see net.h). Both produce one
  * `struct bench_sample` per measured repetition; stats.c folds the
  * repetitions of one (bench, impl, mode) into a `struct bench_result`, and
  * report.c prints those.
@@ -19,6 +21,8 @@
 #include <stdint.h>
 
 #include "sys.h"
+
+struct bench_net;
 
 /* What one repetition can measure. The JSON/CSV key of each is
  * bench_metric_key[m]; ns_per_op is always present. */
@@ -129,6 +133,12 @@ struct bench {
 	 * go), so that a point that would not fit in MemAvailable is skipped
 	 * rather than swapping or being OOM-killed; 0 = no check. */
 	double bytes_per_g[2];
+	/* A server benchmark (net.h): servers in their own processes under a
+	 * load generator, one row per server at each point (n = client
+	 * connections); run and fresh are unused, go_name is the gobench
+	 * server mode, and procs is 1 (server pinned to one CPU, the client
+	 * on the others) or 0 (a P per CPU, nothing pinned). */
+	const struct bench_net *net;
 };
 
 /* All benchmarks, in the order they run; NULL-terminated. */
@@ -148,6 +158,8 @@ struct bench_result {
 	bool noisy;                 /* (max - min) / median > 0.25 */
 	char skipped[160];          /* non-empty: not run, and why */
 	char failed[160];           /* non-empty: failed, and why */
+	char setup[64];             /* how it ran, if that needs saying
+				     * (server benchmarks: CPU pinning), or "" */
 };
 
 /* What to run: size, repetitions, limit. */
@@ -159,6 +171,7 @@ struct bench_plan {
 	double mem_need; /* bytes the goroutines need (0: not checked), so a
 			  * fresh process is not started once other work has
 			  * taken the memory the check at the start saw */
+	bool quick;      /* --quick: server benchmarks measure for less long */
 };
 
 /* How many repetitions to take, the same rule on both sides (gobench.go

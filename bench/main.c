@@ -24,6 +24,7 @@
 #include <ringo/ringo.h>
 
 #include "bench.h"
+#include "net.h"
 #include "report.h"
 #include "sys.h"
 
@@ -48,7 +49,7 @@ struct opts {
 /* One row of the report to be: what to run. */
 struct item {
 	const struct bench *b;
-	const char *impl;   /* "ringo" or "go" */
+	const char *impl;   /* "ringo", "go", or a server benchmark's baseline */
 	const char *mode;   /* netpoll mode of a per_mode ringo row, else NULL */
 	struct bench_plan p;
 };
@@ -59,7 +60,8 @@ static void usage(FILE *f)
 	      "                   [--json FILE] [--csv FILE] [--plot DIR] [--reps R]\n"
 	      "                   [--list]\n"
 	      "       ringo-bench compare [--fail-on-regression] OLD.json NEW.json\n"
-	      "Runs the named benchmarks (default: all), each against its Go twin.\n"
+	      "Runs the named benchmarks (default: all; NAME includes NAME-*), each\n"
+	      "against its Go twin (server benchmarks: and nginx or redis-server).\n"
 	      "  --quick        smaller problem sizes and fewer curve points,\n"
 	      "                 3 repetitions (default)\n"
 	      "  --full         full sizes: up to 4M goroutines (points that would\n"
@@ -109,12 +111,20 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name)
 	return argv[++*i];
 }
 
-static int find_bench(const char *name)
+/* Select the benchmark called name and its variants called name-*
+ * (echo: echo-p1; resp: resp-get, resp-set, ...). Returns how many. */
+static int select_bench(const char *name, bool *selected)
 {
+	size_t len = strlen(name);
+	int found = 0;
+
 	for (int k = 0; bench_all[k]; k++)
-		if (strcmp(bench_all[k]->name, name) == 0)
-			return k;
-	return -1;
+		if (strncmp(bench_all[k]->name, name, len) == 0 &&
+		    (bench_all[k]->name[len] == '\0' || bench_all[k]->name[len] == '-')) {
+			selected[k] = true;
+			found++;
+		}
+	return found;
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -154,10 +164,9 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		} else if (a[0] == '-') {
 			bad_usage("unknown option %s", a);
 		} else {
-			int k = find_bench(a);
-			if (k < 0)
+			if (!select_bench(a, o->selected))
 				bad_usage("unknown benchmark '%s' (--list shows them)", a);
-			o->selected[k] = o->any_selected = true;
+			o->any_selected = true;
 		}
 	}
 	if (o->json && o->csv && strcmp(o->json, "-") == 0 && strcmp(o->csv, "-") == 0)
@@ -270,11 +279,13 @@ static int plan(const struct bench *b, const struct opts *o, struct item *items,
 		modes[modes_nr++] = "epoll";
 	for (int k = 0; k < pts; k++) {
 		struct bench_plan p = { .n = n[k], .reps = o->reps, .procs = procs[k],
-					.timeout_s = TIMEOUT_S };
+					.timeout_s = TIMEOUT_S, .quick = o->quick };
 		for (int i = 0; i < modes_nr; i++)
 			items[nr++] = (struct item){ b, "ringo", modes[i], p };
 		if (b->go_name)
 			items[nr++] = (struct item){ b, "go", NULL, p };
+		for (int i = 0; b->net && b->net->baselines[i]; i++)
+			items[nr++] = (struct item){ b, b->net->baselines[i], NULL, p };
 	}
 	return nr;
 }
@@ -317,6 +328,8 @@ static void run_item(struct item *it, const struct sys_info *si,
 			 strerror(-si->uring.err));
 	else if (too_big(it, done, done_nr, r->skipped, sizeof(r->skipped)))
 		;
+	else if (it->b->net)
+		bench_run_net(it->b, &it->p, gobench, r);
 	else if (strcmp(it->impl, "go") == 0)
 		bench_run_go(it->b, gobench, &it->p, r);
 	else
@@ -360,8 +373,9 @@ int main(int argc, char **argv)
 	if (!gobench || !*gobench)
 		gobench = RINGO_BENCH_GOBENCH;
 
-	/* Each point has at most 3 rows (2 modes + go). */
-	struct item *items = calloc((size_t)count * BENCH_POINTS_MAX * 3, sizeof(*items));
+	/* Each point has at most 4 rows (2 modes, go, a server benchmark's
+	 * other baseline). */
+	struct item *items = calloc((size_t)count * BENCH_POINTS_MAX * 4, sizeof(*items));
 	if (!items) {
 		fprintf(stderr, "ringo-bench: out of memory\n");
 		return 1;

@@ -11,6 +11,9 @@ extern const struct bench bench_pingpong, bench_mpmc, bench_select, bench_ring;
 extern const struct bench bench_sleepers, bench_timer_stop, bench_timer_fire;
 extern const struct bench bench_mutex;
 extern const struct bench bench_hog, bench_handoff;
+extern const struct bench bench_file;
+extern const struct bench bench_echo_p1, bench_echo, bench_http_p1, bench_http;
+extern const struct bench bench_resp_get, bench_resp_set, bench_resp_get_p16, bench_resp_set_p16;
 
 const struct bench *const bench_all[] = {
 	&bench_spawn,
@@ -20,5 +23,8 @@ const struct bench *const bench_all[] = {
 	&bench_sleepers, &bench_timer_stop, &bench_timer_fire,
 	&bench_mutex,
 	&bench_hog, &bench_handoff,
+	&bench_file,
+	&bench_echo_p1, &bench_echo, &bench_http_p1, &bench_http,
+	&bench_resp_get, &bench_resp_set, &bench_resp_get_p16, &bench_resp_set_p16,
 	NULL,
 };

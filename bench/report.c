@@ -135,6 +135,10 @@ void report_json(FILE *f, const struct bench_result *r)
 	fprintf(f, ",\"procs\":%d,\"n\":%ld", r->procs, r->n);
 	if (r->b->axis != BENCH_AXIS_NONE)
 		fprintf(f, ",\"axis\":\"%s\"", bench_axis_key(r->b->axis));
+	if (r->setup[0]) {
+		fputs(",\"setup\":", f);
+		json_str(f, r->setup);
+	}
 	if (r->skipped[0] || r->failed[0]) {
 		fputs(r->skipped[0] ? ",\"skipped\":" : ",\"failed\":", f);
 		json_str(f, r->skipped[0] ? r->skipped : r->failed);
@@ -188,7 +192,7 @@ void report_csv(FILE *f, const struct bench_result *rs, int nr)
 	fputs("bench,impl,mode,procs,n,axis,ns_per_op,ns_min,ns_max,reps,noisy", f);
 	for (int m = BENCH_NS_PER_OP + 1; m < BENCH_METRIC_NR; m++)
 		fprintf(f, ",%s", bench_metric_key[m]);
-	fputs(",skipped,failed\n", f);
+	fputs(",setup,skipped,failed\n", f);
 
 	for (const struct bench_result *r = rs; r < rs + nr; r++) {
 		bool ok = ran(r);
@@ -204,6 +208,8 @@ void report_csv(FILE *f, const struct bench_result *rs, int nr)
 			fputs(",,", f);
 		for (int m = BENCH_NS_PER_OP + 1; m < BENCH_METRIC_NR; m++)
 			csv_num(f, ok && bench_has(&r->med, m), r->med.v[m]);
+		fputc(',', f);
+		csv_str(f, r->setup);
 		fputc(',', f);
 		csv_str(f, r->skipped);
 		fputc(',', f);
@@ -316,7 +322,7 @@ static void fmt_vs(char *buf, size_t len, const struct bench_result *r,
 static void fill_row(char (*row)[CELL], const struct bench_result *r,
 		     const struct bench_result *rs, int nr)
 {
-	char lo[32], hi[32];
+	char lo[32], hi[32], extra[CELL];
 
 	snprintf(row[C_BENCH], CELL, "%s", r->b->name);
 	snprintf(row[C_IMPL], CELL, "%s", r->impl);
@@ -338,7 +344,17 @@ static void fill_row(char (*row)[CELL], const struct bench_result *r,
 	fmt_ns(hi, sizeof(hi), r->ns_max);
 	snprintf(row[C_RANGE], CELL, "%s..%s", lo, hi);
 	fmt_vs(row[C_VS], CELL, r, rs, nr);
-	fmt_extra(row[C_EXTRA], CELL, &r->med);
+	fmt_extra(extra, sizeof(extra), &r->med);
+	/* Server rows: the throughput as people quote it, besides ns/op. */
+	if (r->b->net && bench_has(&r->med, BENCH_OPS_PER_S))
+		snprintf(row[C_EXTRA], CELL, "%.0f ops/s%s%s", r->med.v[BENCH_OPS_PER_S],
+			 extra[0] ? ", " : "", extra);
+	else
+		snprintf(row[C_EXTRA], CELL, "%s", extra);
+	if (r->setup[0]) {
+		size_t len = strlen(row[C_EXTRA]);
+		snprintf(row[C_EXTRA] + len, CELL - len, "%s%s", len ? "; " : "", r->setup);
+	}
 }
 
 void bench_print_row(FILE *f, const char *cells, size_t cell, int ncols,

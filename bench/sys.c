@@ -46,6 +46,21 @@ int64_t sys_rss_bytes(void)
 	return (int64_t)resident * sysconf(_SC_PAGESIZE);
 }
 
+int sys_threads(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	int n = -1;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Threads: %d", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
 int64_t sys_meminfo(const char *field)
 {
 	FILE *f = fopen("/proc/meminfo", "r");
@@ -163,6 +178,14 @@ static const struct {
 	const char *name, *cmd;
 } baseline_cmds[] = {
 	{ "go", "go env GOVERSION 2>/dev/null" },
+	/* The server benchmarks' (net.h); nginx is in /usr/sbin. */
+	{ "nginx", "PATH=$PATH:/usr/sbin:/sbin; command -v nginx >/dev/null && "
+		   "nginx -v 2>&1 | sed 's|.*/||'" },
+	{ "redis-server", "command -v redis-server >/dev/null && "
+			  "redis-server --version | sed -n 's/.* v=\\([^ ]*\\).*/\\1/p'" },
+	{ "wrk", "command -v wrk >/dev/null && wrk -v 2>&1 | sed -n '1s/^wrk \\([^ ]*\\).*/\\1/p'" },
+	{ "redis-benchmark", "command -v redis-benchmark >/dev/null && "
+			     "redis-benchmark --version | cut -d' ' -f2" },
 };
 
 static long read_long(const char *path)

@@ -13,6 +13,8 @@
 int64_t sys_now_ns(void);    /* CLOCK_MONOTONIC, ns */
 int64_t sys_cpu_ns(void);    /* CPU time of this process (all threads), ns */
 int64_t sys_rss_bytes(void); /* resident set size from /proc/self/statm */
+int sys_threads(void);       /* threads of this process (/proc/self/status),
+			      * io_uring's io-wq workers included */
 /* A field of /proc/meminfo ("MemAvailable", "MemTotal") in bytes, or -1. */
 int64_t sys_meminfo(const char *field);
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """tests/bench_suite.py - ringo-bench itself: its JSON and CSV reports
 (every field), `compare`, the exit status of a run in which a benchmark
-fails, the memory check that skips points, --plot, and the progress line.
+fails, the memory check that skips points, --plot, the progress line, and
+the server benchmarks (listed; skipped without their client; failed, with
+the run, when a server dies).
 
 Usage: bench_suite.py PATH/TO/ringo-bench. Exits 0 pass, 1 fail (one line
 per failed check), 77 skip, like the C tests (tests/test.h). Each test_*
@@ -225,6 +227,7 @@ def test_compare():
     rc, _, err = run(["compare", old])
     if rc != 2:
         fails.append(f"compare with one report: exit {rc}, expected 2")
+
     return fails
 
 
@@ -241,6 +244,38 @@ def test_failed_run():
     rc, out, err = run(["yield", "--reps", "1"], env={"RINGO_GOBENCH": missing})
     if rc != 0 or "skipped" not in out:
         fails.append(f"missing twin: exit {rc} (expected 0, skipped), stderr: {err.strip()}")
+    return fails
+
+
+def test_servers():
+    """The server benchmarks are listed; a missing client tool skips their
+    rows with the reason; a server that dies fails its row and the run."""
+    fails = []
+    rc, out, err = run(["--list"])
+    names = [l.split()[0] for l in out.splitlines() if l.strip()]
+    want = ["file", "echo-p1", "echo", "http-p1", "http", "resp-get", "resp-set",
+            "resp-get-p16", "resp-set-p16"]
+    missing = [n for n in want if n not in names]
+    if rc != 0 or missing:
+        fails.append(f"--list: exit {rc}, missing {missing}")
+
+    empty = os.path.join(TMP, "empty-path")
+    os.makedirs(empty, exist_ok=True)
+    rc, out, err = run(["http", "--reps", "1", "--json", "-"], env={"PATH": empty})
+    rows = [json.loads(l) for l in out.splitlines()[1:] if l.strip()]
+    if rc != 0 or not rows or any("wrk not found" not in r.get("skipped", "") for r in rows):
+        fails.append(f"http without wrk: exit {rc}, rows {rows}, stderr: {err.strip()}")
+
+    # A Go server that exits at once: its rows fail, the ringo ones run.
+    rc, out, err = run(["echo-p1", "--mode", "uring", "--reps", "1", "--json", "-"],
+                       env={"RINGO_GOBENCH": "/bin/false"})
+    rows = [json.loads(l) for l in out.splitlines()[1:] if l.strip()]
+    if rc != 1 or "failed: echo-p1/go" not in err:
+        fails.append(f"echo with a dead Go server: exit {rc} (expected 1), stderr: {err.strip()}")
+    for r in rows:
+        if r["impl"] == "ringo" and "skipped" not in r and not (
+                r.get("ops_per_s", 0) > 0 and r.get("server_cpu_ns_per_op", 0) > 0):
+            fails.append(f"echo row without ops_per_s or server_cpu_ns_per_op: {r}")
     return fails
 
 
@@ -297,7 +332,7 @@ def main():
     failed = 0
     with tempfile.TemporaryDirectory(prefix="ringo-bench-test.") as TMP:
         for t in (test_json, test_csv, test_compare, test_failed_run,
-                  test_memory_skip, test_plot):
+                  test_memory_skip, test_plot, test_servers):
             try:
                 fails = t()
             except Exception as e:  # a crash in one test must not hide others

@@ -14,10 +14,11 @@
 //	 "ops_per_s":F, ...extra}
 //
 // Extra fields: rss_bytes_per_g and wake_ns_per_g (park), p99_ns (hog),
-// wall_ns (sleepers), spawn_ns_per_g (ring). If a single run takes less
-// than one second, one untimed warm-up run is done first (except for park,
-// see below); once a repetition has taken 10 seconds, three repetitions are
-// enough (the rule of ringo-bench's bench/bench.h).
+// wall_ns (sleepers), spawn_ns_per_g (ring), threads_created (handoff,
+// file). If a single run takes less than one second, one untimed warm-up
+// run is done first (except for park, see below); once a repetition has
+// taken 10 seconds, three repetitions are enough (the rule of ringo-bench's
+// bench/bench.h).
 //
 // Build with the standard library only:
 //
@@ -95,6 +96,7 @@ var benchmarks = map[string]benchmark{
 	"timerstop": {defaultN: 100000, minN: 1, run: benchTimerStop},
 	"timerfire": {defaultN: 100000, minN: 1, run: benchTimerFire},
 	"handoff":   {defaultN: 20000, minN: 1, run: benchHandoff, noWarmup: true},
+	"file":      {defaultN: 256000, minN: fileReaders, run: benchFile, noWarmup: true},
 }
 
 // The repetition rule shared with ringo-bench (bench/bench.h).
@@ -665,6 +667,71 @@ func benchHandoff(n int) measurement {
 	threads := countThreads() - before
 	return measurement{elapsed: d, nsPerOp: perOp(d, n),
 		extra: func(r *result) { r.Threads = &threads }}
+}
+
+// ---------------------------------------------------------------------------
+// file: fileReaders goroutines read one 16 MiB file (in the page cache after
+// it is written) in 4 KiB blocks with File.ReadAt, N reads in all.
+// ns_per_op = time per read. threads_created = threads the process gained
+// while reading; like park, each repetition is a fresh process, so threads an
+// earlier run made do not hide. A ReadAt blocks its thread in pread; when it
+// blocks long enough, Go hands the P to another thread.
+
+const (
+	fileReaders = 64
+	fileBytes   = 16 << 20
+	fileBlock   = 4096
+)
+
+func makeFile() *os.File {
+	f, err := os.CreateTemp("", "gobench-file.")
+	if err != nil {
+		fatalf("file: %v", err)
+	}
+	os.Remove(f.Name())
+	chunk := make([]byte, 1<<20)
+	for i := range chunk {
+		chunk[i] = byte(i * 131)
+	}
+	for off := int64(0); off < fileBytes; off += int64(len(chunk)) {
+		if _, err := f.WriteAt(chunk, off); err != nil {
+			fatalf("file: write: %v", err)
+		}
+	}
+	return f
+}
+
+func benchFile(n int) measurement {
+	f := makeFile()
+	defer f.Close()
+	per := n / fileReaders
+	var wg sync.WaitGroup
+	var failed atomic.Value
+	wg.Add(fileReaders)
+	before := countThreads()
+	start := time.Now()
+	for g := 0; g < fileReaders; g++ {
+		first := g * per
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, fileBlock)
+			for i := 0; i < per; i++ {
+				block := (first + i) % (fileBytes / fileBlock)
+				if k, err := f.ReadAt(buf, int64(block)*fileBlock); k != fileBlock {
+					failed.Store(fmt.Sprintf("ReadAt: %d bytes, %v", k, err))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	d := time.Since(start)
+	created := countThreads() - before
+	if msg := failed.Load(); msg != nil {
+		fatalf("file: %s", msg)
+	}
+	return measurement{elapsed: d, nsPerOp: perOp(d, per*fileReaders),
+		extra: func(r *result) { r.Threads = &created }}
 }
 
 // ---------------------------------------------------------------------------

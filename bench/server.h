@@ -1,0 +1,55 @@
+/*
+ * bench/server.h - a server under test in its own process: started pinned
+ * to given CPUs, found listening, its CPU time read, stopped.
+ *
+ * Servers that choose their own port announce it on stdout as their
+ * first line ("listening on ADDR" from the ringo examples, "ready PORT"
+ * from gobench); the others (nginx, redis-server) are given a free port
+ * and are ready once it accepts a connection.
+ */
+#ifndef RINGO_BENCH_SERVER_H
+#define RINGO_BENCH_SERVER_H
+
+#include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct server {
+	pid_t pid;
+	int out;         /* read end of its stdout (announcing servers), or -1 */
+	int port;        /* on 127.0.0.1 */
+	char dir[256];   /* temporary directory removed by server_stop, or "" */
+};
+
+/* What to start: argv[0] is a path or a name looked up in PATH. */
+struct server_spec {
+	char *const *argv;
+	const char *env;       /* one NAME=VALUE added to the environment, or NULL */
+	const cpu_set_t *cpus; /* affinity, or NULL: not pinned */
+	int port;              /* 0: the server announces its port on stdout */
+};
+
+/* Returns 0, or -1 with why filled (the server is then stopped). */
+int server_start(struct server *s, const struct server_spec *spec, char *why,
+		 size_t why_len);
+
+/* CPU time of the server process, all threads (live and exited), ns; -1
+ * if it cannot be read. */
+int64_t server_cpu_ns(const struct server *s);
+
+/* 0 if the server still runs, else -1 with how it ended in why. */
+int server_alive(struct server *s, char *why, size_t why_len);
+
+/* Kill (SIGKILL: nothing to flush), reap, remove s->dir. */
+void server_stop(struct server *s);
+
+/* A free TCP port on 127.0.0.1 (bound and released: another process can
+ * take it before the server does, which then fails to start, loudly), or
+ * -1. */
+int server_free_port(void);
+
+/* A new directory under $TMPDIR or /tmp in s->dir. Returns 0 or -1. */
+int server_make_dir(struct server *s, char *why, size_t why_len);
+
+#endif
