@@ -14,9 +14,12 @@
  * Requests are RESP arrays of bulk strings, or inline lines ("SET k v",
  * split at blanks, no quoting). Each goroutine answers every complete
  * request in its buffer and writes the replies in one go before it reads
- * again, so pipelined requests cost one read and one write per batch. A
- * malformed request is answered "-ERR Protocol error: ..." and the
- * connection closes.
+ * again, so pipelined requests cost one read and one write per batch
+ * (more only past 64 KiB of replies). Limits, as Redis's: 512 MiB per
+ * argument, 2^20 arguments, 64 KiB per inline request; buffers grow with
+ * the data actually received, up to 1 GiB for one request. A malformed
+ * request is answered "-ERR Protocol error: ..." and the connection
+ * closes.
  *
  * Listens on 127.0.0.1:6380 unless told otherwise (a bare port keeps the
  * host; 0 picks a free one) and prints "listening on ADDR", as
@@ -159,12 +162,13 @@ struct span {                   /* an argument of a request being read */
 	size_t off, n;          /* off: from the request's first byte */
 };
 
-/* One per connection, owned by its goroutine. Invariant: in[pos..len)
- * holds bytes read but not yet answered, starting at a request; of a
- * multibulk request read in part, `have` of `want` arguments are in
- * span[], and the next byte to parse is at in[pos + off], which is the
- * start of argument have's "$N" line when bulk < 0, else of its bulk
- * bulk bytes long. */
+/* One per connection, owned by its goroutine. Invariants: in[pos..len)
+ * holds the bytes read but not yet answered, beginning at a request.
+ * want == 0 between requests; while a multibulk request of `want`
+ * arguments is read in part, span[0..have) holds those parsed and the
+ * next byte to parse is in[pos + off]: the "$N" line of argument `have`
+ * if bulk < 0, else its bulk bytes of data. Offsets are from pos, so
+ * moving the unanswered bytes to in[0] keeps them valid. */
 struct client {
 	ringo_conn *c;
 	char *in;
