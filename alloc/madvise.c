@@ -23,6 +23,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../core/runtime.h"
+
+#ifdef RINGO_VALGRIND
+#include <valgrind/valgrind.h>
+#endif
+
 /* uapi linux/pidfd.h, Linux 6.15: the calling process as a pidfd. */
 #define SELF_PROCESS_PIDFD (-10001)
 
@@ -37,11 +43,16 @@ static long pmadvise(const struct iovec *iov, int n, int advice)
 
 void ringo__madvise_init(void)
 {
+	vector_ok = false;
+#ifdef RINGO_VALGRIND
+	/* Valgrind 3.19 does not know process_madvise: it would warn and
+	 * fail it, and could not track what the advice does to memory. */
+	if (RUNNING_ON_VALGRIND)
+		return;
+#endif
 	long page = sysconf(_SC_PAGESIZE);
 	void *p = mmap(NULL, (size_t)page, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	vector_ok = false;
 	if (p == MAP_FAILED)
 		return;
 	struct iovec v = { p, (size_t)page };
