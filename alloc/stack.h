@@ -40,7 +40,7 @@ size_t ringo__stack_block_size(size_t size);
 struct ringo__g *ringo__stack_alloc_g(struct ringo__p *p, size_t size);
 
 /* Give back the blocks of n dead Gs, already off the allg list and with
- * their sanitizer state released. */
+ * their sanitizer state released. Reorders gs. */
 void ringo__stack_free_gs(struct ringo__g **gs, int n);
 
 /* Teardown: free the block of every G on the list `allg` (linked by
