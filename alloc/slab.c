@@ -10,7 +10,7 @@
  * The top page of every slot, which holds the G and the first frames, is
  * made resident at once with MADV_POPULATE_WRITE, again one call per 32:
  * on the benchmark VM that cut a parked goroutine's creation from ~3.8 to
- * ~2.8 us of CPU, against one page fault each (docs/design.md).
+ * ~2.7 us of CPU, against one page fault each (docs/design.md).
  *
  * A P hands out the slots of its current slab in order without a lock
  * (p->slab). Slots come back only when the G free lists (alloc/gpool.c)
@@ -33,7 +33,7 @@
  * Rejected: MADV_DONTNEED on every returned slot at once (measured on the
  * benchmark VM: 1 us per slot in batches of 32, 4.4 us while another
  * thread of the process runs, for the TLB shootdown; a burst ending in
- * creation order frees whole slabs, which costs nothing per slot).
+ * creation order frees whole slabs, one MADV_DONTNEED per ~75 slots).
  */
 #include "slab.h"
 
