@@ -5,7 +5,9 @@
  * stack and spawn rarely touches jemalloc. Only default-size Gs are kept.
  * Each P keeps up to RINGO_GFREE_LOCAL without locks; beyond that, half moves to
  * the global list, which keeps up to GLOBAL_MAX so that a burst of a
- * million goroutines does not pin a million stacks after it ends.
+ * million goroutines does not pin a million stacks after it ends: the
+ * rest go back to their slabs (alloc/slab.c), which return memory to the
+ * kernel.
  *
  * Every G with a stack is on the allg list (for dumps and teardown); it is
  * linked when its stack is allocated and unlinked just before it is freed,
@@ -42,13 +44,16 @@ static void allg_remove(struct ringo__g *g)
 		g->allnext->allprev = g->allprev;
 }
 
-static void free_g(struct ringo__g *g)
+/* The Gs are dead and on no free list. */
+static void free_gs(struct ringo__g **gs, int n)
 {
 	pthread_mutex_lock(&ringo__sched.allg_lock);
-	allg_remove(g);
+	for (int i = 0; i < n; i++)
+		allg_remove(gs[i]);
 	pthread_mutex_unlock(&ringo__sched.allg_lock);
-	ringo__switch_release_g(g);
-	ringo__stack_free_g(g);
+	for (int i = 0; i < n; i++)
+		ringo__switch_release_g(gs[i]);
+	ringo__stack_free_gs(gs, n);
 }
 
 struct ringo__g *ringo__gfree_get(struct ringo__p *p, size_t size)
@@ -104,7 +109,7 @@ void ringo__gfree_put(struct ringo__p *p, struct ringo__g *g)
 {
 	if (g->stack_block_size !=
 	    ringo__stack_block_size(ringo__sched.stack_size)) {
-		free_g(g);
+		free_gs(&g, 1);
 		return;
 	}
 	atomic_store_explicit(&g->status, RINGO_G_IDLE, memory_order_relaxed);
@@ -128,20 +133,15 @@ void ringo__gfree_put(struct ringo__p *p, struct ringo__g *g)
 		(RINGO_GFREE_LOCAL / 2) * sizeof(*p->gfree));
 	p->gfree_nr = RINGO_GFREE_LOCAL / 2;
 	p->gfree[p->gfree_nr++] = g;
-	for (int i = 0; i < nspill; i++)
-		free_g(spill[i]);
+	if (nspill)
+		free_gs(spill, nspill);
 }
 
 void ringo__gfree_all(void)
 {
-	struct ringo__g *g = ringo__sched.allg;
-
-	while (g) {
-		struct ringo__g *next = g->allnext;
+	for (struct ringo__g *g = ringo__sched.allg; g; g = g->allnext)
 		ringo__switch_release_g(g);
-		ringo__stack_free_g(g);
-		g = next;
-	}
+	ringo__stack_free_all(ringo__sched.allg);
 	ringo__sched.allg = NULL;
 	free(ringo__sched.gfree);
 	ringo__sched.gfree = NULL;

@@ -8,33 +8,24 @@
  * allocation: a stack costs resident memory only for the pages its
  * goroutine actually used.
  *
- * Overflow: the lowest page of every block is never used as stack; it is
- * made a guard, so an overflow faults at once and the SIGSEGV handler
- * (core/signal.c) names the goroutine. Three ways, best first:
- *   madvise   MADV_GUARD_INSTALL (Linux 6.13+): a guard that does not
- *             split the mapping, so a million stacks cost no extra VMAs.
- *   mprotect  PROT_NONE: splits the mapping, and the kernel allows only
- *             vm.max_map_count mappings (65530 by default), so only a
- *             quarter of that many stacks get one; the rest fall back to:
- *   canary    a word above the untouched slack page, checked on every
- *             switch away from the goroutine: an overflow of up to a page
- *             is caught before it reaches a neighbour.
- * RINGO_STACK_GUARD=madvise|mprotect|canary forces one (for tests and for
- * kernels where the probe misleads); docs/design.md has the sysctl.
+ * Default-size stacks come in slabs (alloc/slab.c): one allocation and
+ * one guard-installing system call serve dozens of goroutines. A stack of
+ * any other size is one allocation with its own guard, freed when its
+ * goroutine ends. The lowest page of every block is the guard
+ * (alloc/guard.c); the SIGSEGV handler (core/signal.c) names the
+ * goroutine that ran into it.
  */
 #include "stack.h"
 
 #include <errno.h>
 #include <jemalloc/jemalloc.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <ringo/sched.h>
 
-#include "../core/runtime.h"
+#include "madvise.h"
+#include "slab.h"
 
 #ifdef RINGO_ASAN
 #include <sanitizer/asan_interface.h>
@@ -45,70 +36,18 @@
 
 #define MAX_ARENAS 1024
 
-#ifndef MADV_GUARD_INSTALL
-#define MADV_GUARD_INSTALL 102 /* uapi mman-common.h, Linux 6.13 */
-#define MADV_GUARD_REMOVE 103
-#endif
-
 static unsigned arenas[MAX_ARENAS]; /* arena per P id, created once */
 static int arenas_nr;               /* under arenas_lock */
 static pthread_mutex_t arenas_lock = PTHREAD_MUTEX_INITIALIZER;
-static size_t page_size;
-static int guard_mode;              /* enum ringo__guard, set by init */
-static long mprotect_budget;        /* stacks that may get a PROT_NONE page */
-static _Atomic long mprotect_nr;    /* stacks that have one now */
-
-static long read_mprotect_budget(void)
-{
-	long max_maps = 65530;
-	FILE *f = fopen("/proc/sys/vm/max_map_count", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld", &max_maps) != 1)
-			max_maps = 65530;
-		fclose(f);
-	}
-	return max_maps / 4;
-}
-
-/* Does this kernel take MADV_GUARD_INSTALL on our memory? Probed on a
- * private anonymous page, like the ones jemalloc hands out. */
-static bool madvise_guard_works(void)
-{
-	void *p = mmap(NULL, page_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return false;
-	bool ok = madvise(p, page_size, MADV_GUARD_INSTALL) == 0;
-	munmap(p, page_size);
-	return ok;
-}
-
-static int read_guard_mode(void)
-{
-	const char *env = getenv("RINGO_STACK_GUARD");
-
-	if (env && *env) {
-		if (strcmp(env, "madvise") == 0)
-			return RINGO_GUARD_MADVISE;
-		if (strcmp(env, "mprotect") == 0)
-			return RINGO_GUARD_MPROTECT;
-		if (strcmp(env, "canary") == 0)
-			return RINGO_GUARD_CANARY;
-		ringo__panic("ringo_run", "RINGO_STACK_GUARD=\"%s\": want "
-			     "madvise, mprotect or canary", env);
-	}
-	return madvise_guard_works() ? RINGO_GUARD_MADVISE
-				     : RINGO_GUARD_MPROTECT;
-}
+static size_t page_size;            /* set by init, read-only after */
 
 int ringo__stack_init(int nprocs)
 {
 	if (nprocs > MAX_ARENAS)
 		return -EINVAL;
 	page_size = (size_t)sysconf(_SC_PAGESIZE);
-	guard_mode = read_guard_mode();
-	mprotect_budget = read_mprotect_budget();
+	ringo__madvise_init();
+	ringo__guard_init();
 	pthread_mutex_lock(&arenas_lock);
 	while (arenas_nr < nprocs) {
 		unsigned a;
@@ -143,37 +82,13 @@ static size_t g_footprint(void)
 	return (sizeof(struct ringo__g) + 63) & ~(size_t)63;
 }
 
-struct ringo__g *ringo__stack_alloc_g(struct ringo__p *p, size_t size)
+struct ringo__g *ringo__stack_place_g(char *block, size_t size, int guard)
 {
-	size_t total = ringo__stack_block_size(size);
-	char *block = mallocx(total, MALLOCX_ARENA(p->arena) |
-					     MALLOCX_TCACHE_NONE |
-					     MALLOCX_ALIGN(page_size));
-	if (!block)
-		return NULL;
+	struct ringo__g *g = (struct ringo__g *)(block + size - g_footprint());
 
-	int guard = RINGO_GUARD_CANARY;
-	if (guard_mode == RINGO_GUARD_MADVISE &&
-	    madvise(block, page_size, MADV_GUARD_INSTALL) == 0) {
-		guard = RINGO_GUARD_MADVISE;
-	} else if (guard_mode != RINGO_GUARD_CANARY &&
-		   atomic_fetch_add_explicit(&mprotect_nr, 1,
-					     memory_order_relaxed) <
-			   mprotect_budget) {
-		if (mprotect(block, page_size, PROT_NONE) == 0)
-			guard = RINGO_GUARD_MPROTECT;
-		else
-			atomic_fetch_sub_explicit(&mprotect_nr, 1,
-						  memory_order_relaxed);
-	} else if (guard_mode != RINGO_GUARD_CANARY) {
-		atomic_fetch_sub_explicit(&mprotect_nr, 1, memory_order_relaxed);
-	}
-
-	struct ringo__g *g =
-		(struct ringo__g *)(block + total - g_footprint());
 	memset(g, 0, sizeof(*g));
 	g->stack_block = block;
-	g->stack_block_size = total;
+	g->stack_block_size = size;
 	g->stack_lo = block + page_size;
 	g->guard = (uint8_t)guard;
 	/* Only unguarded stacks pay for a canary: writing it touches the
@@ -190,28 +105,79 @@ struct ringo__g *ringo__stack_alloc_g(struct ringo__p *p, size_t size)
 	return g;
 }
 
-void ringo__stack_free_g(struct ringo__g *g)
+void ringo__stack_unplace_g(struct ringo__g *g)
 {
-	char *block = g->stack_block;
-
 #ifdef RINGO_VALGRIND
 	VALGRIND_STACK_DEREGISTER(g->valgrind_stack_id);
 #endif
 #ifdef RINGO_ASAN
-	/* Frames that ran here left poisoned redzones; jemalloc may hand
-	 * this memory to plain malloc users next. */
-	__asan_unpoison_memory_region(block + page_size,
+	/* Frames that ran here left poisoned redzones; the block goes to
+	 * another goroutine or back to jemalloc next. */
+	__asan_unpoison_memory_region(g->stack_lo,
 				      g->stack_block_size - page_size);
+#else
+	(void)g;
 #endif
-	if (g->guard == RINGO_GUARD_MADVISE &&
-	    madvise(block, page_size, MADV_GUARD_REMOVE) != 0)
-		ringo__throw("stack", "removing a guard page");
-	if (g->guard == RINGO_GUARD_MPROTECT) {
-		if (mprotect(block, page_size, PROT_READ | PROT_WRITE) != 0)
-			ringo__throw("stack", "unprotecting a guard page");
-		atomic_fetch_sub_explicit(&mprotect_nr, 1, memory_order_relaxed);
-	}
+}
+
+/* A block of its own for a stack of a size other than the default. */
+static struct ringo__g *block_alloc_g(struct ringo__p *p, size_t size)
+{
+	size_t total = ringo__stack_block_size(size);
+	char *block = mallocx(total, MALLOCX_ARENA(p->arena) |
+					     MALLOCX_TCACHE_NONE |
+					     MALLOCX_ALIGN(page_size));
+	if (!block)
+		return NULL;
+	uint8_t guard;
+	ringo__guard_install(block, total, 1, &guard);
+	return ringo__stack_place_g(block, total, guard);
+}
+
+/* g is unplaced. */
+static void block_free(struct ringo__g *g)
+{
+	char *block = g->stack_block;
+	uint8_t guard = g->guard;
+
+	ringo__guard_remove(block, g->stack_block_size, 1, &guard);
 	dallocx(block, MALLOCX_TCACHE_NONE);
+}
+
+struct ringo__g *ringo__stack_alloc_g(struct ringo__p *p, size_t size)
+{
+	if (size == ringo__sched.stack_size)
+		return ringo__slab_alloc_g(p);
+	return block_alloc_g(p, size);
+}
+
+void ringo__stack_free_gs(struct ringo__g **gs, int n)
+{
+	int nslab = 0;
+
+	/* Slab Gs move to the front of gs, in place. */
+	for (int i = 0; i < n; i++) {
+		struct ringo__g *g = gs[i];
+		ringo__stack_unplace_g(g);
+		if (g->slab)
+			gs[nslab++] = g;
+		else
+			block_free(g);
+	}
+	if (nslab)
+		ringo__slab_free_gs(gs, nslab);
+}
+
+void ringo__stack_free_all(struct ringo__g *allg)
+{
+	while (allg) {
+		struct ringo__g *next = allg->allnext;
+		ringo__stack_unplace_g(allg);
+		if (!allg->slab)
+			block_free(allg);
+		allg = next;
+	}
+	ringo__slab_free_all();
 }
 
 size_t ringo__stack_size(const struct ringo__g *g)

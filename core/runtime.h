@@ -89,6 +89,8 @@ enum ringo__wait_reason {
 
 #define RINGO_G_NAME_MAX 32
 
+struct ringo__stack_slab; /* alloc/slab.c */
+
 struct ringo__g {
 	struct ringo__ctx ctx;    /* saved while not RUNNING */
 	void (*fn)(void *arg);
@@ -104,8 +106,9 @@ struct ringo__g {
 	struct ringo__g *schedlink; /* global run queue / free list link */
 	struct ringo__g *allnext;   /* allg list, under sched.allg_lock */
 	struct ringo__g *allprev;
-	char *stack_block;        /* allocation base (guard page first) */
-	size_t stack_block_size;  /* whole allocation, bytes */
+	char *stack_block;        /* block base (guard page first) */
+	size_t stack_block_size;  /* whole block, bytes */
+	struct ringo__stack_slab *slab; /* holding the block; NULL: own block */
 	char *stack_lo;           /* lowest usable stack byte */
 	uint64_t *canary;         /* at stack_lo if unguarded, else NULL */
 	uint64_t creator_id;      /* G that called ringo_go, 0 for main */
@@ -185,6 +188,7 @@ struct ringo__p {
 	struct ringo__g *gfree[RINGO_GFREE_LOCAL];
 	int gfree_nr;
 	unsigned arena;          /* jemalloc arena for this P's stacks */
+	struct ringo__stack_slab *slab; /* owner only: slab being carved */
 
 	uint64_t goid_next, goid_end; /* batch of G ids, owner only */
 	_Atomic int64_t gcount;  /* Gs created minus Gs ended on this P */
