@@ -22,12 +22,21 @@
  * thread that armed it (which may itself be asleep) and must be re-armed
  * after each wake. wake_pending coalesces concurrent wakes into one NOP.
  *
+ * COOP_TASKRUN: a completion's task work (the recv that runs once the
+ * socket is readable) is queued on its submitter without an IPI: a busy M
+ * runs it at its next system call or interrupt, instead of being
+ * interrupted for each one; an M asleep (on its futex, or in the ring) is
+ * still woken to run it (TWA_SIGNAL_NO_IPI wakes interruptible sleepers).
+ * A busy M makes system calls often (flushes every 32 switches, polls
+ * when idle), so its completions wait microseconds, at worst a timer
+ * tick. Running pending work early from the reaper (TASKRUN_FLAG plus a
+ * GETEVENTS enter) measured no better. Measured: docs/io.md.
+ *
  * Rejected for now: a ring per P or per M (an idle M blocks for all of
  * them and cannot wait on several rings in one syscall);
  * SINGLE_ISSUER/DEFER_TASKRUN (every M submits, and with DEFER_TASKRUN a
- * completion waits for its submitter to enter the ring, which an M asleep
- * on its futex never does); COOP_TASKRUN (its task work does not wake a
- * submitter asleep on its futex, so completions would stall).
+ * completion waits for its submitter to enter the ring with GETEVENTS,
+ * which an M asleep on its futex never does).
  *
  * user_data names a slot in a table whose chunks live until fini (type
  * stable) plus a sequence tag and a kind (io/netpoll_uring.h).
@@ -419,9 +428,17 @@ static int uring_init(void)
 	memset(&p, 0, sizeof(p));
 	unsigned cq = cq_entries_from_env();
 	unsigned sq = SQ_ENTRIES < cq ? SQ_ENTRIES : cq;
-	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
+		  IORING_SETUP_COOP_TASKRUN;
 	p.cq_entries = cq;
 	int r = io_uring_queue_init_params(sq, &ring, &p);
+	if (r == -EINVAL) {
+		/* Before 5.19: the default (IPI) task-work notification. */
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+		p.cq_entries = cq;
+		r = io_uring_queue_init_params(sq, &ring, &p);
+	}
 	if (r < 0)
 		return r;
 	/* Needed: EXT_ARG (the timed wait is one enter), NODROP (overflow
