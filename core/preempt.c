@@ -21,11 +21,16 @@
  * on the G's stack keeps every register, FP state included, until the G
  * resumes - possibly on another M - and returns from the handler.
  *
- * Two details make returning on another thread correct: the handler has
- * SA_NODEFER, so the M goes on with SIGURG unblocked although the handler
- * has not returned; and sigreturn restores the signal stack recorded in
+ * Two details make returning on another thread correct: the handler
+ * unblocks SIGURG before it switches away (the kernel blocks it while the
+ * handler runs, and the M goes on running other goroutines without
+ * returning from it); and sigreturn restores the signal stack recorded in
  * the frame, which is the old thread's, so the resumed handler writes the
- * current thread's into the frame first.
+ * current thread's into the frame first. SIGURG stays blocked while a
+ * handler decides, so requests that arrive meanwhile coalesce instead of
+ * nesting handler frames on the goroutine's stack (an overloaded machine
+ * that deschedules the M inside its handler would otherwise pile them up
+ * until the stack overflows).
  *
  * Rejected: injecting a call into the interrupted context (Go's
  * asyncPreempt) - it needs hand-written save/restore of every register
@@ -146,6 +151,10 @@ static void try_preempt(struct ringo__m *m, ucontext_t *uc)
 
 	atomic_store_explicit(&p->preempt_req, 0, memory_order_relaxed);
 	atomic_fetch_add_explicit(&preempt_nr, 1, memory_order_relaxed);
+	sigset_t urg;
+	sigemptyset(&urg);
+	sigaddset(&urg, PREEMPT_SIGNAL);
+	pthread_sigmask(SIG_UNBLOCK, &urg, NULL);
 	ringo__preempt_leave(m, g);
 
 	/* Resumed, perhaps on another thread: see the file comment. */
@@ -213,7 +222,7 @@ void ringo__preempt_init(int cfg_value)
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(PREEMPT_SIGNAL, &sa, &old_action) != 0)
 		ringo__throw("preempt", "sigaction(SIGURG) failed");

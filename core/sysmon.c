@@ -43,6 +43,7 @@
  * at 100 us, calls of a few hundred microseconds (a disk read) are. */
 #define TICK_MAX_SYSCALL_NS 100000
 #define PREEMPT_FAST_RETRIES 8
+#define PREEMPT_RETRY_NS 1000000    /* then one request per ms at most */
 #define IDLE_TICKS_BEFORE_BACKOFF 50
 #define FORCE_PREEMPT_NS 10000000   /* a slice longer than this is preempted */
 #define SYSCALL_RETAKE_NS 10000000  /* retake even when nobody waits */
@@ -52,6 +53,7 @@ struct pwatch {
 	uint32_t schedtick, syscalltick;
 	int64_t schedwhen, syscallwhen;
 	int preempt_tries; /* requests sent for this slice */
+	int64_t preempt_sent; /* when the last one was sent */
 };
 
 static pthread_t thread;
@@ -135,8 +137,14 @@ static bool watch(struct ringo__p *p, struct pwatch *w, int64_t now,
 		w->preempt_tries = 0;
 		return false;
 	}
-	if (now - w->schedwhen < FORCE_PREEMPT_NS || !ringo__preempt_request(p, t))
+	if (now - w->schedwhen < FORCE_PREEMPT_NS)
 		return false;
+	if (w->preempt_tries >= PREEMPT_FAST_RETRIES &&
+	    now - w->preempt_sent < PREEMPT_RETRY_NS)
+		return false;
+	if (!ringo__preempt_request(p, t))
+		return false;
+	w->preempt_sent = now;
 	/* A request that found the goroutine at an unsafe point is retried
 	 * on the next tick: keep ticks short for a few tries, then back off
 	 * as usual (a goroutine that disabled preemption would otherwise
