@@ -27,4 +27,5 @@ for build in sys.argv[1:]:
     total_pass += passed
     total_fail += failed
     total_skip += skipped
-print(f"{total_pass} passed, {total_fail} failed, {total_skip} skipped")
+print(f"{total_skip} skipped")
+print(f"{total_pass} passed, {total_fail} failed")
