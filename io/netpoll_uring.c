@@ -924,9 +924,28 @@ static ssize_t uring_sendto(struct ringo__pd *pd, const void *buf, size_t len,
 	return sock_op(pd, RINGO__PD_WRITE, &r);
 }
 
+/* A connection already in the accept queue is taken with a plain
+ * accept4 (the listener is non-blocking); only an empty queue costs a
+ * request and a park. A server's accept loop is one goroutine among
+ * thousands: if every accept parked it, it would take one connection per
+ * trip through the run queues, and a burst of 10,000 connects would wait
+ * in the backlog for tens of seconds (Go's Accept also tries the system
+ * call first). */
 static int uring_accept(struct ringo__pd *pd, struct sockaddr *sa,
 			socklen_t *salen)
 {
+	int res = ringo__pd_check(pd, RINGO__PD_READ);
+	if (res)
+		return res;
+	int fd;
+	while ((fd = accept4(pd->fd, sa, sa ? salen : NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0 &&
+	       errno == EINTR)
+		;
+	if (fd >= 0)
+		return fd;
+	if (errno != EAGAIN && errno != EWOULDBLOCK)
+		return -errno;
 	struct req r = { .op = OP_ACCEPT, .sa = sa, .salen = sa ? salen : NULL };
 	return sock_op(pd, RINGO__PD_READ, &r);
 }
