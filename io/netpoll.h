@@ -188,6 +188,9 @@ extern _Atomic int32_t ringo__netpoll_waiters_nr;
  * a lock as a hint (a stale 1 costs an empty flush, a stale 0 is followed
  * by the scheduler's next check). */
 extern _Atomic uint32_t ringo__netpoll_pending;
+/* Flushes done so far (any count that changes on each will do): sysmon
+ * flushes only what has waited a whole tick of its own. */
+extern _Atomic uint32_t ringo__netpoll_flush_nr;
 
 static inline void ringo__netpoll_flush(void)
 {

@@ -279,6 +279,8 @@ static void uring_flush(void)
 	ringo__lock(&sq_lock);
 	submit_locked();
 	atomic_store_explicit(&ringo__netpoll_pending, 0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ringo__netpoll_flush_nr, 1,
+				  memory_order_relaxed);
 	ringo__unlock(&sq_lock);
 }
 
@@ -529,6 +531,8 @@ static int uring_poll(int64_t delay_ns, struct ringo__glist *ready)
 	ringo__lock(&sq_lock);
 	unsigned to_submit = io_uring_sq_ready(&ring);
 	atomic_store_explicit(&ringo__netpoll_pending, 0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ringo__netpoll_flush_nr, 1,
+				  memory_order_relaxed);
 	ringo__unlock(&sq_lock);
 
 	struct __kernel_timespec ts;
