@@ -42,11 +42,13 @@
  * stable) plus a sequence tag and a kind (io/netpoll_uring.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <liburing.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -812,6 +814,8 @@ static int uring_open(struct ringo__pd *pd)
 	atomic_store(&pd->be.uring.inflight, 0);
 	pd->be.uring.fixed = -1;
 	__atomic_store_n(&pd->be.uring.spare[0], 0, __ATOMIC_RELEASE);
+	int fl = pd->kind == RINGO__PD_FILE ? fcntl(pd->fd, F_GETFL) : -1;
+	pd->be.uring.read_nowait = fl >= 0 && !(fl & O_DIRECT);
 	return 0;
 }
 
@@ -980,11 +984,24 @@ static int uring_connect(struct ringo__pd *pd, const struct sockaddr *sa,
 	return -soerr;
 }
 
+/* A read of data already in the page cache is a copy: preadv2 with
+ * RWF_NOWAIT does it in one system call without parking, and says EAGAIN
+ * (nothing copied, nothing waited for) when the data is not all there;
+ * only then does the read go through the ring. Not for O_DIRECT files,
+ * whose reads always wait for the device. */
 static ssize_t uring_pread(struct ringo__pd *pd, void *buf, size_t len,
 			   int64_t off)
 {
 	struct req r = { .op = OP_READ, .fd = pd->fd, .buf = buf,
 			 .len = clamp_len(len), .off = off };
+	if (pd->be.uring.read_nowait) {
+		struct iovec iov = { .iov_base = buf, .iov_len = r.len };
+		ssize_t n = preadv2(pd->fd, &iov, 1, (off_t)off, RWF_NOWAIT);
+		if (n >= 0)
+			return n;
+		if (errno != EAGAIN && errno != EOPNOTSUPP && errno != EINTR)
+			return -errno;
+	}
 	return file_op(&r, pd);
 }
 
