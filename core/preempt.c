@@ -133,6 +133,21 @@ static void context_pc_sp(const ucontext_t *uc, uintptr_t *pc, uintptr_t *sp)
 
 /* Never reads or writes errno: it may switch threads, and errno's
  * address is per thread (the switch itself carries errno over). */
+/* The interrupted code ran with the M's usual signal mask (SIGURG
+ * aside): not inside another signal handler, which blocks its signal,
+ * nor in code that blocked signals for a reason of its own. Only the
+ * kernel's 64 signals are compared: glibc's sigset_t is larger than what
+ * the kernel writes into the frame. */
+static bool usual_mask(const struct ringo__m *m, const ucontext_t *uc)
+{
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != PREEMPT_SIGNAL &&
+		    sigismember(&uc->uc_sigmask, sig) !=
+			    sigismember(&m->sigmask, sig))
+			return false;
+	return true;
+}
+
 static void try_preempt(struct ringo__m *m, ucontext_t *uc)
 {
 	struct ringo__g *g = m->curg;
@@ -146,7 +161,8 @@ static void try_preempt(struct ringo__m *m, ucontext_t *uc)
 	uintptr_t pc, sp;
 	context_pc_sp(uc, &pc, &sp);
 	uintptr_t lo = (uintptr_t)g->stack_lo;
-	if (!pc_is_safe(pc) || sp <= lo || sp > lo + ringo__stack_size(g))
+	if (!pc_is_safe(pc) || sp <= lo || sp > lo + ringo__stack_size(g) ||
+	    !usual_mask(m, uc))
 		return;
 
 	atomic_store_explicit(&p->preempt_req, 0, memory_order_relaxed);

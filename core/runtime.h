@@ -17,6 +17,7 @@
 #define RINGO_CORE_RUNTIME_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -240,6 +241,7 @@ struct ringo__m {
 	void *after_arg;
 
 	void *altstack;             /* our signal stack, NULL if not ours */
+	sigset_t sigmask;           /* the thread's signal mask at start */
 	int *errno_loc;             /* this thread's errno */
 	void *g0_stack_lo;          /* thread stack, for the sanitizers */
 	size_t g0_stack_size;

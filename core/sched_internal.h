@@ -26,8 +26,9 @@ void ringo__handoffp(struct ringo__p *p);
 /* On m's g0, with no P: g left a system call and its P was gone. Take an
  * idle P for it, or queue it globally (m then sleeps until handed one). */
 void ringo__syscall_requeue(struct ringo__m *m, struct ringo__g *g);
-/* Start sysmon (ringo_run, before main runs) and stop it (after every M
- * has left the scheduler, before teardown frees them). */
+/* Start sysmon (ringo_run, before main runs) and stop it (teardown, once
+ * shutdown is set and before the Ms are joined: sysmon signals Ms and may
+ * still start one, which the join then waits for). */
 void ringo__sysmon_start(void);
 void ringo__sysmon_stop(void);
 /* A system call began: wake sysmon if it naps too long to hand the P off

@@ -110,6 +110,7 @@ void ringo__m_init_thread(struct ringo__m *m)
 	stack_t ss;
 
 	pthread_once(&handlers_once, install_handlers);
+	pthread_sigmask(SIG_SETMASK, NULL, &m->sigmask);
 	if (pthread_getattr_np(pthread_self(), &attr) == 0) {
 		pthread_attr_getstack(&attr, &m->g0_stack_lo, &m->g0_stack_size);
 		pthread_attr_destroy(&attr);

@@ -118,6 +118,7 @@ __attribute__((noinline)) static void finish_after(struct ringo__m *m)
 		pthread_mutex_lock(&ringo__sched.lock);
 		ringo__globrunqput(prev);
 		pthread_mutex_unlock(&ringo__sched.lock);
+		ringo__wakep(); /* an idle P may run it sooner than this one */
 		break;
 	case RINGO_AFTER_SYSCALL:
 		ringo__syscall_requeue(m, prev);

@@ -42,9 +42,12 @@ void ringo_syscall_enter(void)
 	m->oldp = p;
 	m->p = NULL;
 	p->m = NULL;
-	/* Pairs with sysmon's CAS: from here on it may take the P. */
-	atomic_store_explicit(&p->status, RINGO_P_SYSCALL, memory_order_release);
-	if (atomic_load_explicit(&ringo__sysmon_long_nap, memory_order_relaxed))
+	/* Pairs with sysmon's CAS: from here on it may take the P. Seq-cst,
+	 * as is the load of long_nap after it: sysmon stores long_nap and
+	 * then looks for SYSCALL Ps (core/sysmon.c nap), so either it sees
+	 * this P or this call sees its long nap and wakes it. */
+	atomic_store(&p->status, RINGO_P_SYSCALL);
+	if (atomic_load(&ringo__sysmon_long_nap))
 		ringo__sysmon_wake();
 }
 
@@ -62,12 +65,12 @@ __attribute__((noinline)) static void exit_without_p(struct ringo__m *m)
 	ringo__switch(m, g, NULL);
 }
 
-void ringo_syscall_exit(void)
+int ringo_syscall_exit(void)
 {
 	struct ringo__m *m = ringo__getm();
 
 	if (!m || !m->curg)
-		return;
+		return errno;
 	if (!m->in_syscall)
 		ringo__panic("ringo_syscall_exit", "not inside a system-call "
 			     "section (missing ringo_syscall_enter?)");
@@ -85,7 +88,7 @@ void ringo_syscall_exit(void)
 		p->m = m;
 		m->p = p;
 		errno = saved;
-		return;
+		return saved;
 	}
 	/* sysmon took the P. Any idle one will do. */
 	pthread_mutex_lock(&ringo__sched.lock);
@@ -96,6 +99,7 @@ void ringo_syscall_exit(void)
 	errno = saved;
 	if (!idle)
 		exit_without_p(m);
+	return saved;
 }
 
 int ringo__maxthreads_from(int cfg_value)

@@ -76,10 +76,25 @@ void ringo__sysmon_wake(void)
 		notewakeup();
 }
 
-/* Sleep up to ns, or until woken. */
+static bool any_in_syscall(void)
+{
+	for (int i = 0; i < ringo__sched.nprocs; i++)
+		if (atomic_load(&ringo__sched.allp[i]->status) == RINGO_P_SYSCALL)
+			return true;
+	return false;
+}
+
+/* Sleep up to ns, or until woken. A long nap is announced first and the
+ * Ps looked at after (both seq-cst; ringo_syscall_enter stores SYSCALL,
+ * then reads long_nap): a system call that began just before is seen
+ * here, one that begins after sees long_nap and wakes sysmon. */
 static void nap(int64_t ns)
 {
-	atomic_store(&ringo__sysmon_long_nap, ns > TICK_MAX_SYSCALL_NS);
+	if (ns > TICK_MAX_SYSCALL_NS) {
+		atomic_store(&ringo__sysmon_long_nap, true);
+		if (any_in_syscall())
+			ns = TICK_MAX_SYSCALL_NS;
+	}
 	if (atomic_load(&note) == 0)
 		ringo__futex_wait(&note, 0, ns);
 	atomic_store(&ringo__sysmon_long_nap, false);

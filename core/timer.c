@@ -146,6 +146,9 @@ bool ringo__timer_start(struct ringo__timer *t, int64_t when)
 {
 	struct ringo__m *m = ringo__getm();
 
+	if (m && m->in_syscall)
+		ringo__panic("ringo_sleep/timers/deadlines", "called between "
+			     "ringo_syscall_enter and ringo_syscall_exit");
 	if (!m || !m->p)
 		ringo__throw("timer", "timer started without a P");
 	bool pending = ringo__timer_stop(t);

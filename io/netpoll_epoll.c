@@ -393,8 +393,8 @@ static ssize_t epoll_pread(struct ringo__pd *pd, void *buf, size_t len,
 	ringo_syscall_enter();
 	while ((n = pread(pd->fd, buf, len, (off_t)off)) < 0 && errno == EINTR)
 		;
-	ringo_syscall_exit();
-	return n < 0 ? -errno : n;
+	int err = ringo_syscall_exit();
+	return n < 0 ? -err : n;
 }
 
 static ssize_t epoll_pwrite(struct ringo__pd *pd, const void *buf,
@@ -406,8 +406,8 @@ static ssize_t epoll_pwrite(struct ringo__pd *pd, const void *buf,
 	while ((n = pwrite(pd->fd, buf, len, (off_t)off)) < 0 &&
 	       errno == EINTR)
 		;
-	ringo_syscall_exit();
-	return n < 0 ? -errno : n;
+	int err = ringo_syscall_exit();
+	return n < 0 ? -err : n;
 }
 
 static int epoll_fsync(struct ringo__pd *pd, bool datasync)
@@ -418,8 +418,8 @@ static int epoll_fsync(struct ringo__pd *pd, bool datasync)
 	while ((r = datasync ? fdatasync(pd->fd) : fsync(pd->fd)) < 0 &&
 	       errno == EINTR)
 		;
-	ringo_syscall_exit();
-	return r < 0 ? -errno : 0;
+	int err = ringo_syscall_exit();
+	return r < 0 ? -err : 0;
 }
 
 static int epoll_openat(int dirfd, const char *path, int flags, mode_t mode)
@@ -429,8 +429,8 @@ static int epoll_openat(int dirfd, const char *path, int flags, mode_t mode)
 	ringo_syscall_enter();
 	while ((fd = openat(dirfd, path, flags, mode)) < 0 && errno == EINTR)
 		;
-	ringo_syscall_exit();
-	return fd < 0 ? -errno : fd;
+	int err = ringo_syscall_exit();
+	return fd < 0 ? -err : fd;
 }
 
 static int epoll_statx(int dirfd, const char *path, int flags, unsigned mask,
@@ -441,8 +441,8 @@ static int epoll_statx(int dirfd, const char *path, int flags, unsigned mask,
 	ringo_syscall_enter();
 	while ((r = statx(dirfd, path, flags, mask, stx)) < 0 && errno == EINTR)
 		;
-	ringo_syscall_exit();
-	return r < 0 ? -errno : 0;
+	int err = ringo_syscall_exit();
+	return r < 0 ? -err : 0;
 }
 
 const struct ringo__netpoll_ops ringo__netpoll_epoll_ops = {

@@ -248,10 +248,21 @@ void ringo__uring_sq_lock(void)
 	ringo__lock(&sq_lock);
 }
 
+/* After a submit under sq_lock: SQEs it could not pass (EAGAIN, EBUSY)
+ * stay pending for the next flush. */
+static void submitted_locked(void)
+{
+	atomic_store_explicit(&ringo__netpoll_pending,
+			      io_uring_sq_ready(&ring) != 0,
+			      memory_order_relaxed);
+	atomic_fetch_add_explicit(&ringo__netpoll_flush_nr, 1,
+				  memory_order_relaxed);
+}
+
 void ringo__uring_sq_unlock_submit(void)
 {
 	submit_locked();
-	atomic_store_explicit(&ringo__netpoll_pending, 0, memory_order_relaxed);
+	submitted_locked();
 	ringo__unlock(&sq_lock);
 }
 
@@ -280,9 +291,7 @@ static void uring_flush(void)
 {
 	ringo__lock(&sq_lock);
 	submit_locked();
-	atomic_store_explicit(&ringo__netpoll_pending, 0, memory_order_relaxed);
-	atomic_fetch_add_explicit(&ringo__netpoll_flush_nr, 1,
-				  memory_order_relaxed);
+	submitted_locked();
 	ringo__unlock(&sq_lock);
 }
 
@@ -815,7 +824,8 @@ static int uring_open(struct ringo__pd *pd)
 	pd->be.uring.fixed = -1;
 	__atomic_store_n(&pd->be.uring.spare[0], 0, __ATOMIC_RELEASE);
 	int fl = pd->kind == RINGO__PD_FILE ? fcntl(pd->fd, F_GETFL) : -1;
-	pd->be.uring.read_nowait = fl >= 0 && !(fl & O_DIRECT);
+	atomic_store_explicit(&pd->be.uring.read_nowait,
+			      fl >= 0 && !(fl & O_DIRECT), memory_order_relaxed);
 	return 0;
 }
 
@@ -985,21 +995,27 @@ static int uring_connect(struct ringo__pd *pd, const struct sockaddr *sa,
 }
 
 /* A read of data already in the page cache is a copy: preadv2 with
- * RWF_NOWAIT does it in one system call without parking, and says EAGAIN
- * (nothing copied, nothing waited for) when the data is not all there;
- * only then does the read go through the ring. Not for O_DIRECT files,
- * whose reads always wait for the device. */
+ * RWF_NOWAIT does it in one system call without parking. It returns what
+ * was cached (a short count if only the start was: the caller loops) or
+ * EAGAIN when nothing was, without waiting; only then does the read go
+ * through the ring. Not for O_DIRECT files, whose reads always wait for
+ * the device; a file system without RWF_NOWAIT answers EOPNOTSUPP once
+ * and the descriptor stops trying. */
 static ssize_t uring_pread(struct ringo__pd *pd, void *buf, size_t len,
 			   int64_t off)
 {
 	struct req r = { .op = OP_READ, .fd = pd->fd, .buf = buf,
 			 .len = clamp_len(len), .off = off };
-	if (pd->be.uring.read_nowait) {
+	if (atomic_load_explicit(&pd->be.uring.read_nowait,
+				 memory_order_relaxed)) {
 		struct iovec iov = { .iov_base = buf, .iov_len = r.len };
 		ssize_t n = preadv2(pd->fd, &iov, 1, (off_t)off, RWF_NOWAIT);
 		if (n >= 0)
 			return n;
-		if (errno != EAGAIN && errno != EOPNOTSUPP && errno != EINTR)
+		if (errno == EOPNOTSUPP)
+			atomic_store_explicit(&pd->be.uring.read_nowait, false,
+					      memory_order_relaxed);
+		else if (errno != EAGAIN && errno != EINTR)
 			return -errno;
 	}
 	return file_op(&r, pd);

@@ -100,8 +100,9 @@ struct ringo__pd_uring {
 	_Atomic uint32_t inflight;
 	int32_t fixed;        /* registered-file index, -1 if none */
 	/* A file read tries preadv2(RWF_NOWAIT) first: set at open for
-	 * files not opened O_DIRECT. Read-only afterwards. */
-	bool read_nowait;
+	 * files not opened O_DIRECT, cleared by a read that finds the file
+	 * system without it. */
+	_Atomic bool read_nowait;
 	uint64_t spare[2];
 };
 

@@ -112,8 +112,13 @@ size_t ringo_stack_default(void);
  *
  * or RINGO_SYSCALL(n = read(fd, buf, len)); . Entering costs a few
  * stores; if the call is still running on sysmon's next tick (20 us to
- * 10 ms) and other goroutines want the P, the P moves to another thread.
- * errno is preserved across ringo_syscall_exit.
+ * 100 us while a call runs) and other goroutines want the P, the P moves
+ * to another thread. ringo_syscall_exit returns the errno the call left,
+ * and leaves errno set to it; but the goroutine may come back on another
+ * thread, and a compiler that took errno's address before the section
+ * (glibc's __errno_location is declared const) would read the old
+ * thread's: take errno from the return value, or read it inside the
+ * section. Do not leave the section by return, break or goto.
  *
  * Between the two calls, call no other ringo function: the goroutine owns
  * no P there (ringo_go, ringo_yield and anything that parks abort with a
@@ -126,7 +131,7 @@ size_t ringo_stack_default(void);
  * ===================================================================== */
 
 void ringo_syscall_enter(void);
-void ringo_syscall_exit(void);
+int ringo_syscall_exit(void); /* returns errno as the call left it */
 
 #define RINGO_SYSCALL(stmt)            \
 	do {                           \
@@ -145,8 +150,15 @@ void ringo_syscall_exit(void);
  * (the program's executable or a library not listed in docs/design.md,
  * "Preemption"), not ringo's, libc's, jemalloc's, the dynamic loader's or
  * a sanitizer's (which may hold locks), on its own stack (not in a handler
- * on the alternate signal stack), and preemption is not disabled. At an
+ * on the alternate signal stack) with the thread's usual signal mask (not
+ * inside another signal handler), and preemption is not disabled. At an
  * unsafe point nothing happens and sysmon tries again 20 us later.
+ *
+ * Only the innermost function is checked. Code of yours that libc calls
+ * back while holding one of its locks (a dl_iterate_phdr or fopencookie
+ * callback, work between flockfile and funlockfile, a pthread_once body)
+ * must disable preemption, and so must a program that links libc, the C++
+ * runtime or an allocator statically into its executable.
  *
  * The handler is installed with SA_RESTART, so most interrupted system
  * calls restart by themselves; the ones the kernel never restarts (poll,
