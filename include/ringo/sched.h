@@ -128,6 +128,11 @@ size_t ringo_stack_default(void);
  * (ringo_file_*: open, pread, pwrite, fsync, stat). In io_uring mode
  * they do not block a thread at all. Sockets opened through ringo never
  * block. The number of threads is capped by ringo_config.max_threads.
+ *
+ * When main returns, ringo_run waits for goroutines inside a section to
+ * come back from their call (a thread blocked in the kernel cannot be
+ * stopped, only joined): do not leave one blocked forever. Go exits the
+ * process instead, which a library that returns from ringo_run cannot.
  * ===================================================================== */
 
 void ringo_syscall_enter(void);
