@@ -170,6 +170,10 @@ struct ringo__p {
 	 * of that slice, 0 = none. Set by sysmon, cleared by the signal
 	 * handler on the owner M when it preempts (core/preempt.c). */
 	_Atomic uint64_t preempt_req;
+	/* The owner M is looking for work on its g0 (findrunnable), so
+	 * there is no goroutine to preempt. Set by the scheduler loop before
+	 * findrunnable, cleared by execute; read by sysmon. */
+	_Atomic bool in_scheduler;
 
 	/* Local run queue: a ring written only by the owner at `tail` and
 	 * consumed at `head` by the owner and by thieves (CAS). The owner's

@@ -390,6 +390,7 @@ top:
 /* Run g on m (from g0). Returns when m is back on g0. */
 static void execute(struct ringo__m *m, struct ringo__g *g, bool inherit)
 {
+	atomic_store_explicit(&m->p->in_scheduler, false, memory_order_relaxed);
 	if (!inherit)
 		ringo__schedtick_inc(m->p);
 	atomic_store_explicit(&g->status, RINGO_G_RUNNING, memory_order_relaxed);
@@ -425,6 +426,8 @@ void ringo__schedule(struct ringo__m *m)
 			inherit = g && g == next;
 		}
 		if (!g) {
+			atomic_store_explicit(&p->in_scheduler, true,
+					      memory_order_relaxed);
 			g = findrunnable(m);
 			if (!g)
 				return;

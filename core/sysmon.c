@@ -152,8 +152,9 @@ static bool watch(struct ringo__p *p, struct pwatch *w, int64_t now,
 		w->preempt_tries = 0;
 		return false;
 	}
-	if (now - w->schedwhen < FORCE_PREEMPT_NS)
-		return false;
+	if (now - w->schedwhen < FORCE_PREEMPT_NS ||
+	    atomic_load_explicit(&p->in_scheduler, memory_order_relaxed))
+		return false; /* an M in findrunnable has nothing to preempt */
 	if (w->preempt_tries >= PREEMPT_FAST_RETRIES &&
 	    now - w->preempt_sent < PREEMPT_RETRY_NS)
 		return false;
