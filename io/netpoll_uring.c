@@ -210,13 +210,28 @@ uint64_t ringo__uslot_ud(const struct ringo__uslot *s, unsigned kind)
 	       (uint64_t)kind << RINGO__UD_KIND_SHIFT;
 }
 
+/* Make the SQEs written so far visible to the kernel (the SQ tail) without
+ * entering it: any thread's next enter submits them. As liburing's own
+ * flush, with a release store pairing with the kernel's acquire of the
+ * tail. */
+static void publish_locked(void)
+{
+	struct io_uring_sq *sq = &ring.sq;
+
+	if (sq->sqe_head == sq->sqe_tail)
+		return;
+	sq->sqe_head = sq->sqe_tail;
+	io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
+}
+
+/* Publish and enter under sq_lock: only for a full SQ, where the caller
+ * needs the kernel to take SQEs before it can write another. liburing
+ * publishes the tail with a plain store, enough when the writer enters
+ * itself; another thread's enter may pick them up, hence the release
+ * store first. */
 static void submit_locked(void)
 {
-	/* liburing publishes the SQ tail with a plain store, enough when the
-	 * thread that wrote the SQEs enters the kernel itself. Here another
-	 * thread's enter (the poller's to_submit) may pick them up: order
-	 * the SQE writes before the tail store. */
-	atomic_thread_fence(memory_order_release);
+	publish_locked();
 	int r = io_uring_submit(&ring);
 
 	/* On EAGAIN/EBUSY the SQEs stay in the SQ: the next submit or the
@@ -248,37 +263,6 @@ void ringo__uring_sq_lock(void)
 	ringo__lock(&sq_lock);
 }
 
-/* After a submit under sq_lock: SQEs it could not pass (EAGAIN, EBUSY)
- * stay pending for the next flush. */
-static void submitted_locked(void)
-{
-	atomic_store_explicit(&ringo__netpoll_pending,
-			      io_uring_sq_ready(&ring) != 0,
-			      memory_order_relaxed);
-	atomic_fetch_add_explicit(&ringo__netpoll_flush_nr, 1,
-				  memory_order_relaxed);
-}
-
-void ringo__uring_sq_unlock_submit(void)
-{
-	submit_locked();
-	submitted_locked();
-	ringo__unlock(&sq_lock);
-}
-
-/* Make the SQEs written so far visible to the kernel (the SQ tail) without
- * entering it: any thread's next enter submits them. As liburing's own
- * flush, with a release store pairing with the kernel's acquire of the
- * tail. */
-static void publish_locked(void)
-{
-	struct io_uring_sq *sq = &ring.sq;
-
-	if (sq->sqe_head == sq->sqe_tail)
-		return;
-	sq->sqe_head = sq->sqe_tail;
-	io_uring_smp_store_release(sq->ktail, sq->sqe_tail);
-}
 
 void ringo__uring_sq_unlock_defer(void)
 {
@@ -287,12 +271,48 @@ void ringo__uring_sq_unlock_defer(void)
 	ringo__unlock(&sq_lock);
 }
 
+/* Publish what is queued and unlock sq_lock; returns how many SQEs an
+ * enter should pass. The flush counts from here (sysmon's stale check). */
+static unsigned publish_unlock(void)
+{
+	publish_locked();
+	unsigned n = io_uring_sq_ready(&ring);
+	atomic_store_explicit(&ringo__netpoll_pending, 0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&ringo__netpoll_flush_nr, 1,
+				  memory_order_relaxed);
+	ringo__unlock(&sq_lock);
+	return n;
+}
+
+/* Enter the kernel with published SQEs, without sq_lock: the kernel takes
+ * SQEs from its head up to the published tail under its own lock, so an
+ * enter can run beside other enters and beside Ms queueing more (only
+ * liburing's user-space sqe_head/sqe_tail need sq_lock). Holding the lock
+ * across the enter made every other M wait while the kernel ran the
+ * batch's sends and receives inline. An enter that passed nothing
+ * (EAGAIN, EBUSY) leaves the SQEs pending for the next flush. */
+static void enter_unlocked(unsigned to_submit)
+{
+	if (!to_submit)
+		return;
+	int r = io_uring_enter((unsigned)ring.ring_fd, to_submit, 0, 0, NULL);
+	if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -EINTR)
+		ringo__throw("netpoll", "uring: io_uring_enter: %s",
+			     strerror(-r));
+	if (r < 0)
+		atomic_store_explicit(&ringo__netpoll_pending, 1,
+				      memory_order_relaxed);
+}
+
+void ringo__uring_sq_unlock_submit(void)
+{
+	enter_unlocked(publish_unlock());
+}
+
 static void uring_flush(void)
 {
 	ringo__lock(&sq_lock);
-	submit_locked();
-	submitted_locked();
-	ringo__unlock(&sq_lock);
+	enter_unlocked(publish_unlock());
 }
 
 void ringo__uring_sq_unlock(void)
