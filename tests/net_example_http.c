@@ -18,17 +18,6 @@
 static char file_path[64];
 static char file_data[40000]; /* bigger than the server's 16 KiB chunk */
 
-static int send_str(int fd, const void *buf, size_t len)
-{
-	for (size_t done = 0; done < len; ) {
-		ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 /* A buffered reader over one connection. */
 struct rd {
 	int fd;
@@ -100,7 +89,7 @@ static int once(const char *req, int head)
 {
 	rd.fd = dial();
 	rd.len = 0;
-	if (rd.fd < 0 || send_str(rd.fd, req, strlen(req)) < 0)
+	if (rd.fd < 0 || send_all(rd.fd, req, strlen(req)) < 0)
 		return -1;
 	return read_resp(&rd, &resp, head);
 }
@@ -113,11 +102,11 @@ static int test_basic(void)
 	ASSERT(strcmp(resp.body, "hello\n") == 0);
 	ASSERT(!resp.closing);
 	/* HEAD: same length, no body; then a 404 on the same connection. */
-	ASSERT_EQ(send_str(rd.fd, "HEAD / HTTP/1.1\r\n\r\n", 19), 0);
+	ASSERT_EQ(send_all(rd.fd, "HEAD / HTTP/1.1\r\n\r\n", 19), 0);
 	ASSERT_EQ(read_resp(&rd, &resp, 1), 0);
 	ASSERT_EQ(resp.status, 200);
 	ASSERT_EQ(resp.length, 6);
-	ASSERT_EQ(send_str(rd.fd, "GET /nope HTTP/1.1\n\n", 20), 0); /* bare LFs */
+	ASSERT_EQ(send_all(rd.fd, "GET /nope HTTP/1.1\n\n", 20), 0); /* bare LFs */
 	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
 	ASSERT_EQ(resp.status, 404);
 	ASSERT_EQ(rd.len, 0);
@@ -157,12 +146,12 @@ static int test_keepalive_and_close(void)
 	ASSERT_EQ(once("GET / HTTP/1.1\r\n\r\n", 0), 0);
 	ASSERT_EQ(resp.status, 200);
 	for (int i = 0; i < 3; i++) { /* the same connection keeps working */
-		ASSERT_EQ(send_str(rd.fd, "GET / HTTP/1.1\r\n\r\n", 18), 0);
+		ASSERT_EQ(send_all(rd.fd, "GET / HTTP/1.1\r\n\r\n", 18), 0);
 		ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
 		ASSERT_EQ(resp.status, 200);
 	}
 	const char *bye = "GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
-	ASSERT_EQ(send_str(rd.fd, bye, strlen(bye)), 0);
+	ASSERT_EQ(send_all(rd.fd, bye, strlen(bye)), 0);
 	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
 	ASSERT_EQ(resp.status, 200);
 	ASSERT(resp.closing);
@@ -176,7 +165,7 @@ static int test_keepalive_and_close(void)
 	close(rd.fd);
 	ASSERT_EQ(once("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n", 0), 0);
 	ASSERT(!resp.closing);
-	ASSERT_EQ(send_str(rd.fd, "GET / HTTP/1.0\r\n\r\n", 18), 0);
+	ASSERT_EQ(send_all(rd.fd, "GET / HTTP/1.0\r\n\r\n", 18), 0);
 	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
 	ASSERT_EQ(resp.status, 200);
 	ASSERT(at_eof(&rd));
@@ -190,7 +179,7 @@ static int expect_close(const char *req, size_t len, int status)
 	rd.fd = dial();
 	rd.len = 0;
 	ASSERT(rd.fd >= 0);
-	ASSERT_EQ(send_str(rd.fd, req, len), 0);
+	ASSERT_EQ(send_all(rd.fd, req, len), 0);
 	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
 	ASSERT_EQ(resp.status, status);
 	ASSERT(resp.closing);
@@ -233,55 +222,19 @@ static int test_errors(void)
 	return 0;
 }
 
-static uint64_t rng = 88172645463325252ull;
-static uint64_t next(void)
-{
-	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-	return rng;
-}
-
 /* Random bytes, HTTP-ish tokens and valid prefixes with junk after. The
  * server may answer anything or nothing; it must not die. */
 static int test_fuzz(void)
 {
-	static const char *parts[] = {
+	static const char *const parts[] = {
 		"GET ", "HEAD ", "POST ", "/", "/file", " HTTP/1.1", " HTTP/1.0",
 		"\r\n", "\n", "\r", ":", " ", "Content-Length: ", "0", "9",
 		"99999999999999999999", "Connection: close", "Transfer-Encoding",
 		"\r\n\r\n", "\0", "\xff", "?",
 	};
-	char buf[4096];
-	for (int i = 0; i < 400; i++) {
-		size_t len = 0, want = 1 + next() % (sizeof(buf) - 64);
-		if (i % 3 == 1)
-			len = (size_t)sprintf(buf, "GET / HTTP/1.1\r\n");
-		while (len < want) {
-			if (i % 3 == 0) {
-				buf[len++] = (char)next();
-			} else {
-				const char *p = parts[next() % (sizeof(parts) / sizeof(parts[0]))];
-				size_t pl = p[0] ? strlen(p) : 1;
-				if (len + pl > sizeof(buf))
-					break;
-				memcpy(buf + len, p, pl);
-				len += pl;
-			}
-		}
-		int fd = dial();
-		ASSERT(fd >= 0);
-		send_str(fd, buf, len); /* may fail if the server closed early */
-		shutdown(fd, SHUT_WR);
-		char sink[4096];
-		ssize_t n;
-		while ((n = recv(fd, sink, sizeof(sink), 0)) > 0)
-			;
-		if (n < 0 && errno != ECONNRESET) {
-			fprintf(stderr, "FAIL: fuzz %d: %s (server hung?)\n", i,
-				strerror(errno));
-			return 1;
-		}
-		close(fd);
-	}
+	if (example_fuzz(parts, sizeof(parts) / sizeof(parts[0]),
+			 "GET / HTTP/1.1\r\n", 400))
+		return 1;
 	ASSERT_EQ(once("GET / HTTP/1.1\r\n\r\n", 0), 0);
 	ASSERT_EQ(resp.status, 200);
 	close(rd.fd);

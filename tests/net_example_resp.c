@@ -17,17 +17,6 @@
 #include "example_client.h"
 #include "test.h"
 
-static int send_all(int fd, const void *buf, size_t len)
-{
-	for (size_t done = 0; done < len; ) {
-		ssize_t n = send(fd, (const char *)buf + done, len - done, MSG_NOSIGNAL);
-		if (n <= 0)
-			return -1;
-		done += (size_t)n;
-	}
-	return 0;
-}
-
 static int send_str(int fd, const char *s) { return send_all(fd, s, strlen(s)); }
 
 /* Read exactly len bytes. */
@@ -324,55 +313,18 @@ static int test_malformed(void)
 	return 0;
 }
 
-static uint64_t rng = 88172645463325252ull;
-static uint64_t next(void)
-{
-	rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
-	return rng;
-}
-
 /* Random bytes, RESP-ish tokens and valid prefixes with junk after. The
  * server may answer anything or nothing; it must not die or hang. */
 static int test_fuzz(void)
 {
-	static const char *parts[] = {
+	static const char *const parts[] = {
 		"*", "$", "1", "2", "3", "0", "-1", "-", "\r\n", "\r", "\n", " ",
 		"GET", "SET", "DEL", "INCR", "PING", "ECHO", "key", "\0", "\xff",
 		"99999999999", "*3\r\n$3\r\nSET\r\n$1\r\nk\r\n", "$536870912\r\n",
 	};
-	char buf[4096];
-	int rounds = TEST_SCALE(600, 300, 150);
-	for (int i = 0; i < rounds; i++) {
-		size_t len = 0, want = 1 + next() % (sizeof(buf) - 64);
-		if (i % 3 == 1)
-			len = (size_t)sprintf(buf, "*2\r\n$4\r\nPING\r\n");
-		while (len < want) {
-			if (i % 3 == 0) {
-				buf[len++] = (char)next();
-			} else {
-				const char *p = parts[next() % (sizeof(parts) / sizeof(parts[0]))];
-				size_t pl = p[0] ? strlen(p) : 1;
-				if (len + pl > sizeof(buf))
-					break;
-				memcpy(buf + len, p, pl);
-				len += pl;
-			}
-		}
-		int fd = dial();
-		ASSERT(fd >= 0);
-		send_all(fd, buf, len); /* may fail if the server closed early */
-		shutdown(fd, SHUT_WR);
-		char sink[4096];
-		ssize_t n;
-		while ((n = recv(fd, sink, sizeof(sink), 0)) > 0)
-			;
-		if (n < 0 && errno != ECONNRESET) {
-			fprintf(stderr, "FAIL: fuzz %d: %s (server hung?)\n", i,
-				strerror(errno));
-			return 1;
-		}
-		close(fd);
-	}
+	if (example_fuzz(parts, sizeof(parts) / sizeof(parts[0]),
+			 "*2\r\n$4\r\nPING\r\n", TEST_SCALE(600, 300, 150)))
+		return 1;
 	int fd = dial();
 	ASSERT(fd >= 0);
 	ASSERT_EQ(send_str(fd, "PING\r\n"), 0);
