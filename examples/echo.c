@@ -17,6 +17,8 @@
 
 #include <ringo/ringo.h>
 
+#include "server.h"
+
 static void serve(void *arg)
 {
 	ringo_conn *c = arg;
@@ -30,40 +32,14 @@ static void serve(void *arg)
 	ringo_conn_close(c);
 }
 
+static void start(ringo_conn *c)
+{
+	ringo_go(serve, c);
+}
+
 static int main_g(void *arg)
 {
-	const char *address = arg;
-	ringo_listener *l;
-	struct ringo_addr a;
-	char name[RINGO_ADDR_STRLEN];
-
-	int err = ringo_net_listen("tcp", address, &l);
-	if (err) {
-		fprintf(stderr, "echo: listen %s: %s\n", address, strerror(-err));
-		return 1;
-	}
-	ringo_listener_addr(l, &a);
-	ringo_addr_format(&a, name, sizeof(name));
-	printf("listening on %s\n", name);
-	fflush(stdout);
-
-	for (;;) {
-		ringo_conn *c;
-		err = ringo_net_accept(l, &c);
-		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM) {
-			/* Out of descriptors: the connection stays queued;
-			 * wait for some to be closed, as Go's servers do. */
-			ringo_sleep(10 * RINGO_MILLISECOND);
-			continue;
-		}
-		if (err) {
-			fprintf(stderr, "echo: accept: %s\n", strerror(-err));
-			break;
-		}
-		ringo_go(serve, c);
-	}
-	ringo_listener_close(l);
-	return 1;
+	return example_serve("echo", arg, start);
 }
 
 int main(int argc, char **argv)

@@ -26,6 +26,8 @@
 
 #include <ringo/ringo.h>
 
+#include "server.h"
+
 #define HEAD_MAX 8192                  /* bytes of request line + headers */
 #define BODY_MAX (1 << 20)             /* bytes of a request body */
 #define IDLE (30 * RINGO_SECOND)       /* to wait for the next request */
@@ -363,45 +365,22 @@ out:
 	free(cl);
 }
 
+static void start(ringo_conn *c)
+{
+	struct client *cl = malloc(sizeof(*cl));
+
+	if (!cl) {
+		ringo_conn_close(c);
+		return;
+	}
+	cl->c = c;
+	cl->len = 0;
+	ringo_go(serve, cl);
+}
+
 static int main_g(void *arg)
 {
-	const char *address = arg;
-	ringo_listener *l;
-	struct ringo_addr a;
-	char name[RINGO_ADDR_STRLEN];
-
-	int err = ringo_net_listen("tcp", address, &l);
-	if (err) {
-		fprintf(stderr, "http: listen %s: %s\n", address, strerror(-err));
-		return 1;
-	}
-	ringo_listener_addr(l, &a);
-	ringo_addr_format(&a, name, sizeof(name));
-	printf("listening on %s\n", name);
-	fflush(stdout);
-
-	for (;;) {
-		ringo_conn *c;
-		err = ringo_net_accept(l, &c);
-		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM) {
-			ringo_sleep(10 * RINGO_MILLISECOND); /* stays queued */
-			continue;
-		}
-		if (err) {
-			fprintf(stderr, "http: accept: %s\n", strerror(-err));
-			break;
-		}
-		struct client *cl = malloc(sizeof(*cl));
-		if (!cl) {
-			ringo_conn_close(c);
-			continue;
-		}
-		cl->c = c;
-		cl->len = 0;
-		ringo_go(serve, cl);
-	}
-	ringo_listener_close(l);
-	return 1;
+	return example_serve("http", arg, start);
 }
 
 int main(int argc, char **argv)

@@ -38,6 +38,8 @@
 
 #include <ringo/ringo.h>
 
+#include "server.h"
+
 #define BULK_MAX (512ll << 20)         /* bytes of one argument, as Redis */
 #define ARGS_MAX (1ll << 20)           /* arguments of one request */
 #define LINE_MAX_LEN (64u << 10)       /* inline request, "*N" or "$N" line */
@@ -671,38 +673,14 @@ static struct client *client_new(ringo_conn *c)
 	return cl;
 }
 
+static void start(ringo_conn *c)
+{
+	ringo_go(serve, client_new(c));
+}
+
 static int main_g(void *arg)
 {
-	const char *address = arg;
-	ringo_listener *l;
-	struct ringo_addr a;
-	char name[RINGO_ADDR_STRLEN];
-
-	int err = ringo_net_listen("tcp", address, &l);
-	if (err) {
-		fprintf(stderr, "resp: listen %s: %s\n", address, strerror(-err));
-		return 1;
-	}
-	ringo_listener_addr(l, &a);
-	ringo_addr_format(&a, name, sizeof(name));
-	printf("listening on %s\n", name);
-	fflush(stdout);
-
-	for (;;) {
-		ringo_conn *c;
-		err = ringo_net_accept(l, &c);
-		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM) {
-			ringo_sleep(10 * RINGO_MILLISECOND); /* stays queued */
-			continue;
-		}
-		if (err) {
-			fprintf(stderr, "resp: accept: %s\n", strerror(-err));
-			break;
-		}
-		ringo_go(serve, client_new(c));
-	}
-	ringo_listener_close(l);
-	return 1;
+	return example_serve("resp", arg, start);
 }
 
 int main(int argc, char **argv)

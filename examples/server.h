@@ -1,0 +1,56 @@
+/*
+ * examples/server.h - the accept loop the example servers (echo, http,
+ * resp) share, written as a Go server's would be: accept, hand the
+ * connection to a goroutine of its own, accept again.
+ */
+#ifndef RINGO_EXAMPLES_SERVER_H
+#define RINGO_EXAMPLES_SERVER_H
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <ringo/ringo.h>
+
+/* Listen on `address`, print "listening on ADDR" on stdout (the tests and
+ * ringo-bench read the port from it), and give every accepted connection
+ * to start(c), which starts the goroutine that serves it. Out of
+ * descriptors (EMFILE, ENFILE, ENOMEM) the connection stays queued and
+ * the loop waits for some to be closed, as Go's servers do. Returns 1
+ * once listen or accept fails otherwise, saying so on stderr after
+ * `prog`. */
+static int example_serve(const char *prog, const char *address,
+			 void (*start)(ringo_conn *c))
+{
+	ringo_listener *l;
+	struct ringo_addr a;
+	char name[RINGO_ADDR_STRLEN];
+
+	int err = ringo_net_listen("tcp", address, &l);
+	if (err) {
+		fprintf(stderr, "%s: listen %s: %s\n", prog, address, strerror(-err));
+		return 1;
+	}
+	ringo_listener_addr(l, &a);
+	ringo_addr_format(&a, name, sizeof(name));
+	printf("listening on %s\n", name);
+	fflush(stdout);
+
+	for (;;) {
+		ringo_conn *c;
+		err = ringo_net_accept(l, &c);
+		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM) {
+			ringo_sleep(10 * RINGO_MILLISECOND);
+			continue;
+		}
+		if (err) {
+			fprintf(stderr, "%s: accept: %s\n", prog, strerror(-err));
+			break;
+		}
+		start(c);
+	}
+	ringo_listener_close(l);
+	return 1;
+}
+
+#endif
