@@ -131,28 +131,13 @@ static int errno_main(void *arg)
 
 /* ------------------------------------------------------------- threads */
 
-static int count_threads(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	int n = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Threads: %d", &n) == 1)
-			break;
-	fclose(f);
-	return n;
-}
-
 static int threads_main(void *arg)
 {
 	(void)arg;
 	int fds[BLOCKERS][2];
 	struct blocker b[BLOCKERS];
 	ringo_wg done = RINGO_WG_INITIALIZER;
-	int before = count_threads();
+	int before = test_count_threads(NULL);
 
 	atomic_store(&entered, 0);
 	for (int i = 0; i < BLOCKERS; i++) {
@@ -163,7 +148,7 @@ static int threads_main(void *arg)
 	}
 	while (atomic_load(&entered) < BLOCKERS)
 		ringo_yield();
-	int during = count_threads();
+	int during = test_count_threads(NULL);
 	for (int i = 0; i < BLOCKERS; i++)
 		ASSERT_EQ(write(fds[i][1], "x", 1), 1);
 	ringo_wg_wait(&done);

@@ -10,6 +10,7 @@
 #ifndef RINGO_TESTS_TEST_H
 #define RINGO_TESTS_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -134,6 +135,43 @@ static inline void test_watchdog(unsigned secs)
 	while (!test_watchdog_up_)
 		pthread_cond_wait(&test_watchdog_cv_, &test_watchdog_mu_);
 	pthread_mutex_unlock(&test_watchdog_mu_);
+}
+
+/* ---- threads ---- */
+
+/* Runtime threads: every task of the process except the kernel's io-wq
+ * workers (iou-wrk-*), which belong to the ring, not to the runtime;
+ * those are counted in *iou if iou is not NULL. */
+static inline int test_count_threads(int *iou)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	int n = 0, iou_nr = 0;
+
+	if (iou)
+		*iou = 0;
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		char p[300], comm[64] = "";
+		snprintf(p, sizeof(p), "/proc/self/task/%s/comm", e->d_name);
+		FILE *f = fopen(p, "r");
+		if (f) {
+			if (!fgets(comm, sizeof(comm), f))
+				comm[0] = 0;
+			fclose(f);
+		}
+		if (strncmp(comm, "iou-", 4) == 0)
+			iou_nr++;
+		else
+			n++;
+	}
+	closedir(d);
+	if (iou)
+		*iou = iou_nr;
+	return n;
 }
 
 /* ---- death tests ---- */

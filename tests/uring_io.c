@@ -8,7 +8,6 @@
  * overflows without losing a completion. The behavioural tests also run
  * in epoll mode; the ring-only ones skip there.
  */
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -329,37 +328,6 @@ static int test_file_ops(void)
 	return 0;
 }
 
-/* Runtime threads: every task of the process except the kernel's io-wq
- * workers (iou-wrk-*), which belong to the ring, not to the runtime. */
-static int count_threads(int *iou)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	*iou = 0;
-	if (!d)
-		return -1;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		char p[300], comm[64] = "";
-		snprintf(p, sizeof(p), "/proc/self/task/%s/comm", e->d_name);
-		FILE *f = fopen(p, "r");
-		if (f) {
-			if (!fgets(comm, sizeof(comm), f))
-				comm[0] = 0;
-			fclose(f);
-		}
-		if (strncmp(comm, "iou-", 4) == 0)
-			(*iou)++;
-		else
-			n++;
-	}
-	closedir(d);
-	return n;
-}
-
 struct reader {
 	ringo_file *f;
 	int seed;
@@ -418,11 +386,11 @@ static int test_file_readers_no_threads(void)
 	if (read_round(f, FILES, READERS))
 		return 1;
 	int iou0, iou1;
-	int t0 = count_threads(&iou0);
+	int t0 = test_count_threads(&iou0);
 	for (int round = 0; round < 5; round++)
 		if (read_round(f, FILES, READERS))
 			return 1;
-	int t1 = count_threads(&iou1);
+	int t1 = test_count_threads(&iou1);
 	ASSERT(t0 > 0);
 	/* No M blocked in a read, so none had to be started for the others:
 	 * at most one M per P plus the one blocked in the ring, plus this
