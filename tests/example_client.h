@@ -162,4 +162,20 @@ static pid_t example_start(const char *path, const char *const *extra)
 	return pid;
 }
 
+/* Stop the server started by example_start with SIGTERM: it must still
+ * be running (not dead of a crash along the way) and die of that signal.
+ * Returns 0, or 1 after saying how it ended. */
+static inline int example_stop(pid_t pid)
+{
+	int st;
+
+	kill(pid, SIGTERM);
+	waitpid(pid, &st, 0);
+	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGTERM) {
+		fprintf(stderr, "FAIL: server ended with status 0x%x\n", st);
+		return 1;
+	}
+	return 0;
+}
+
 #endif

@@ -88,8 +88,6 @@ static int test_big(void)
 	return 0;
 }
 
-/* Start the server; read its "listening on [::]:PORT" line. */
-
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -101,12 +99,7 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		return 1;
 	int r = test_many() || test_big();
-	kill(pid, SIGTERM);
-	int st;
-	waitpid(pid, &st, 0);
-	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGTERM) {
-		fprintf(stderr, "FAIL: server ended with status 0x%x\n", st);
+	if (example_stop(pid))
 		r = 1;
-	}
 	return r;
 }

@@ -241,8 +241,6 @@ static int test_fuzz(void)
 	return 0;
 }
 
-/* Start the server; read its "listening on [::]:PORT" line. */
-
 static int make_file(void)
 {
 	snprintf(file_path, sizeof(file_path), "/tmp/ringo-http-XXXXXX");
@@ -277,13 +275,8 @@ int main(int argc, char **argv)
 	if (test_basic() || test_file() || test_pipelined() ||
 	    test_keepalive_and_close() || test_errors() || test_fuzz())
 		r = 1;
-	kill(pid, SIGTERM);
-	int st;
-	waitpid(pid, &st, 0);
-	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGTERM) {
-		fprintf(stderr, "FAIL: server ended with status 0x%x\n", st);
+	if (example_stop(pid))
 		r = 1;
-	}
 	unlink(file_path);
 	return r;
 }

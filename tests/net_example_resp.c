@@ -447,12 +447,7 @@ int main(int argc, char **argv)
 	    test_handshake() || test_malformed() || test_fuzz() ||
 	    test_concurrent() || test_redis_cli())
 		r = 1;
-	kill(pid, SIGTERM);
-	int st;
-	waitpid(pid, &st, 0);
-	if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGTERM) {
-		fprintf(stderr, "FAIL: server ended with status 0x%x\n", st);
+	if (example_stop(pid))
 		r = 1;
-	}
 	return r;
 }
