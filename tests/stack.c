@@ -7,20 +7,9 @@
 
 #include <ringo/ringo.h>
 
+#include "recurse.h"
 #include "test.h"
 
-/* Each frame holds a 256-byte buffer that the next frame reads through a
- * pointer, so the frames must all exist at once (no loop, no tail call). */
-__attribute__((noinline)) static uint64_t recurse(int depth,
-						 volatile char *up)
-{
-	volatile char buf[256];
-	for (int i = 0; i < 256; i++)
-		buf[i] = (char)(depth + up[0]);
-	if (depth == 0)
-		return (uint64_t)buf[0];
-	return recurse(depth - 1, buf) + (uint64_t)buf[0];
-}
 
 static volatile char top[1];
 

@@ -10,6 +10,7 @@
 
 #include <ringo/ringo.h>
 
+#include "recurse.h"
 #include "test.h"
 #include "waitq.h"
 
@@ -102,17 +103,6 @@ static int main_ok(void *arg)
 	return 0;
 }
 
-/* 300 frames of ~300 bytes: far past a 64 KiB stack. */
-__attribute__((noinline)) static uint64_t recurse(int depth,
-						 volatile char *up)
-{
-	volatile char buf[256];
-	for (int i = 0; i < 256; i++)
-		buf[i] = (char)(depth + up[0]);
-	if (depth == 0)
-		return (uint64_t)buf[0];
-	return recurse(depth - 1, buf) + (uint64_t)buf[0];
-}
 
 static volatile char top[1];
 static volatile uint64_t sink;
