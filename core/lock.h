@@ -9,8 +9,9 @@
  * context on the same M, after the switch).
  *
  * State word: 0 unlocked, 1 locked, 2 locked with possible sleepers.
- * Lockers CAS 0->1, spin briefly, then swap in 2 and futex-wait; unlock
- * swaps in 0 and wakes one sleeper if the old value was 2.
+ * Lockers CAS 0->1, back off a few times (core/lock.c), then swap in 2
+ * and futex-wait; unlock swaps in 0 and wakes one sleeper if the old value
+ * was 2.
  */
 #ifndef RINGO_CORE_LOCK_H
 #define RINGO_CORE_LOCK_H
