@@ -37,6 +37,8 @@ enum bench_metric {
 	BENCH_SERVER_CPU_NS_PER_OP, /* CPU time of the server process per op */
 	BENCH_THREADS_CREATED,      /* OS threads the runtime created */
 	BENCH_WAKE_NS_PER_G,        /* time to wake and finish one parked G, ns */
+	BENCH_SLEEP_MAX_NS,         /* longest of N timed sleeps, as slept, ns */
+	BENCH_SLEEP_P99_NS,         /* their 99th percentile, ns */
 	BENCH_METRIC_NR
 };
 

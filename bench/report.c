@@ -20,6 +20,8 @@ const char *const bench_metric_key[BENCH_METRIC_NR] = {
 	[BENCH_SERVER_CPU_NS_PER_OP] = "server_cpu_ns_per_op",
 	[BENCH_THREADS_CREATED] = "threads_created",
 	[BENCH_WAKE_NS_PER_G] = "wake_ns_per_g",
+	[BENCH_SLEEP_MAX_NS] = "sleep_max_ns",
+	[BENCH_SLEEP_P99_NS] = "sleep_p99_ns",
 };
 
 const char *const bench_metric_label[BENCH_METRIC_NR] = {
@@ -33,6 +35,8 @@ const char *const bench_metric_label[BENCH_METRIC_NR] = {
 	[BENCH_SERVER_CPU_NS_PER_OP] = "server CPU time per op (ns)",
 	[BENCH_THREADS_CREATED] = "OS threads created",
 	[BENCH_WAKE_NS_PER_G] = "time to wake and finish one goroutine (ns)",
+	[BENCH_SLEEP_MAX_NS] = "longest sleep, as slept (ns)",
+	[BENCH_SLEEP_P99_NS] = "99th percentile sleep, as slept (ns)",
 };
 
 const char *bench_axis_key(enum bench_axis a)
@@ -280,6 +284,8 @@ static void fmt_extra(char *buf, size_t len, const struct bench_sample *s)
 		{ BENCH_WAKE_NS_PER_G, "wake/G", fmt_dur },
 		{ BENCH_P99_NS, "p99", fmt_dur },
 		{ BENCH_WALL_NS, "wall", fmt_dur },
+		{ BENCH_SLEEP_MAX_NS, "slept max", fmt_dur },
+		{ BENCH_SLEEP_P99_NS, "p99", fmt_dur },
 		{ BENCH_SERVER_CPU_NS_PER_OP, "server cpu/op", fmt_dur },
 		{ BENCH_THREADS_CREATED, "threads", fmt_count },
 	};

@@ -14,8 +14,8 @@
 //	 "ops_per_s":F, ...extra}
 //
 // Extra fields: rss_bytes_per_g and wake_ns_per_g (park), p99_ns (hog),
-// wall_ns (sleepers), spawn_ns_per_g (ring), threads_created (handoff,
-// file). If a single run takes less than one second, one untimed warm-up
+// wall_ns, sleep_max_ns and sleep_p99_ns (sleepers), spawn_ns_per_g (ring),
+// threads_created (handoff, file). If a single run takes less than one second, one untimed warm-up
 // run is done first (except for park, see below); once a repetition has
 // taken 10 seconds, three repetitions are enough (the rule of ringo-bench's
 // bench/bench.h).
@@ -32,6 +32,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -62,6 +63,8 @@ type result struct {
 	WallNs       *int64   `json:"wall_ns,omitempty"`
 	SpawnNsPerG  *float64 `json:"spawn_ns_per_g,omitempty"`
 	WakeNsPerG   *float64 `json:"wake_ns_per_g,omitempty"`
+	SleepMaxNs   *int64   `json:"sleep_max_ns,omitempty"`
+	SleepP99Ns   *int64   `json:"sleep_p99_ns,omitempty"`
 	Threads      *int     `json:"threads_created,omitempty"`
 }
 
@@ -365,25 +368,90 @@ func benchSelect(n int) measurement {
 }
 
 // ---------------------------------------------------------------------------
-// sleepers: timer scalability. N goroutines each time.Sleep(100ms); wall_ns is
+// sleepers: timer scalability. N goroutines each time.Sleep(100ms). wall_ns is
 // the time from the first spawn until the last one has woken and finished
-// (ideal: ~100ms regardless of N). ns_per_op = wall_ns / N.
+// (ideal: ~100ms regardless of N, but at 1M bounded by spawn cost).
+// ns_per_op = wall_ns / N. Each sleeper also reads time.Now() just before
+// and just after its sleep: sleep_max_ns is the longest of those sleeps and
+// sleep_p99_ns their 99th percentile (ideal: 100ms; the excess is the
+// timers' lateness). The percentile comes from a histogram of lateness in
+// 0.1ms buckets (the upper edge of its bucket, capped at the maximum), as
+// in bench/b_time.c. A sleep shorter than 100ms is fatal.
+
+const (
+	sleepFor     = 100 * time.Millisecond
+	sleepBucket  = 100 * time.Microsecond
+	sleepBuckets = 65536 // 6.5s of lateness; the last bucket is open
+)
+
+// sleepers collects the sleeps as slept, with atomics (wg.Wait publishes
+// them to the waiter).
+type sleepers struct {
+	maxNs, minNs int64    // longest and shortest sleep
+	late         []uint32 // [sleepBuckets] counts of lateness
+}
+
+// note records one sleep of slept ns.
+func (sl *sleepers) note(slept int64) {
+	for seen := atomic.LoadInt64(&sl.maxNs); slept > seen; seen = atomic.LoadInt64(&sl.maxNs) {
+		if atomic.CompareAndSwapInt64(&sl.maxNs, seen, slept) {
+			break
+		}
+	}
+	for seen := atomic.LoadInt64(&sl.minNs); slept < seen; seen = atomic.LoadInt64(&sl.minNs) {
+		if atomic.CompareAndSwapInt64(&sl.minNs, seen, slept) {
+			break
+		}
+	}
+	if slept < int64(sleepFor) {
+		return
+	}
+	b := (slept - int64(sleepFor)) / int64(sleepBucket)
+	if b >= sleepBuckets {
+		b = sleepBuckets - 1
+	}
+	atomic.AddUint32(&sl.late[b], 1)
+}
+
+// p99 is the sleep that at least 99% of the n sleeps were no longer than.
+func (sl *sleepers) p99(n int, longest int64) int64 {
+	want, seen := n-n/100, 0
+	for b := 0; b < sleepBuckets-1; b++ {
+		seen += int(atomic.LoadUint32(&sl.late[b]))
+		if seen >= want {
+			if edge := int64(sleepFor) + int64(b+1)*int64(sleepBucket); edge < longest {
+				return edge
+			}
+			return longest
+		}
+	}
+	return longest
+}
 
 func benchSleepers(n int) measurement {
 	var wg sync.WaitGroup
+	sl := &sleepers{minNs: math.MaxInt64, late: make([]uint32, sleepBuckets)}
 	wg.Add(n)
 	start := time.Now()
 	for i := 0; i < n; i++ {
 		go func() {
-			time.Sleep(100 * time.Millisecond)
+			t0 := time.Now()
+			time.Sleep(sleepFor)
+			sl.note(time.Since(t0).Nanoseconds())
 			wg.Done()
 		}()
 	}
 	wg.Wait()
 	d := time.Since(start)
 	wall := d.Nanoseconds()
+	longest := atomic.LoadInt64(&sl.maxNs)
+	p99 := sl.p99(n, longest)
+	if shortest := atomic.LoadInt64(&sl.minNs); shortest < int64(sleepFor) || d < sleepFor {
+		fatalf("sleepers: a %d ns sleep returned after %d ns (all woke after %d ns)",
+			int64(sleepFor), shortest, wall)
+	}
 	return measurement{elapsed: d, nsPerOp: perOp(d, n),
-		extra: func(r *result) { r.WallNs = &wall }}
+		extra: func(r *result) { r.WallNs, r.SleepMaxNs, r.SleepP99Ns = &wall, &longest, &p99 }}
 }
 
 // ---------------------------------------------------------------------------
