@@ -48,17 +48,16 @@ void ringo__timers_run(struct ringo__p *p)
 	run_timers_of(p, &now);
 }
 
-/* An idle M runs every P's expired timers: a P whose M is busy in a long
- * goroutine, or that is idle itself, would otherwise leave them late.
- * The Gs they ready go into the calling M's P. */
-static int run_all_timers(void)
+/* An M looking for work runs every P's expired timers: a P whose M is
+ * busy in a long goroutine (one spawning a million others, say), or that
+ * is idle itself, would otherwise leave them late. The Gs they ready go
+ * into the calling M's P. One load per P when nothing is due. */
+void ringo__timers_run_all(void)
 {
 	int64_t now = 0;
-	int ran = 0;
 
 	for (int i = 0; i < ringo__sched.nprocs; i++)
-		ran += run_timers_of(ringo__sched.allp[i], &now);
-	return ran;
+		run_timers_of(ringo__sched.allp[i], &now);
 }
 
 bool ringo__netpoll_waiters(void)
@@ -111,13 +110,6 @@ struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p)
 	if (!l.n)
 		return NULL;
 	inject(p, &l);
-	return ringo__runqget(p);
-}
-
-struct ringo__g *ringo__idle_timers(struct ringo__p *p)
-{
-	if (!run_all_timers())
-		return NULL;
 	return ringo__runqget(p);
 }
 

@@ -8,8 +8,10 @@
  * directly (core/proc.c does the direct G-to-G switches).
  *
  * Where a G is found, in order: every 61st tick the global queue (so a
- * pair of Gs ping-ponging through runnext cannot starve it); runnext and
- * the local ring; the global queue; timers and the netpoller (io/); then
+ * pair of Gs ping-ponging through runnext cannot starve it); the expired
+ * timers of every P, whose Gs become this P's (a P whose M runs one long
+ * goroutine, such as a loop spawning a million others, cannot run its own);
+ * runnext and the local ring; the global queue; the netpoller (io/); then
  * stealing half of another P's ring, up to four rounds in random order,
  * the last round also taking runnext.
  *
@@ -311,7 +313,7 @@ top:
 	if (atomic_load_explicit(&ringo__sched.shutdown, memory_order_relaxed))
 		return NULL;
 	struct ringo__p *p = m->p;
-	ringo__timers_run(p);
+	ringo__timers_run_all();
 	/* Before this M runs another G or sleeps: I/O the previous G queued
 	 * must reach the kernel. */
 	ringo__netpoll_flush();
@@ -325,8 +327,6 @@ top:
 			return g;
 	}
 	if ((g = ringo__netpoll_nonblock(p)))
-		return g;
-	if ((g = ringo__idle_timers(p)))
 		return g;
 
 	/* Limit spinners to half the busy Ps: beyond that, stealing only

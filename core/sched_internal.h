@@ -68,14 +68,13 @@ void ringo__m_exit_thread(struct ringo__m *m);
 
 /* Run p's expired timers (they ready their Gs into p's queue). */
 void ringo__timers_run(struct ringo__p *p);
+/* Run every P's expired timers, readying their Gs into the caller's P. */
+void ringo__timers_run_all(void);
 /* A G made ready by I/O completions or readiness, without blocking;
  * others found at the same time go into p's run queue. NULL if none. */
 struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p);
 /* Are goroutines waiting for I/O? */
 bool ringo__netpoll_waiters(void);
-/* Run the expired timers of every P; return a G they readied into p's
- * queue, or NULL. */
-struct ringo__g *ringo__idle_timers(struct ringo__p *p);
 /* m has no P. If no other M is blocked in the poller and there are timers
  * or I/O waiters, block in the poller until the earliest timer, then try
  * to get a P for what became ready. Returns true if m now holds a P. */
