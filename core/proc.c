@@ -172,6 +172,16 @@ static uint64_t go(const struct ringo_go_opts *opts, void (*fn)(void *),
 	 * runnext goes to the tail, where an idle P can steal it. */
 	ringo__runqput(m->p, g, true);
 	ringo__wakep();
+	/* Back-pressure: a loop spawning faster than the Ps run what it
+	 * spawns would otherwise hold one stack (a fresh page, ~1.6 us to
+	 * fault in on this VM) per queued goroutine - a million of them for a
+	 * million short jobs. Once this P's ring is full, the spawner yields
+	 * and the queued goroutines run, and die, first; spawning then
+	 * reuses their warm stacks. Go's newproc never yields, but Go can
+	 * preempt the loop at any instruction. Not while preemption is
+	 * disabled: the caller asked to keep its P. */
+	if (ringo__unlikely(ringo__runqfull(m->p)) && !m->curg->preempt_off)
+		ringo_yield();
 	return id;
 }
 

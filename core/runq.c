@@ -108,6 +108,14 @@ struct ringo__g *ringo__runqget(struct ringo__p *p)
 	}
 }
 
+bool ringo__runqfull(struct ringo__p *p)
+{
+	uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_relaxed);
+	uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+
+	return t - h >= RINGO_RUNQ_SIZE;
+}
+
 bool ringo__runqempty(struct ringo__p *p)
 {
 	/* tail, head, tail again: a consistent snapshot even while a G is

@@ -383,6 +383,8 @@ static inline uint32_t ringo__schedtick(const struct ringo__p *p)
 void ringo__runqput(struct ringo__p *p, struct ringo__g *g, bool next);
 struct ringo__g *ringo__runqget(struct ringo__p *p);
 bool ringo__runqempty(struct ringo__p *p);
+/* Owner only: would the next put to p's ring spill to the global queue? */
+bool ringo__runqfull(struct ringo__p *p);
 struct ringo__g *ringo__runqsteal(struct ringo__p *p, struct ringo__p *victim,
 				  bool steal_runnext);
 /* Global queue; the caller holds sched.lock. */

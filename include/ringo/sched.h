@@ -73,7 +73,11 @@ struct ringo_go_opts {
 };
 
 /* Start fn(arg) in a new goroutine. Returns its id (> 0). Aborts if the
- * stack cannot be allocated, as Go does when out of memory. */
+ * stack cannot be allocated, as Go does when out of memory. The new
+ * goroutine runs next on this P. When this P's run queue is full (256
+ * goroutines waiting), the caller yields, so that a loop spawning many
+ * short goroutines runs them on recycled stacks instead of holding a stack
+ * for each; it does not yield while preemption is disabled. */
 uint64_t ringo_go(void (*fn)(void *arg), void *arg);
 uint64_t ringo_go_opts(const struct ringo_go_opts *opts,
 		       void (*fn)(void *arg), void *arg);
