@@ -3,10 +3,11 @@
  * exit) and the internal park/ready interface every blocking primitive is
  * built on.
  *
- * A G leaves the CPU in exactly one place, leave(): it records what the
- * next context must finish for it (requeue, park callback, free - see
- * core/switch.c) and switches straight to the next G of its P when there
- * is one, or to the M's g0, which runs the scheduler loop (core/sched.c).
+ * A G leaves the CPU in exactly one place, ringo__leave() in
+ * core/switch.c: it records what the next context must finish for it
+ * (requeue, park callback, free) and switches straight to the next G of
+ * its P when there is one, or to the M's g0, which runs the scheduler
+ * loop (core/sched.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -54,35 +55,10 @@ static void gcount_add(struct ringo__p *p, int64_t d)
 			      memory_order_relaxed);
 }
 
-/* Switch away from g, which is RUNNING on m and has set its status. */
-static void leave(struct ringo__m *m, struct ringo__g *g, enum ringo__after after)
-{
-	struct ringo__p *p = m->p;
-	struct ringo__g *next = NULL;
-
-	m->after = after;
-	m->after_g = g;
-	if (ringo__likely(!atomic_load_explicit(&ringo__sched.shutdown,
-						memory_order_relaxed)) &&
-	    (ringo__schedtick(p) % 61 != 0 ||
-	     !atomic_load_explicit(&ringo__sched.runqsize,
-				   memory_order_relaxed))) {
-		struct ringo__g *rn = atomic_load_explicit(&p->runnext,
-							   memory_order_relaxed);
-		next = ringo__runqget(p);
-		if (next && next != rn)
-			ringo__schedtick_inc(p);
-	}
-	if (next)
-		atomic_store_explicit(&next->status, RINGO_G_RUNNING,
-				      memory_order_relaxed);
-	ringo__switch(m, g, next);
-}
-
 void ringo__preempt_leave(struct ringo__m *m, struct ringo__g *g)
 {
 	atomic_store_explicit(&g->status, RINGO_G_RUNNABLE, memory_order_relaxed);
-	leave(m, g, RINGO_AFTER_PREEMPT);
+	ringo__leave(m, g, RINGO_AFTER_PREEMPT);
 }
 
 /* Every goroutine starts here, on its own stack. */
@@ -104,7 +80,7 @@ static _Noreturn void goexit(struct ringo__m *m, struct ringo__g *g)
 	atomic_store_explicit(&g->status, RINGO_G_DEAD, memory_order_relaxed);
 	if (g->is_main)
 		ringo__sched_wake_all();
-	leave(m, g, RINGO_AFTER_EXIT);
+	ringo__leave(m, g, RINGO_AFTER_EXIT);
 	ringo__throw("sched", "dead goroutine %llu resumed",
 		     (unsigned long long)g->id);
 }
@@ -192,7 +168,7 @@ void ringo_yield(void)
 	struct ringo__g *g = m->curg;
 
 	atomic_store_explicit(&g->status, RINGO_G_RUNNABLE, memory_order_relaxed);
-	leave(m, g, RINGO_AFTER_YIELD);
+	ringo__leave(m, g, RINGO_AFTER_YIELD);
 }
 
 void ringo_exit(void)
@@ -244,7 +220,7 @@ void ringo__park(bool (*unlockf)(struct ringo__g *, void *), void *arg,
 	atomic_store_explicit(&g->status, RINGO_G_WAITING, memory_order_relaxed);
 	m->after_unlockf = unlockf;
 	m->after_arg = arg;
-	leave(m, g, RINGO_AFTER_PARK);
+	ringo__leave(m, g, RINGO_AFTER_PARK);
 }
 
 static void ready(struct ringo__g *g, bool next)
