@@ -31,18 +31,15 @@
 
 #define GOID_BATCH 16
 
-static struct ringo__m *must_m(const char *call)
+_Noreturn void ringo__must_m_fail(const char *call)
 {
 	struct ringo__m *m = ringo__getm();
 
-	if (ringo__unlikely(!m || !m->curg || !m->p)) {
-		if (m && m->in_syscall)
-			ringo__panic(call, "called between ringo_syscall_enter "
-				     "and ringo_syscall_exit");
-		ringo__panic(call, "called outside a goroutine (use it inside "
-			     "ringo_run)");
-	}
-	return m;
+	if (m && m->in_syscall)
+		ringo__panic(call, "called between ringo_syscall_enter "
+			     "and ringo_syscall_exit");
+	ringo__panic(call, "called outside a goroutine (use it inside "
+		     "ringo_run)");
 }
 
 /* Owner-only counter that other threads sum: a relaxed load and store,
@@ -138,7 +135,7 @@ static struct ringo__g *newproc(struct ringo__p *p, const struct ringo_go_opts *
 static uint64_t go(const struct ringo_go_opts *opts, void (*fn)(void *),
 		   void *arg, void *pc)
 {
-	struct ringo__m *m = must_m("ringo_go");
+	struct ringo__m *m = ringo__must_m("ringo_go");
 
 	if (!fn)
 		ringo__panic("ringo_go", "NULL function");
@@ -162,18 +159,9 @@ __attribute__((noinline)) uint64_t ringo_go(void (*fn)(void *), void *arg)
 	return go(NULL, fn, arg, __builtin_return_address(0));
 }
 
-void ringo_yield(void)
-{
-	struct ringo__m *m = must_m("ringo_yield");
-	struct ringo__g *g = m->curg;
-
-	atomic_store_explicit(&g->status, RINGO_G_RUNNABLE, memory_order_relaxed);
-	ringo__leave(m, g, RINGO_AFTER_YIELD);
-}
-
 void ringo_exit(void)
 {
-	struct ringo__m *m = must_m("ringo_exit");
+	struct ringo__m *m = ringo__must_m("ringo_exit");
 
 	if (m->curg->is_main)
 		ringo__panic("ringo_exit", "called from the main goroutine "
@@ -207,21 +195,6 @@ int ringo_maxprocs(void)
 }
 
 /* ----------------------------------------------------- park / ready */
-
-void ringo__park(bool (*unlockf)(struct ringo__g *, void *), void *arg,
-		 enum ringo__wait_reason reason, void *obj)
-{
-	struct ringo__m *m = must_m("ringo__park");
-	struct ringo__g *g = m->curg;
-
-	g->wait_reason = (uint8_t)reason;
-	g->waiting_on = obj;
-	g->wait_since = m->p->now;
-	atomic_store_explicit(&g->status, RINGO_G_WAITING, memory_order_relaxed);
-	m->after_unlockf = unlockf;
-	m->after_arg = arg;
-	ringo__leave(m, g, RINGO_AFTER_PARK);
-}
 
 static void ready(struct ringo__g *g, bool next)
 {

@@ -335,6 +335,18 @@ static inline struct ringo__g *ringo__getg(void)
 	return m ? m->curg : NULL;
 }
 
+/* The current M, which must be running a goroutine (it has a P and is
+ * not inside ringo_syscall_enter/exit); else a panic naming `call`. */
+_Noreturn void ringo__must_m_fail(const char *call);
+static inline struct ringo__m *ringo__must_m(const char *call)
+{
+	struct ringo__m *m = ringo__getm();
+
+	if (ringo__unlikely(!m || !m->curg || !m->p))
+		ringo__must_m_fail(call);
+	return m;
+}
+
 /* ------------------------------------------------------------- throw */
 
 /* Impossible runtime state: print "ringo: fatal: <sub>: <msg>" with the

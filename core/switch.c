@@ -15,6 +15,8 @@
  */
 #include <errno.h>
 
+#include <ringo/sched.h>
+
 #include "../alloc/stack.h"
 #include "runtime.h"
 #include "switch.h"
@@ -193,7 +195,8 @@ static inline struct ringo__g *pick_next(struct ringo__p *p)
 	return next;
 }
 
-void ringo__leave(struct ringo__m *m, struct ringo__g *g, enum ringo__after after)
+static inline __attribute__((always_inline)) void
+leave(struct ringo__m *m, struct ringo__g *g, enum ringo__after after)
 {
 	struct ringo__g *next = pick_next(m->p);
 
@@ -203,4 +206,35 @@ void ringo__leave(struct ringo__m *m, struct ringo__g *g, enum ringo__after afte
 		atomic_store_explicit(&next->status, RINGO_G_RUNNING,
 				      memory_order_relaxed);
 	switch_to(m, g, next);
+}
+
+void ringo__leave(struct ringo__m *m, struct ringo__g *g, enum ringo__after after)
+{
+	leave(m, g, after);
+}
+
+/* Park and yield are leave() with their own after-work, inline here so
+ * that blocking on a channel costs one call into this file. */
+void ringo__park(bool (*unlockf)(struct ringo__g *, void *), void *arg,
+		 enum ringo__wait_reason reason, void *obj)
+{
+	struct ringo__m *m = ringo__must_m("ringo__park");
+	struct ringo__g *g = m->curg;
+
+	g->wait_reason = (uint8_t)reason;
+	g->waiting_on = obj;
+	g->wait_since = m->p->now;
+	atomic_store_explicit(&g->status, RINGO_G_WAITING, memory_order_relaxed);
+	m->after_unlockf = unlockf;
+	m->after_arg = arg;
+	leave(m, g, RINGO_AFTER_PARK);
+}
+
+void ringo_yield(void)
+{
+	struct ringo__m *m = ringo__must_m("ringo_yield");
+	struct ringo__g *g = m->curg;
+
+	atomic_store_explicit(&g->status, RINGO_G_RUNNABLE, memory_order_relaxed);
+	leave(m, g, RINGO_AFTER_YIELD);
 }
