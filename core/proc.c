@@ -196,7 +196,8 @@ int ringo_maxprocs(void)
 
 /* ----------------------------------------------------- park / ready */
 
-static void ready(struct ringo__g *g, bool next)
+static inline __attribute__((always_inline)) void ready(struct ringo__g *g,
+							bool next)
 {
 	/* Only one waker can own a parked G (it took it off a wait queue
 	 * under that queue's lock), so a check and a store suffice. */
