@@ -23,17 +23,6 @@
 
 /* ------------------------------------------------------ wait queues */
 
-void ringo__waitq_push(struct ringo__waitq *q, struct ringo__sudog *s)
-{
-	s->next = NULL;
-	s->prev = q->last;
-	if (q->last)
-		q->last->next = s;
-	else
-		q->first = s;
-	q->last = s;
-}
-
 void ringo__waitq_remove(struct ringo__waitq *q, struct ringo__sudog *s)
 {
 	if (s->prev)
@@ -49,62 +38,7 @@ void ringo__waitq_remove(struct ringo__waitq *q, struct ringo__sudog *s)
 	s->next = s->prev = NULL;
 }
 
-struct ringo__sudog *ringo__waitq_pop(struct ringo__waitq *q)
-{
-	struct ringo__sudog *s;
-
-	while ((s = q->first)) {
-		ringo__waitq_remove(q, s);
-		/* A select waiter may have been won by another channel; it
-		 * then removes itself from our queue once it has our lock,
-		 * so just skip it here. */
-		if (!s->is_select || ringo__select_claim(s->g))
-			return s;
-	}
-	return NULL;
-}
-
 /* ------------------------------------------------------------ helpers */
-
-static inline void *slot(struct ringo_chan *c, size_t i)
-{
-	return c->buf + i * c->elem_size;
-}
-
-static inline void copy_elem(struct ringo_chan *c, void *dst, const void *src)
-{
-	if (!dst)
-		return;
-	/* Word-sized elements are the common case: copy them inline. */
-	switch (c->elem_size) {
-	case 0:
-		return;
-	case 4:
-		memcpy(dst, src, 4);
-		return;
-	case 8:
-		memcpy(dst, src, 8);
-		return;
-	default:
-		memcpy(dst, src, c->elem_size);
-	}
-}
-
-void ringo__chan_buf_put(struct ringo_chan *c, const void *elem)
-{
-	copy_elem(c, slot(c, c->sendx), elem);
-	if (++c->sendx == c->cap)
-		c->sendx = 0;
-	c->qcount++;
-}
-
-void ringo__chan_buf_take(struct ringo_chan *c, void *elem)
-{
-	copy_elem(c, elem, slot(c, c->recvx));
-	if (++c->recvx == c->cap)
-		c->recvx = 0;
-	c->qcount--;
-}
 
 static bool unlock_chan(struct ringo__g *g, void *arg)
 {
@@ -169,26 +103,51 @@ size_t ringo_chan_cap(ringo_chan *c)
 
 /* -------------------------------------------------------------- send */
 
-struct ringo__g *ringo__chan_send_to(struct ringo_chan *c,
-				     struct ringo__sudog *r, const void *elem)
+/* The blocking halves, out of line so that the inline paths below keep
+ * few registers live: park on c until a receiver (sender) completes the
+ * operation or close wakes us. */
+__attribute__((noinline)) static void send_park(struct ringo_chan *c,
+						const void *elem,
+						const char *call)
 {
-	copy_elem(c, r->elem, elem);
-	r->success = true;
-	r->g->park_obj = r;
-	return r->g;
+	struct ringo__g *g = ringo__getg();
+
+	if (!g)
+		ringo__panic(call, "would block outside a goroutine");
+	struct ringo__sudog s = { .g = g, .c = c, .elem = (void *)elem };
+	ringo__waitq_push(&c->sendq, &s);
+	ringo__park(unlock_chan, c, RINGO_WAIT_CHAN_SEND, c);
+	if (!s.success)
+		ringo__panic(call, "send on closed channel");
 }
 
-/* Send, blocking unless `nonblock`. Returns true if sent. */
-static bool chan_send(struct ringo_chan *c, const void *elem, bool nonblock,
-		      const char *call)
+/* Returns false if woken by close. */
+__attribute__((noinline)) static bool recv_park(struct ringo_chan *c,
+						void *elem, const char *call)
 {
-	if (!c) {
+	struct ringo__g *g = ringo__getg();
+
+	if (!g)
+		ringo__panic(call, "would block outside a goroutine");
+	struct ringo__sudog r = { .g = g, .c = c, .elem = elem };
+	ringo__waitq_push(&c->recvq, &r);
+	ringo__park(unlock_chan, c, RINGO_WAIT_CHAN_RECV, c);
+	return r.success;
+}
+
+/* Send, blocking unless `nonblock`. Returns true if sent. Inlined into
+ * each public entry point, so that `nonblock` is a constant there. */
+static inline __attribute__((always_inline)) bool
+chan_send(struct ringo_chan *c, const void *elem, bool nonblock,
+	  const char *call)
+{
+	if (ringo__unlikely(!c)) {
 		if (nonblock)
 			return false;
 		block_forever(call, RINGO_WAIT_CHAN_NIL);
 	}
 	ringo__lock(&c->lock);
-	if (c->closed) {
+	if (ringo__unlikely(c->closed)) {
 		ringo__unlock(&c->lock);
 		ringo__panic(call, "send on closed channel");
 	}
@@ -208,14 +167,7 @@ static bool chan_send(struct ringo_chan *c, const void *elem, bool nonblock,
 		ringo__unlock(&c->lock);
 		return false;
 	}
-	struct ringo__g *g = ringo__getg();
-	if (!g)
-		ringo__panic(call, "would block outside a goroutine");
-	struct ringo__sudog s = { .g = g, .c = c, .elem = (void *)elem };
-	ringo__waitq_push(&c->sendq, &s);
-	ringo__park(unlock_chan, c, RINGO_WAIT_CHAN_SEND, c);
-	if (!s.success)
-		ringo__panic(call, "send on closed channel");
+	send_park(c, elem, call);
 	return true;
 }
 
@@ -231,38 +183,21 @@ bool ringo_chan_trysend(ringo_chan *c, const void *elem)
 
 /* ----------------------------------------------------------- receive */
 
-struct ringo__g *ringo__chan_recv_from(struct ringo_chan *c,
-				       struct ringo__sudog *s, void *elem)
-{
-	if (c->cap == 0) {
-		copy_elem(c, elem, s->elem);
-	} else {
-		/* Buffer is full: take its head, put the sender's value in
-		 * the slot that frees (head and tail are the same slot). */
-		copy_elem(c, elem, slot(c, c->recvx));
-		copy_elem(c, slot(c, c->recvx), s->elem);
-		if (++c->recvx == c->cap)
-			c->recvx = 0;
-		c->sendx = c->recvx;
-	}
-	s->success = true;
-	s->g->park_obj = s;
-	return s->g;
-}
-
 /* Receive, blocking unless `nonblock`. Returns true if something was
- * received (*closed then tells whether it was the closed zero value). */
-static bool chan_recv(struct ringo_chan *c, void *elem, bool nonblock,
-		      bool *closed, const char *call)
+ * received (*closed then tells whether it was the closed zero value).
+ * Inlined like chan_send. */
+static inline __attribute__((always_inline)) bool
+chan_recv(struct ringo_chan *c, void *elem, bool nonblock, bool *closed,
+	  const char *call)
 {
 	*closed = false;
-	if (!c) {
+	if (ringo__unlikely(!c)) {
 		if (nonblock)
 			return false;
 		block_forever(call, RINGO_WAIT_CHAN_NIL);
 	}
 	ringo__lock(&c->lock);
-	if (c->closed && c->qcount == 0) {
+	if (ringo__unlikely(c->closed && c->qcount == 0)) {
 		ringo__unlock(&c->lock);
 		if (elem && c->elem_size)
 			memset(elem, 0, c->elem_size);
@@ -285,13 +220,7 @@ static bool chan_recv(struct ringo_chan *c, void *elem, bool nonblock,
 		ringo__unlock(&c->lock);
 		return false;
 	}
-	struct ringo__g *g = ringo__getg();
-	if (!g)
-		ringo__panic(call, "would block outside a goroutine");
-	struct ringo__sudog r = { .g = g, .c = c, .elem = elem };
-	ringo__waitq_push(&c->recvq, &r);
-	ringo__park(unlock_chan, c, RINGO_WAIT_CHAN_RECV, c);
-	*closed = !r.success;
+	*closed = !recv_park(c, elem, call);
 	return true;
 }
 

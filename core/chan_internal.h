@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 #include "lock.h"
 #include "runtime.h"
@@ -41,25 +42,6 @@ struct ringo_chan {
 	void *owner;       /* the timer of a timer channel, else NULL */
 };
 
-void ringo__waitq_push(struct ringo__waitq *q, struct ringo__sudog *s);
-void ringo__waitq_remove(struct ringo__waitq *q, struct ringo__sudog *s);
-/* Dequeue the first waiter that can still be completed: a select waiter
- * counts only if this call wins its select (see core/select.c). */
-struct ringo__sudog *ringo__waitq_pop(struct ringo__waitq *q);
-
-/* Complete a send into a waiting receiver / a receive from a waiting
- * sender, with c->lock held. Returns the peer, for the caller to ready
- * after it has released the lock. */
-struct ringo__g *ringo__chan_send_to(struct ringo_chan *c,
-				     struct ringo__sudog *r, const void *elem);
-struct ringo__g *ringo__chan_recv_from(struct ringo_chan *c,
-				       struct ringo__sudog *s, void *elem);
-
-/* Buffer operations with c->lock held: put needs qcount < cap, take
- * needs qcount > 0. */
-void ringo__chan_buf_put(struct ringo_chan *c, const void *elem);
-void ringo__chan_buf_take(struct ringo_chan *c, void *elem);
-
 /* Win the select that g is parked in: CAS of g->select_done 0 -> 1. Only
  * the winner may complete an operation with one of g's sudogs. */
 static inline bool ringo__select_claim(struct ringo__g *g)
@@ -67,6 +49,125 @@ static inline bool ringo__select_claim(struct ringo__g *g)
 	uint32_t zero = 0;
 
 	return atomic_compare_exchange_strong(&g->select_done, &zero, 1);
+}
+
+/* Wait queues: doubly linked through the sudogs, first->prev == NULL.
+ * A sudog that is not queued has prev == NULL and is not first. */
+static inline void ringo__waitq_push(struct ringo__waitq *q,
+				     struct ringo__sudog *s)
+{
+	s->next = NULL;
+	s->prev = q->last;
+	if (q->last)
+		q->last->next = s;
+	else
+		q->first = s;
+	q->last = s;
+}
+
+/* Unlink s if it is queued (a select cleaning up its other cases). */
+void ringo__waitq_remove(struct ringo__waitq *q, struct ringo__sudog *s);
+
+/* Dequeue the first waiter that can still be completed: a select waiter
+ * counts only if this call wins its select (see core/select.c). */
+static inline struct ringo__sudog *ringo__waitq_pop(struct ringo__waitq *q)
+{
+	struct ringo__sudog *s;
+
+	while ((s = q->first)) {
+		q->first = s->next;
+		if (s->next)
+			s->next->prev = NULL;
+		else
+			q->last = NULL;
+		s->next = NULL; /* s->prev is NULL already: it was first */
+		/* A select waiter may have been won by another channel; it
+		 * then removes itself from our queue once it has our lock,
+		 * so just skip it here. */
+		if (!s->is_select || ringo__select_claim(s->g))
+			return s;
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------ moving elements */
+
+static inline void *ringo__chan_slot(struct ringo_chan *c, size_t i)
+{
+	return c->buf + i * c->elem_size;
+}
+
+/* dst NULL: the receiver discards the value. */
+static inline void ringo__chan_copy(struct ringo_chan *c, void *dst,
+				    const void *src)
+{
+	if (!dst)
+		return;
+	/* Word-sized elements are the common case: copy them inline. */
+	switch (c->elem_size) {
+	case 0:
+		return;
+	case 4:
+		memcpy(dst, src, 4);
+		return;
+	case 8:
+		memcpy(dst, src, 8);
+		return;
+	default:
+		memcpy(dst, src, c->elem_size);
+	}
+}
+
+/* Buffer operations with c->lock held: put needs qcount < cap, take
+ * needs qcount > 0. */
+static inline void ringo__chan_buf_put(struct ringo_chan *c, const void *elem)
+{
+	ringo__chan_copy(c, ringo__chan_slot(c, c->sendx), elem);
+	if (++c->sendx == c->cap)
+		c->sendx = 0;
+	c->qcount++;
+}
+
+static inline void ringo__chan_buf_take(struct ringo_chan *c, void *elem)
+{
+	ringo__chan_copy(c, elem, ringo__chan_slot(c, c->recvx));
+	if (++c->recvx == c->cap)
+		c->recvx = 0;
+	c->qcount--;
+}
+
+/* Complete a send into a waiting receiver r / a receive from a waiting
+ * sender s, with c->lock held: the value goes straight from the sender's
+ * memory to the receiver's. Returns the peer, for the caller to ready
+ * after it has released the lock. */
+static inline struct ringo__g *ringo__chan_send_to(struct ringo_chan *c,
+						   struct ringo__sudog *r,
+						   const void *elem)
+{
+	ringo__chan_copy(c, r->elem, elem);
+	r->success = true;
+	r->g->park_obj = r;
+	return r->g;
+}
+
+static inline struct ringo__g *ringo__chan_recv_from(struct ringo_chan *c,
+						     struct ringo__sudog *s,
+						     void *elem)
+{
+	if (c->cap == 0) {
+		ringo__chan_copy(c, elem, s->elem);
+	} else {
+		/* Buffer is full: take its head, put the sender's value in
+		 * the slot that frees (head and tail are the same slot). */
+		ringo__chan_copy(c, elem, ringo__chan_slot(c, c->recvx));
+		ringo__chan_copy(c, ringo__chan_slot(c, c->recvx), s->elem);
+		if (++c->recvx == c->cap)
+			c->recvx = 0;
+		c->sendx = c->recvx;
+	}
+	s->success = true;
+	s->g->park_obj = s;
+	return s->g;
 }
 
 #endif

@@ -3,31 +3,51 @@
  *
  * A waiter looks at the lock only a few times, with a long pause between
  * looks (as Go's lock2: 4 rounds of 30 PAUSEs, ~3 us on this EPYC, where
- * one PAUSE takes ~26 ns), then sleeps on the futex. Re-reading after
- * every single PAUSE was measured worse: with 4 producers and 4 consumers
- * on one channel and 2 Ps, the two Ms kept pulling the channel's cache
- * line from each other and a message took 60-110 ns instead of 17-20 ns
- * (mpmc in ringo-bench); backing off lets one M run a burst of operations
- * while the other waits.
+ * one PAUSE takes ~26 ns). Re-reading after every single PAUSE was
+ * measured worse: with 4 producers and 4 consumers on one channel and 2
+ * Ps, the two Ms kept pulling the channel's cache line from each other
+ * and a message took 60-110 ns instead of 17-20 ns (mpmc in ringo-bench);
+ * backing off lets one M run a burst of operations while the other waits.
+ *
+ * A waiter still locked out after that is most likely behind a holder the
+ * kernel preempted. It sleeps on the lock word, 1 us at first and doubling
+ * up to 1 ms: unlock never wakes it (see core/lock.h), so the sleep is
+ * bounded, and it gives the CPU to the holder instead of spinning against
+ * it. FUTEX_WAIT returns at once if the word is already 0.
  */
+#include <stdbool.h>
+
+#include "futex.h"
 #include "lock.h"
 
 #define SPIN_ROUNDS 4
 #define PAUSES_PER_ROUND 30
+#define SLEEP_MIN_NS 1000
+#define SLEEP_MAX_NS 1000000
+
+static bool try_take(struct ringo__lock *l)
+{
+	uint32_t zero = 0;
+
+	/* Test before the CAS: waiters read the line shared instead of
+	 * bouncing it between cores while the holder works. */
+	return atomic_load_explicit(&l->state, memory_order_relaxed) == 0 &&
+	       atomic_compare_exchange_weak_explicit(&l->state, &zero, 1,
+						     memory_order_acquire,
+						     memory_order_relaxed);
+}
 
 void ringo__lock_slow(struct ringo__lock *l)
 {
 	for (int i = 0; i < SPIN_ROUNDS; i++) {
 		for (int k = 0; k < PAUSES_PER_ROUND; k++)
 			ringo__cpu_relax();
-		uint32_t zero = 0;
-		if (atomic_load_explicit(&l->state, memory_order_relaxed) == 0 &&
-		    atomic_compare_exchange_weak_explicit(
-			    &l->state, &zero, 1, memory_order_acquire,
-			    memory_order_relaxed))
+		if (try_take(l))
 			return;
 	}
-	/* Mark contended; whoever holds it will wake us on unlock. */
-	while (atomic_exchange_explicit(&l->state, 2, memory_order_acquire) != 0)
-		ringo__futex_wait(&l->state, 2, -1);
+	for (int64_t ns = SLEEP_MIN_NS;; ns = ns < SLEEP_MAX_NS ? 2 * ns : ns) {
+		ringo__futex_wait(&l->state, 1, ns);
+		if (try_take(l))
+			return;
+	}
 }

@@ -8,18 +8,26 @@
  * unlock callback needs (the lock is taken by a G and released by the next
  * context on the same M, after the switch).
  *
- * State word: 0 unlocked, 1 locked, 2 locked with possible sleepers.
- * Lockers CAS 0->1, back off a few times (core/lock.c), then swap in 2
- * and futex-wait; unlock swaps in 0 and wakes one sleeper if the old value
- * was 2.
+ * State word: 0 unlocked, 1 locked. Lockers CAS 0->1; one that finds it
+ * taken backs off a few times and then sleeps in short, growing, bounded
+ * futex waits (core/lock.c). Unlock is a release store - a plain store on
+ * x86-64 - so an uncontended lock and unlock cost one locked instruction,
+ * which a channel hand-off pays twice per round trip.
+ *
+ * Rejected: unlock waking sleepers (states 0/1/2, Go's lock_futex). Its
+ * unlock must look for sleepers after its store, which takes a locked
+ * exchange (a store-load fence) on every unlock: 3-5 ns more per
+ * ping-pong round trip here. The critical sections are a few hundred
+ * instructions and never block, so a waiter only sleeps when the holder
+ * was preempted, and then a sleep of a bounded length loses little.
+ * Also rejected: sched_yield between tries (a busy loop when no other
+ * thread is runnable on that CPU).
  */
 #ifndef RINGO_CORE_LOCK_H
 #define RINGO_CORE_LOCK_H
 
 #include <stdatomic.h>
 #include <stdint.h>
-
-#include "futex.h"
 
 struct ringo__lock {
 	_Atomic uint32_t state;
@@ -42,7 +50,7 @@ static inline void ringo__lock(struct ringo__lock *l)
 {
 	uint32_t zero = 0;
 
-	/* Acquire pairs with the release exchange in ringo__unlock. */
+	/* Acquire pairs with the release store in ringo__unlock. */
 	if (__builtin_expect(atomic_compare_exchange_strong_explicit(
 				     &l->state, &zero, 1, memory_order_acquire,
 				     memory_order_relaxed), 1))
@@ -52,10 +60,8 @@ static inline void ringo__lock(struct ringo__lock *l)
 
 static inline void ringo__unlock(struct ringo__lock *l)
 {
-	if (__builtin_expect(atomic_exchange_explicit(&l->state, 0,
-						      memory_order_release) == 2,
-			     0))
-		ringo__futex_wake(&l->state, 1);
+	/* Pairs with the acquire CAS in ringo__lock / ringo__lock_slow. */
+	atomic_store_explicit(&l->state, 0, memory_order_release);
 }
 
 #endif

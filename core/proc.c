@@ -3,10 +3,11 @@
  * exit) and the internal park/ready interface every blocking primitive is
  * built on.
  *
- * A G leaves the CPU in exactly one place, leave(): it records what the
- * next context must finish for it (requeue, park callback, free - see
- * core/switch.c) and switches straight to the next G of its P when there
- * is one, or to the M's g0, which runs the scheduler loop (core/sched.c).
+ * A G leaves the CPU in exactly one place, ringo__leave() in
+ * core/switch.c: it records what the next context must finish for it
+ * (requeue, park callback, free) and switches straight to the next G of
+ * its P when there is one, or to the M's g0, which runs the scheduler
+ * loop (core/sched.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -30,18 +31,15 @@
 
 #define GOID_BATCH 16
 
-static struct ringo__m *must_m(const char *call)
+_Noreturn void ringo__must_m_fail(const char *call)
 {
 	struct ringo__m *m = ringo__getm();
 
-	if (ringo__unlikely(!m || !m->curg || !m->p)) {
-		if (m && m->in_syscall)
-			ringo__panic(call, "called between ringo_syscall_enter "
-				     "and ringo_syscall_exit");
-		ringo__panic(call, "called outside a goroutine (use it inside "
-			     "ringo_run)");
-	}
-	return m;
+	if (m && m->in_syscall)
+		ringo__panic(call, "called between ringo_syscall_enter "
+			     "and ringo_syscall_exit");
+	ringo__panic(call, "called outside a goroutine (use it inside "
+		     "ringo_run)");
 }
 
 /* Owner-only counter that other threads sum: a relaxed load and store,
@@ -54,35 +52,10 @@ static void gcount_add(struct ringo__p *p, int64_t d)
 			      memory_order_relaxed);
 }
 
-/* Switch away from g, which is RUNNING on m and has set its status. */
-static void leave(struct ringo__m *m, struct ringo__g *g, enum ringo__after after)
-{
-	struct ringo__p *p = m->p;
-	struct ringo__g *next = NULL;
-
-	m->after = after;
-	m->after_g = g;
-	if (ringo__likely(!atomic_load_explicit(&ringo__sched.shutdown,
-						memory_order_relaxed)) &&
-	    (ringo__schedtick(p) % 61 != 0 ||
-	     !atomic_load_explicit(&ringo__sched.runqsize,
-				   memory_order_relaxed))) {
-		struct ringo__g *rn = atomic_load_explicit(&p->runnext,
-							   memory_order_relaxed);
-		next = ringo__runqget(p);
-		if (next && next != rn)
-			ringo__schedtick_inc(p);
-	}
-	if (next)
-		atomic_store_explicit(&next->status, RINGO_G_RUNNING,
-				      memory_order_relaxed);
-	ringo__switch(m, g, next);
-}
-
 void ringo__preempt_leave(struct ringo__m *m, struct ringo__g *g)
 {
 	atomic_store_explicit(&g->status, RINGO_G_RUNNABLE, memory_order_relaxed);
-	leave(m, g, RINGO_AFTER_PREEMPT);
+	ringo__leave(m, g, RINGO_AFTER_PREEMPT);
 }
 
 /* Every goroutine starts here, on its own stack. */
@@ -104,7 +77,7 @@ static _Noreturn void goexit(struct ringo__m *m, struct ringo__g *g)
 	atomic_store_explicit(&g->status, RINGO_G_DEAD, memory_order_relaxed);
 	if (g->is_main)
 		ringo__sched_wake_all();
-	leave(m, g, RINGO_AFTER_EXIT);
+	ringo__leave(m, g, RINGO_AFTER_EXIT);
 	ringo__throw("sched", "dead goroutine %llu resumed",
 		     (unsigned long long)g->id);
 }
@@ -162,7 +135,7 @@ static struct ringo__g *newproc(struct ringo__p *p, const struct ringo_go_opts *
 static uint64_t go(const struct ringo_go_opts *opts, void (*fn)(void *),
 		   void *arg, void *pc)
 {
-	struct ringo__m *m = must_m("ringo_go");
+	struct ringo__m *m = ringo__must_m("ringo_go");
 
 	if (!fn)
 		ringo__panic("ringo_go", "NULL function");
@@ -196,18 +169,9 @@ __attribute__((noinline)) uint64_t ringo_go(void (*fn)(void *), void *arg)
 	return go(NULL, fn, arg, __builtin_return_address(0));
 }
 
-void ringo_yield(void)
-{
-	struct ringo__m *m = must_m("ringo_yield");
-	struct ringo__g *g = m->curg;
-
-	atomic_store_explicit(&g->status, RINGO_G_RUNNABLE, memory_order_relaxed);
-	leave(m, g, RINGO_AFTER_YIELD);
-}
-
 void ringo_exit(void)
 {
-	struct ringo__m *m = must_m("ringo_exit");
+	struct ringo__m *m = ringo__must_m("ringo_exit");
 
 	if (m->curg->is_main)
 		ringo__panic("ringo_exit", "called from the main goroutine "
@@ -242,22 +206,8 @@ int ringo_maxprocs(void)
 
 /* ----------------------------------------------------- park / ready */
 
-void ringo__park(bool (*unlockf)(struct ringo__g *, void *), void *arg,
-		 enum ringo__wait_reason reason, void *obj)
-{
-	struct ringo__m *m = must_m("ringo__park");
-	struct ringo__g *g = m->curg;
-
-	g->wait_reason = (uint8_t)reason;
-	g->waiting_on = obj;
-	g->wait_since = m->p->now;
-	atomic_store_explicit(&g->status, RINGO_G_WAITING, memory_order_relaxed);
-	m->after_unlockf = unlockf;
-	m->after_arg = arg;
-	leave(m, g, RINGO_AFTER_PARK);
-}
-
-static void ready(struct ringo__g *g, bool next)
+static inline __attribute__((always_inline)) void ready(struct ringo__g *g,
+							bool next)
 {
 	/* Only one waker can own a parked G (it took it off a wait queue
 	 * under that queue's lock), so a check and a store suffice. */

@@ -42,11 +42,9 @@ static bool runqputslow(struct ringo__p *p, struct ringo__g *g, uint32_t h,
 	return true;
 }
 
-/* The ring was full when ringo__runqput looked: spill half of it, or
- * retry if a thief made room meanwhile. Out of line, so the common path
- * needs no saved registers. */
-__attribute__((noinline)) static void runqput_full(struct ringo__p *p,
-						  struct ringo__g *g)
+/* Spill half of the ring, or retry if a thief made room meanwhile. Out
+ * of line, so the inline common path needs no saved registers. */
+void ringo__runqput_full(struct ringo__p *p, struct ringo__g *g)
 {
 	for (;;) {
 		/* Pairs with the CAS-release of head by consumers. */
@@ -61,50 +59,6 @@ __attribute__((noinline)) static void runqput_full(struct ringo__p *p,
 		}
 		if (runqputslow(p, g, h, t))
 			return;
-	}
-}
-
-void ringo__runqput(struct ringo__p *p, struct ringo__g *g, bool next)
-{
-	if (next) {
-		struct ringo__g *old = atomic_exchange_explicit(
-			&p->runnext, g, memory_order_acq_rel);
-		if (!old)
-			return;
-		g = old; /* the previous runnext goes to the tail */
-	}
-	/* Pairs with the CAS-release of head by consumers. */
-	uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
-	uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
-	if (ringo__unlikely(t - h >= RINGO_RUNQ_SIZE)) {
-		runqput_full(p, g);
-		return;
-	}
-	atomic_store_explicit(&p->runq[t % RINGO_RUNQ_SIZE], g,
-			      memory_order_relaxed);
-	/* Pairs with the load-acquire of tail in consumers. */
-	atomic_store_explicit(&p->runqtail, t + 1, memory_order_release);
-}
-
-struct ringo__g *ringo__runqget(struct ringo__p *p)
-{
-	struct ringo__g *next = atomic_load_explicit(&p->runnext,
-						     memory_order_relaxed);
-	if (next && atomic_compare_exchange_strong_explicit(
-			    &p->runnext, &next, NULL, memory_order_acquire,
-			    memory_order_relaxed))
-		return next;
-	for (;;) {
-		uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
-		uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_acquire);
-		if (t == h)
-			return NULL;
-		struct ringo__g *g = atomic_load_explicit(
-			&p->runq[h % RINGO_RUNQ_SIZE], memory_order_relaxed);
-		if (atomic_compare_exchange_strong_explicit(
-			    &p->runqhead, &h, h + 1, memory_order_release,
-			    memory_order_relaxed))
-			return g;
 	}
 }
 

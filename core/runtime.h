@@ -335,6 +335,18 @@ static inline struct ringo__g *ringo__getg(void)
 	return m ? m->curg : NULL;
 }
 
+/* The current M, which must be running a goroutine (it has a P and is
+ * not inside ringo_syscall_enter/exit); else a panic naming `call`. */
+_Noreturn void ringo__must_m_fail(const char *call);
+static inline struct ringo__m *ringo__must_m(const char *call)
+{
+	struct ringo__m *m = ringo__getm();
+
+	if (ringo__unlikely(!m || !m->curg || !m->p))
+		ringo__must_m_fail(call);
+	return m;
+}
+
 /* ------------------------------------------------------------- throw */
 
 /* Impossible runtime state: print "ringo: fatal: <sub>: <msg>" with the
@@ -380,8 +392,85 @@ static inline uint32_t ringo__schedtick(const struct ringo__p *p)
 
 /* ------------------------------------------------------------ queues */
 
-void ringo__runqput(struct ringo__p *p, struct ringo__g *g, bool next);
-struct ringo__g *ringo__runqget(struct ringo__p *p);
+/* The owner's side of p's run queue (design in core/runq.c), inline
+ * because every switch and every wake-up goes through it. */
+
+/* Ring full when ringo__runqput looked: spill half of it globally. */
+void ringo__runqput_full(struct ringo__p *p, struct ringo__g *g);
+
+/* Owner of p: queue g in runnext (next) or at the tail of the ring. */
+static inline void ringo__runqput(struct ringo__p *p, struct ringo__g *g,
+				  bool next)
+{
+	if (next) {
+		/* Only the owner stores a non-NULL runnext; thieves and
+		 * ringo__runqget only move it to NULL. A NULL seen here thus
+		 * stays NULL until this store, which needs no locked
+		 * instruction. Release pairs with the acquire CAS that takes
+		 * runnext (ringo__runqget_inherit, runqgrab in core/runq.c). */
+		struct ringo__g *old = atomic_load_explicit(
+			&p->runnext, memory_order_relaxed);
+		if (ringo__likely(!old)) {
+			atomic_store_explicit(&p->runnext, g,
+					      memory_order_release);
+			return;
+		}
+		old = atomic_exchange_explicit(&p->runnext, g,
+					       memory_order_acq_rel);
+		if (!old)
+			return; /* a thief took it meanwhile */
+		g = old; /* the previous runnext goes to the tail */
+	}
+	/* Pairs with the CAS-release of head by consumers. */
+	uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_acquire);
+	uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+	if (ringo__unlikely(t - h >= RINGO_RUNQ_SIZE)) {
+		ringo__runqput_full(p, g);
+		return;
+	}
+	atomic_store_explicit(&p->runq[t % RINGO_RUNQ_SIZE], g,
+			      memory_order_relaxed);
+	/* Pairs with the load-acquire of tail in consumers. */
+	atomic_store_explicit(&p->runqtail, t + 1, memory_order_release);
+}
+
+/* Owner of p: take runnext, else the head of the ring; NULL if both are
+ * empty. *inherit tells whether it was runnext, which runs in the
+ * current time slice. */
+static inline struct ringo__g *ringo__runqget_inherit(struct ringo__p *p,
+						      bool *inherit)
+{
+	struct ringo__g *g = atomic_load_explicit(&p->runnext,
+						  memory_order_relaxed);
+	/* A thief may take runnext at any time: claim it by CAS. */
+	*inherit = g && atomic_compare_exchange_strong_explicit(
+				&p->runnext, &g, NULL, memory_order_acquire,
+				memory_order_relaxed);
+	if (*inherit)
+		return g;
+	for (;;) {
+		uint32_t h = atomic_load_explicit(&p->runqhead,
+						  memory_order_acquire);
+		uint32_t t = atomic_load_explicit(&p->runqtail,
+						  memory_order_acquire);
+		if (t == h)
+			return NULL;
+		g = atomic_load_explicit(&p->runq[h % RINGO_RUNQ_SIZE],
+					 memory_order_relaxed);
+		if (atomic_compare_exchange_strong_explicit(
+			    &p->runqhead, &h, h + 1, memory_order_release,
+			    memory_order_relaxed))
+			return g;
+	}
+}
+
+static inline struct ringo__g *ringo__runqget(struct ringo__p *p)
+{
+	bool inherit;
+
+	return ringo__runqget_inherit(p, &inherit);
+}
+
 bool ringo__runqempty(struct ringo__p *p);
 /* Owner only: would the next put to p's ring spill to the global queue? */
 bool ringo__runqfull(struct ringo__p *p);
@@ -393,8 +482,15 @@ void ringo__globrunqputbatch(struct ringo__g *const *gs, int32_t n);
 void ringo__globrunq_free(void);
 struct ringo__g *ringo__globrunqget(struct ringo__p *p, int max);
 
-/* Make an idle P/M run if there is an idle P and nobody is spinning. */
-void ringo__wakep(void);
+/* Make an idle P/M run if there is an idle P and nobody is spinning.
+ * The first test is inline: with every P busy (always, with one P) a
+ * wake-up costs a load. */
+void ringo__wakep_slow(void);
+static inline void ringo__wakep(void)
+{
+	if (atomic_load_explicit(&ringo__sched.npidle, memory_order_relaxed))
+		ringo__wakep_slow();
+}
 
 /* ------------------------------------------------------------- misc */
 

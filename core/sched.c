@@ -219,11 +219,10 @@ static void startm(struct ringo__p *p, bool spinning)
 	notewakeup(m);
 }
 
-void ringo__wakep(void)
+void ringo__wakep_slow(void)
 {
-	if (atomic_load_explicit(&ringo__sched.npidle, memory_order_relaxed) == 0)
-		return;
 	int32_t zero = 0;
+
 	if (atomic_load_explicit(&ringo__sched.nmspinning,
 				 memory_order_relaxed) != 0 ||
 	    !atomic_compare_exchange_strong(&ringo__sched.nmspinning, &zero, 1))

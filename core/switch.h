@@ -12,6 +12,14 @@
 void ringo__switch(struct ringo__m *m, struct ringo__g *from,
 		  struct ringo__g *to);
 
+/* Switch away from g, RUNNING on m, which has set g's status: straight
+ * to the next G of m's P when there is one, else to the M's g0. `after`
+ * is what the next context does for g once g's registers are saved (for
+ * PARK, m->after_unlockf and after_arg are set too). Returns when g runs
+ * again, possibly on another M. */
+void ringo__leave(struct ringo__m *m, struct ringo__g *g,
+		  enum ringo__after after);
+
 /* Run by every context right after it resumes (self = NULL for g0): the
  * sanitizer hand-shake, the previous G's after-work, errno. */
 void ringo__switch_finish(struct ringo__g *self);
