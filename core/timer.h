@@ -49,10 +49,16 @@ static inline void ringo__timer_done(struct ringo__timer *t)
 	atomic_fetch_sub(&t->running, 1);
 }
 
+/* A heap entry: a copy of the timer's when, kept equal to it. */
+struct ringo__timer_ent {
+	int64_t when;
+	struct ringo__timer *t;
+};
+
 struct ringo__timers {
 	struct ringo__lock lock;  /* protects len, cap, heap and each timer */
 	int len, cap;
-	struct ringo__timer **heap;
+	struct ringo__timer_ent *heap;
 	/* when of heap[0], or 0 if empty: read without the lock by idle Ms
 	 * and by the pollers' deadline computation. */
 	_Atomic int64_t next;
