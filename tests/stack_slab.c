@@ -56,6 +56,7 @@ static void wake_shuffled(void)
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	int start = atomic_load(&finished);
 
+	ringo_preempt_disable(); /* see waitq.h */
 	ringo__lock(&q.lock);
 	size_t n = q.n;
 	for (size_t i = n - 1; i > 0; i--) {
@@ -69,6 +70,7 @@ static void wake_shuffled(void)
 		ringo__ready_tail(q.gs[i]);
 	q.n = 0;
 	ringo__unlock(&q.lock);
+	ringo_preempt_enable();
 	while (atomic_load(&finished) - start < (int)n)
 		ringo_yield();
 	while (ringo_num_goroutines() > 1)
