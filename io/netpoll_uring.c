@@ -59,7 +59,7 @@
 #include "pd.h"
 #include "netpoll_uring.h"
 
-#define SQ_ENTRIES 256
+#define SQ_ENTRIES 16384
 /* Fits the in-flight maximum: a request per direction for each of the
  * ~20000 descriptors a process may open here, with room for cancels.
  * Overflow beyond it is still kernel-buffered (IORING_FEAT_NODROP) and
@@ -309,10 +309,30 @@ void ringo__uring_sq_unlock_submit(void)
 	enter_unlocked(publish_unlock());
 }
 
+/* Deferred flushes from every M, combined: flush_req counts the flushes
+ * asked for, and the M that moves it from 0 enters the kernel for all of
+ * them - again and again until the count it takes back leaves zero. The
+ * others only count and go on. Two Ms entering the one ring at once
+ * serialize on its kernel mutex, whose owner runs the batch's sends and
+ * receives inline: the second M spun on it (mutex_spin_on_owner, a fifth
+ * of the server's CPU on 2 Ps at 3,000 connections). Each asker published
+ * its SQEs before its increment (release); the combiner's RMWs acquire. */
+static _Atomic uint32_t flush_req;
+
 static void uring_flush(void)
 {
-	ringo__lock(&sq_lock);
-	enter_unlocked(publish_unlock());
+	if (atomic_fetch_add_explicit(&flush_req, 1, memory_order_acq_rel))
+		return;
+	uint32_t n = 1;
+	for (;;) {
+		ringo__lock(&sq_lock);
+		enter_unlocked(publish_unlock());
+		uint32_t left = atomic_fetch_sub_explicit(
+			&flush_req, n, memory_order_acq_rel) - n;
+		if (!left)
+			return;
+		n = left;
+	}
 }
 
 void ringo__uring_sq_unlock(void)
