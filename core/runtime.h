@@ -368,6 +368,12 @@ _Noreturn void ringo__panic(const char *call, const char *fmt, ...)
  * `obj` is what the G waits on, shown in dumps. */
 void ringo__park(bool (*unlockf)(struct ringo__g *g, void *arg), void *arg,
 		 enum ringo__wait_reason reason, void *obj);
+/* An unlockf that releases the ringo__lock `lock` and keeps the G parked.
+ * unlockf runs in the next context's after-work with that context's
+ * preemption state, so it must be code sysmon never preempts, that is
+ * libringo's own: code outside it (a test's wait queue) that parks
+ * holding an internal lock passes this one instead of its own. */
+bool ringo__park_unlock(struct ringo__g *g, void *lock);
 
 /* Make a WAITING G runnable. Callable from any thread, inside or outside
  * a goroutine; on a P the G goes into runnext (it inherits the slice),

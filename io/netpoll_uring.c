@@ -299,7 +299,8 @@ static void enter_unlocked(unsigned to_submit)
 	if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -EINTR)
 		ringo__throw("netpoll", "uring: io_uring_enter: %s",
 			     strerror(-r));
-	if (r < 0)
+	/* A failed or short enter leaves SQEs published but not passed. */
+	if (r < 0 || (unsigned)r < to_submit)
 		atomic_store_explicit(&ringo__netpoll_pending, 1,
 				      memory_order_relaxed);
 }
@@ -311,22 +312,37 @@ void ringo__uring_sq_unlock_submit(void)
 
 /* Deferred flushes from every M, combined: flush_req counts the flushes
  * asked for, and the M that moves it from 0 enters the kernel for all of
- * them - again and again until the count it takes back leaves zero. The
- * others only count and go on. Two Ms entering the one ring at once
+ * them - again until the count it takes back leaves zero, for a few
+ * rounds at most. The others only count and go on. Two Ms entering the one ring at once
  * serialize on its kernel mutex, whose owner runs the batch's sends and
  * receives inline: the second M spun on it (mutex_spin_on_owner, a fifth
  * of the server's CPU on 2 Ps at 3,000 connections). Each asker published
  * its SQEs before its increment (release); the combiner's RMWs acquire. */
 static _Atomic uint32_t flush_req;
 
+/* Rounds one combiner does before it hands the rest back: under steady
+ * load it could otherwise enter for others forever (sysmon included, which
+ * has its own work). */
+#define FLUSH_ROUNDS_MAX 4
+
 static void uring_flush(void)
 {
 	if (atomic_fetch_add_explicit(&flush_req, 1, memory_order_acq_rel))
 		return;
 	uint32_t n = 1;
-	for (;;) {
+	for (int round = 0;; round++) {
 		ringo__lock(&sq_lock);
 		enter_unlocked(publish_unlock());
+		if (round == FLUSH_ROUNDS_MAX) {
+			/* Take every outstanding request back at once, so the
+			 * next flush finds 0 and combines again, and leave
+			 * their SQEs to it. */
+			if (atomic_exchange_explicit(&flush_req, 0,
+						     memory_order_acq_rel) != n)
+				atomic_store_explicit(&ringo__netpoll_pending, 1,
+						      memory_order_relaxed);
+			return;
+		}
 		uint32_t left = atomic_fetch_sub_explicit(
 			&flush_req, n, memory_order_acq_rel) - n;
 		if (!left)

@@ -7,7 +7,9 @@
  * internal lock blocks Ms, not goroutines, and this header is compiled
  * into the test program, whose code sysmon may preempt (libringo's it
  * never does): a goroutine preempted while holding the lock would leave
- * every M waiting on it, with nobody left to run the holder.
+ * every M waiting on it, with nobody left to run the holder. For the same
+ * reason park's unlock callback is libringo's ringo__park_unlock: it runs
+ * in whichever goroutine comes next, with that one's preemption state.
  */
 #ifndef RINGO_TESTS_WAITQ_H
 #define RINGO_TESTS_WAITQ_H
@@ -24,13 +26,6 @@ struct waitq {
 	struct ringo__g **gs; /* parked Gs, under lock */
 	size_t n, cap;
 };
-
-static bool waitq_unlock_(struct ringo__g *g, void *arg)
-{
-	(void)g;
-	ringo__unlock(&((struct waitq *)arg)->lock);
-	return true;
-}
 
 static inline void waitq_lock_(struct waitq *q)
 {
@@ -59,7 +54,7 @@ static inline void waitq_park(struct waitq *q)
 	if (q->n == q->cap)
 		abort();
 	q->gs[q->n++] = ringo__getg();
-	ringo__park(waitq_unlock_, q, RINGO_WAIT_TEST, q);
+	ringo__park(ringo__park_unlock, &q->lock, RINGO_WAIT_TEST, q);
 	ringo_preempt_enable();
 }
 
