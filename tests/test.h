@@ -21,6 +21,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <ringo/diag.h>
+
+/* Weak: the example servers' tests do not link libringo. */
+extern int ringo_dump(FILE *out) __attribute__((weak));
+
 #include <ringo/sched.h>
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
@@ -116,7 +121,12 @@ static void *test_watchdog_(void *arg)
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
 	fprintf(stderr, "FAIL: watchdog: test still running after %u s "
-		"(hang or lost wakeup)\n", test_watchdog_secs_);
+		"(hang or lost wakeup); the goroutines:\n", test_watchdog_secs_);
+	/* The dump takes the runtime's goroutine-list lock, which a hang
+	 * may hold: SIGALRM ends the process if it does not return. */
+	alarm(10);
+	if (ringo_dump)
+		ringo_dump(stderr);
 	_exit(1);
 }
 
