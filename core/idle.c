@@ -30,15 +30,16 @@ static _Atomic int64_t last_poll;
 #define SYSMON_POLL_NS 10000000 /* 10 ms */
 
 /* Run the expired timers of one P's heap, if any are due. */
-static int run_timers_of(struct ringo__p *p, int64_t *now)
+static void run_timers_of(struct ringo__p *p, int64_t *now)
 {
 	int64_t next = atomic_load_explicit(&p->timers->next,
 					    memory_order_relaxed);
 	if (!next)
-		return 0;
+		return;
 	if (!*now)
 		*now = ringo__nanotime();
-	return next <= *now ? ringo__timers_run_heap(p->timers, *now) : 0;
+	if (next <= *now)
+		ringo__timers_run_heap(p->timers, *now);
 }
 
 void ringo__timers_run(struct ringo__p *p)

@@ -178,13 +178,12 @@ bool ringo__timer_start(struct ringo__timer *t, int64_t when)
 	return pending;
 }
 
-int ringo__timers_run_heap(struct ringo__timers *h, int64_t now)
+void ringo__timers_run_heap(struct ringo__timers *h, int64_t now)
 {
-	int ran = 0;
 	int64_t next = atomic_load(&h->next);
 
 	if (next == 0 || next > now)
-		return 0;
+		return;
 	ringo__lock(&h->lock);
 	while (h->len && h->heap[0].when <= now) {
 		struct ringo__timer *t = h->heap[0].t;
@@ -206,11 +205,9 @@ int ringo__timers_run_heap(struct ringo__timers *h, int64_t now)
 		}
 		ringo__unlock(&h->lock);
 		t->fn(t, now, seq);
-		ran++;
 		ringo__lock(&h->lock);
 	}
 	ringo__unlock(&h->lock);
-	return ran;
 }
 
 int ringo__timers_create(struct ringo__p *p)
