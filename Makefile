@@ -10,9 +10,10 @@
 SHELL := /bin/bash
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BUILD_PKGS := gcc pkg-config meson ninja-build liburing-dev libjemalloc-dev golang-go
-# valgrind runs the small tests; the aarch64 cross compiler and qemu-user
+# valgrind runs the small tests; the aarch64 cross compiler (with its libc,
+# which apt does not pull in without recommends) and qemu-user
 # run the aarch64 context switch on this x86-64 machine.
-TEST_PKGS := valgrind gcc-aarch64-linux-gnu qemu-user
+TEST_PKGS := valgrind gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 # What ringo-bench compares with or draws with, for make bench / bench-full
 # only: the server benchmarks' baselines and clients, and gnuplot for
 # --plot. ringo-bench starts its own nginx and redis-server on free
