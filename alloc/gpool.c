@@ -3,11 +3,20 @@
  *
  * A dead G keeps its stack (the G lives on it), so reusing a G reuses its
  * stack and spawn rarely touches jemalloc. Only default-size Gs are kept.
- * Each P keeps up to RINGO_GFREE_LOCAL without locks; beyond that, half moves to
- * the global list, which keeps up to GLOBAL_MAX so that a burst of a
- * million goroutines does not pin a million stacks after it ends: the
- * rest go back to their slabs (alloc/slab.c), which return memory to the
- * kernel.
+ * Each P keeps up to RINGO_GFREE_LOCAL without locks; beyond that, half
+ * moves to the global list, which takes every G it is given: an exiting
+ * goroutine never pays for returning memory. That used to be paid at the
+ * exit of every goroutine beyond a 16,384 cap, a system call per 32 and a
+ * TLB shootdown per call, in the middle of a burst of wake-ups (100,000
+ * sleepers woken at once took 48 ms past their 100 ms instead of Go's 7;
+ * docs/design.md).
+ *
+ * So that a burst of a million goroutines does not pin a million stacks
+ * after it ends, sysmon runs a scavenger (as Go's GC frees the stacks of
+ * dead Gs): every SCAVENGE_WINDOW_NS it frees the Gs that lay on the
+ * global list for the whole window unused (its low-water mark), down to
+ * SCAVENGE_KEEP, back to their slabs (alloc/slab.c), which return the
+ * memory to the kernel. ringo_free_os_memory() frees them all at once.
  *
  * Every G with a stack is on the allg list (for dumps and teardown); it is
  * linked when its stack is allocated and unlinked just before it is freed,
@@ -21,7 +30,15 @@
 #include "../core/switch.h"
 #include "stack.h"
 
-#define GLOBAL_MAX 16384
+#define SCAVENGE_KEEP 16384
+#define SCAVENGE_WINDOW_NS 100000000 /* 100 ms */
+#define SCAVENGE_BATCH 1024          /* Gs freed per hold of gfree_lock */
+
+/* The smallest gfree_nr since the current window began: that many Gs at
+ * the bottom of the global list lay unused all along. Under gfree_lock. */
+static int32_t gfree_low;
+/* When sysmon scavenges next; sysmon's own. */
+static int64_t scavenge_next;
 
 static void allg_add(struct ringo__g *g)
 {
@@ -70,6 +87,8 @@ struct ringo__g *ringo__gfree_get(struct ringo__p *p, size_t size)
 			       (size_t)n * sizeof(*p->gfree));
 			atomic_store_explicit(&ringo__sched.gfree_nr, left,
 					      memory_order_relaxed);
+			if (left < gfree_low)
+				gfree_low = left;
 			pthread_mutex_unlock(&ringo__sched.gfree_lock);
 			p->gfree_nr = n;
 		}
@@ -82,14 +101,12 @@ struct ringo__g *ringo__gfree_get(struct ringo__p *p, size_t size)
 	return g;
 }
 
-/* Caller holds gfree_lock. Returns false if the global stack is at its
- * cap (or cannot grow): the caller frees the G instead. */
+/* Caller holds gfree_lock. Returns false if the global stack cannot
+ * grow: the caller frees the G instead. */
 static bool global_push(struct ringo__g *g)
 {
 	int32_t n = ringo__sched.gfree_nr;
 
-	if (n >= GLOBAL_MAX)
-		return false;
 	if (n == ringo__sched.gfree_cap) {
 		int32_t cap = n ? 2 * n : 1024;
 		struct ringo__g **a = realloc(ringo__sched.gfree,
@@ -120,8 +137,8 @@ void ringo__gfree_put(struct ringo__p *p, struct ringo__g *g)
 		p->gfree[p->gfree_nr++] = g;
 		return;
 	}
-	/* Full: move the older half to the global stack, free what does
-	 * not fit there, keep g. */
+	/* Full: move the older half to the global stack (free what it has
+	 * no room for), keep g. */
 	struct ringo__g *spill[RINGO_GFREE_LOCAL / 2];
 	int nspill = 0;
 	pthread_mutex_lock(&ringo__sched.gfree_lock);
@@ -137,6 +154,59 @@ void ringo__gfree_put(struct ringo__p *p, struct ringo__g *g)
 		free_gs(spill, nspill);
 }
 
+/* Free up to n Gs from the top of the global list, never leaving fewer
+ * than keep, in batches so that spawners wait for the lock at most one
+ * batch. Returns how many it freed. */
+static int64_t global_release(int64_t n, int32_t keep)
+{
+	struct ringo__g *batch[SCAVENGE_BATCH];
+	int64_t freed = 0;
+
+	while (freed < n) {
+		pthread_mutex_lock(&ringo__sched.gfree_lock);
+		int32_t nr = ringo__sched.gfree_nr;
+		int64_t k = nr - keep;
+		if (k > n - freed)
+			k = n - freed;
+		if (k > SCAVENGE_BATCH)
+			k = SCAVENGE_BATCH;
+		if (k <= 0) {
+			pthread_mutex_unlock(&ringo__sched.gfree_lock);
+			break;
+		}
+		nr -= (int32_t)k;
+		memcpy(batch, ringo__sched.gfree + nr, (size_t)k * sizeof(*batch));
+		atomic_store_explicit(&ringo__sched.gfree_nr, nr,
+				      memory_order_relaxed);
+		if (nr < gfree_low)
+			gfree_low = nr;
+		pthread_mutex_unlock(&ringo__sched.gfree_lock);
+		free_gs(batch, (int)k);
+		freed += k;
+	}
+	return freed;
+}
+
+void ringo__gfree_scavenge(int64_t now)
+{
+	if (now < scavenge_next)
+		return;
+	scavenge_next = now + SCAVENGE_WINDOW_NS;
+	pthread_mutex_lock(&ringo__sched.gfree_lock);
+	int32_t unused = gfree_low;
+	gfree_low = ringo__sched.gfree_nr;
+	pthread_mutex_unlock(&ringo__sched.gfree_lock);
+	if (unused > SCAVENGE_KEEP)
+		global_release(unused - SCAVENGE_KEEP, SCAVENGE_KEEP);
+}
+
+void ringo_free_os_memory(void)
+{
+	if (!ringo__sched.running)
+		return;
+	global_release(INT64_MAX, 0);
+}
+
 void ringo__gfree_all(void)
 {
 	for (struct ringo__g *g = ringo__sched.allg; g; g = g->allnext)
@@ -147,6 +217,8 @@ void ringo__gfree_all(void)
 	ringo__sched.gfree = NULL;
 	ringo__sched.gfree_cap = 0;
 	atomic_store_explicit(&ringo__sched.gfree_nr, 0, memory_order_relaxed);
+	gfree_low = 0;
+	scavenge_next = 0;
 	for (int i = 0; i < ringo__sched.nprocs; i++)
 		ringo__sched.allp[i]->gfree_nr = 0;
 }

@@ -14,6 +14,10 @@ struct ringo__g *ringo__gfree_get(struct ringo__p *p, size_t size);
 /* Keep dead g for reuse, or free it. Called by p's owner. */
 void ringo__gfree_put(struct ringo__p *p, struct ringo__g *g);
 
+/* sysmon, every tick: free the Gs of the global list that lay unused
+ * for a whole scavenging window (alloc/gpool.c). Any thread. */
+void ringo__gfree_scavenge(int64_t now);
+
 /* Free every G of the allg list (teardown). No goroutine may run. */
 void ringo__gfree_all(void);
 

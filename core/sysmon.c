@@ -10,7 +10,9 @@
  *   - RUNNING the same slice (same schedtick) for 10 ms: ask the M to
  *     preempt it (core/preempt.c).
  * and, if goroutines wait for I/O but no M has looked at the netpoller for
- * 10 ms (every P busy), it polls and queues what is ready.
+ * 10 ms (every P busy), it polls and queues what is ready; and every
+ * 100 ms it frees dead goroutines' stacks that lay unused that long
+ * (alloc/gpool.c).
  *
  * Its sleep starts at 20 us and doubles after 50 ticks with nothing to do,
  * up to 10 ms; when every P is idle it goes straight to 10 ms. So an idle
@@ -28,6 +30,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 
+#include "alloc/gpool.h"
 #include "futex.h"
 #include "io/netpoll.h"
 #include "runtime.h"
@@ -225,6 +228,7 @@ static void *sysmon_main(void *arg)
 		 * for a millisecond after each (5,000 wake-ups a second on a
 		 * busy server). As in Go, only retakes shorten the tick. */
 		ringo__sysmon_netpoll(now);
+		ringo__gfree_scavenge(now);
 		bool acted = false;
 		seen = (struct seen){ 0 };
 		for (int i = 0; i < ringo__sched.nprocs; i++)

@@ -1,7 +1,9 @@
 /*
  * tests/stack_slab.c - default-size stacks come from slabs (alloc/slab.c):
  * a burst of goroutines that end in random order gives its memory back
- * (beyond the free-G caches), a second burst reuses the returned slots,
+ * (the free-G caches keep it until ringo_free_os_memory, or until sysmon's
+ * scavenger finds it unused for a window), a second burst reuses the
+ * returned slots,
  * and a goroutine on a reused default-size stack that overflows is still
  * caught by its guard page.
  */
@@ -14,8 +16,8 @@
 #include "test.h"
 #include "waitq.h"
 
-/* Above the free-G caches (16,384 global + 64 per P), so slots go back
- * to their slabs. TSan allows only 8128 goroutines at once. */
+/* Above what the scavenger keeps cached (16,384 Gs), so slots go back to
+ * their slabs. TSan allows only 8128 goroutines at once. */
 #define N TEST_SCALE(100000, 40000, 4000)
 
 static struct waitq q;
@@ -84,6 +86,7 @@ static int test_burst_returns_memory(void)
 	long peak = rss_bytes();
 	ASSERT_EQ(ringo_num_goroutines(), N + 1);
 	wake_shuffled();
+	ringo_free_os_memory();
 	long after = rss_bytes();
 	ASSERT_GE(peak - before, (long)N * 4096 / 2);
 	/* The sanitizers keep their own memory per goroutine; the bound
@@ -98,10 +101,27 @@ static int test_burst_returns_memory(void)
 	return 0;
 }
 
+/* Without ringo_free_os_memory, sysmon's scavenger gives the cached
+ * stacks back once they lie unused for a window: wait for the memory
+ * itself (the test's watchdog bounds the wait). */
+static int test_scavenger_returns_memory(void)
+{
+	long before = rss_bytes();
+	spawn_parked(N);
+	long peak = rss_bytes();
+	wake_shuffled();
+	if (TEST_SANITIZED)
+		return 0;
+	while (rss_bytes() - before > (peak - before) / 2)
+		ringo_sleep(10 * RINGO_MILLISECOND);
+	return 0;
+}
+
 static int main_ok(void *arg)
 {
 	(void)arg;
 	RUN(test_burst_returns_memory);
+	RUN(test_scavenger_returns_memory);
 	return 0;
 }
 

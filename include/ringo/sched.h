@@ -103,6 +103,14 @@ int ringo_maxprocs(void);
  * RINGO_STACK_SIZE, else RINGO_STACK_DEFAULT). */
 size_t ringo_stack_default(void);
 
+/* Return to the kernel now the memory of every cached dead goroutine's
+ * stack (Go's debug.FreeOSMemory, for stacks). Stacks of goroutines that
+ * ended are kept for reuse, so a burst of spawns after a burst of exits
+ * costs no page faults; the runtime frees those that lay unused for
+ * 100 ms on its own (all but 16,384), so calling this is never required.
+ * Outside ringo_run it does nothing. */
+void ringo_free_os_memory(void);
+
 /* ========================================================================
  * System calls that may block
  *
