@@ -201,20 +201,65 @@ static const char *reason(int status)
 	}
 }
 
+/* A reply being assembled in a fixed buffer; ok turns false on overflow. */
+struct out {
+	char *p, *end;
+	bool ok;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+	if (!o->ok || n > (size_t)(o->end - o->p)) {
+		o->ok = false;
+		return;
+	}
+	memcpy(o->p, s, n);
+	o->p += n;
+}
+
+static void put_str(struct out *o, const char *s)
+{
+	put(o, s, strlen(s));
+}
+
+static void put_num(struct out *o, long long v)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	put(o, d + i, sizeof(d) - i);
+}
+
 /* Write a status line and headers announcing `length` body bytes, then
- * `body` if given (in the same write: one segment for small replies). */
+ * `body` if given (in the same write: one segment for small replies).
+ * Assembled by hand: snprintf took ~4% of the server's CPU per request
+ * (perf, 100 keep-alive connections), a third of all its user time. */
 static int reply(struct client *cl, int status, bool keep, const char *extra,
 		 long long length, const char *body)
 {
 	char msg[512];
-	int n = snprintf(msg, sizeof(msg),
-			 "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
-			 "Content-Length: %lld\r\nConnection: %s\r\n%s\r\n%s",
-			 status, reason(status), length,
-			 keep ? "keep-alive" : "close", extra, body ? body : "");
-	if (n < 0 || (size_t)n >= sizeof(msg))
+	struct out o = { msg, msg + sizeof(msg), true };
+
+	put_str(&o, "HTTP/1.1 ");
+	put_num(&o, status);
+	put_str(&o, " ");
+	put_str(&o, reason(status));
+	put_str(&o, "\r\nContent-Type: text/plain\r\nContent-Length: ");
+	put_num(&o, length);
+	put_str(&o, keep ? "\r\nConnection: keep-alive\r\n"
+			 : "\r\nConnection: close\r\n");
+	put_str(&o, extra);
+	put_str(&o, "\r\n");
+	if (body)
+		put_str(&o, body);
+	if (!o.ok)
 		return -1;
-	return ringo_conn_write_all(cl->c, msg, (size_t)n) < 0 ? -1 : 0;
+	return ringo_conn_write_all(cl->c, msg, (size_t)(o.p - msg)) < 0 ? -1
+									  : 0;
 }
 
 static int reply_text(struct client *cl, int status, bool keep, bool head,
