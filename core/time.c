@@ -44,7 +44,7 @@ static bool arm_sleeper(struct ringo__g *g, void *arg)
 {
 	(void)g;
 	struct sleeper *s = arg;
-	ringo__timer_start(&s->t, s->when);
+	ringo__timer_add(&s->t, s->when);
 	return true;
 }
 
@@ -69,6 +69,9 @@ struct ringo_timer {
 	struct ringo__timer t;
 	struct ringo__lock lock; /* serialises stop/reset/fire's send */
 	ringo_chan *c;
+	/* A firing sent into c since the last drain (under lock): stop and
+	 * reset skip the drain, a channel lock round trip, when not. */
+	bool sent;
 };
 
 static void fire(struct ringo__timer *t, int64_t now, uint64_t seq)
@@ -76,8 +79,8 @@ static void fire(struct ringo__timer *t, int64_t now, uint64_t seq)
 	struct ringo_timer *rt = (struct ringo_timer *)t;
 
 	ringo__lock(&rt->lock);
-	if (atomic_load(&t->seq) == seq)
-		ringo_chan_trysend(rt->c, &now);
+	if (atomic_load(&t->seq) == seq && ringo_chan_trysend(rt->c, &now))
+		rt->sent = true;
 	ringo__unlock(&rt->lock);
 	ringo__timer_done(t);
 }
@@ -99,7 +102,7 @@ static ringo_timer *timer_new(int64_t ns, int64_t period, const char *call)
 	ringo__timer_init(&rt->t, fire, rt);
 	rt->t.counted = true;
 	rt->t.period = period;
-	ringo__timer_start(&rt->t, ringo__nanotime() + (ns > 0 ? ns : 0));
+	ringo__timer_add(&rt->t, ringo__nanotime() + (ns > 0 ? ns : 0));
 	return rt;
 }
 
@@ -121,19 +124,23 @@ ringo_chan *ringo_timer_chan(ringo_timer *t)
 	return t->c;
 }
 
-static void drain(ringo_chan *c)
+/* Empty t's channel of what its firings sent. Caller holds t->lock. */
+static void drain(ringo_timer *t)
 {
 	int64_t v;
 
-	while (ringo_chan_tryrecv(c, &v, NULL))
+	if (!t->sent)
+		return;
+	while (ringo_chan_tryrecv(t->c, &v, NULL))
 		;
+	t->sent = false;
 }
 
 bool ringo_timer_stop(ringo_timer *t)
 {
 	ringo__lock(&t->lock);
 	bool pending = ringo__timer_stop(&t->t);
-	drain(t->c);
+	drain(t);
 	ringo__unlock(&t->lock);
 	return pending;
 }
@@ -145,10 +152,10 @@ bool ringo_timer_reset(ringo_timer *t, int64_t ns)
 			     "%lld", (long long)ns);
 	ringo__lock(&t->lock);
 	bool pending = ringo__timer_stop(&t->t);
-	drain(t->c);
+	drain(t);
 	if (t->t.period > 0)
 		t->t.period = ns;
-	ringo__timer_start(&t->t, ringo__nanotime() + (ns > 0 ? ns : 0));
+	ringo__timer_add(&t->t, ringo__nanotime() + (ns > 0 ? ns : 0));
 	ringo__unlock(&t->lock);
 	return pending;
 }

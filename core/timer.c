@@ -159,7 +159,7 @@ bool ringo__timer_stop(struct ringo__timer *t)
 	return true;
 }
 
-bool ringo__timer_start(struct ringo__timer *t, int64_t when)
+void ringo__timer_add(struct ringo__timer *t, int64_t when)
 {
 	struct ringo__m *m = ringo__getm();
 
@@ -168,13 +168,19 @@ bool ringo__timer_start(struct ringo__timer *t, int64_t when)
 			     "ringo_syscall_enter and ringo_syscall_exit");
 	if (!m || !m->p)
 		ringo__throw("timer", "timer started without a P");
-	bool pending = ringo__timer_stop(t);
 	struct ringo__timers *h = m->p->timers;
 	ringo__lock(&h->lock);
 	t->when = when;
 	heap_add(h, t);
 	ringo__unlock(&h->lock);
 	ringo__idle_timer_added(when);
+}
+
+bool ringo__timer_start(struct ringo__timer *t, int64_t when)
+{
+	bool pending = ringo__timer_stop(t);
+
+	ringo__timer_add(t, when);
 	return pending;
 }
 

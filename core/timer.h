@@ -68,6 +68,10 @@ void ringo__timer_init(struct ringo__timer *t, ringo__timer_fn fn, void *arg);
 /* (Re)arm t to run at `when` (absolute) in the calling P's heap,
  * removing it from any heap it was in. Returns true if it was pending. */
 bool ringo__timer_start(struct ringo__timer *t, int64_t when);
+/* Arm t, which is in no heap (new, fired, or just stopped by the
+ * caller, who serialises with other starts and stops of t): start
+ * without its stop, so without a sequence bump or a look at t->heap. */
+void ringo__timer_add(struct ringo__timer *t, int64_t when);
 /* Remove t if pending. Returns true if it was. */
 bool ringo__timer_stop(struct ringo__timer *t);
 
