@@ -29,8 +29,9 @@ static _Atomic int64_t last_poll;
 
 #define SYSMON_POLL_NS 10000000 /* 10 ms */
 
-/* Run the expired timers of one P's heap, if any are due. */
-static void run_timers_of(struct ringo__p *p, int64_t *now)
+/* Run the expired timers of one P's heap, if any are due; if_free: only
+ * if nobody holds its lock now. */
+static void run_timers_of(struct ringo__p *p, int64_t *now, bool if_free)
 {
 	int64_t next = atomic_load_explicit(&p->timers->next,
 					    memory_order_relaxed);
@@ -39,26 +40,35 @@ static void run_timers_of(struct ringo__p *p, int64_t *now)
 	if (!*now)
 		*now = ringo__nanotime();
 	if (next <= *now)
-		ringo__timers_run_heap(p->timers, *now);
+		ringo__timers_run_heap(p->timers, *now, if_free);
 }
 
 void ringo__timers_run(struct ringo__p *p)
 {
 	int64_t now = 0;
 
-	run_timers_of(p, &now);
+	run_timers_of(p, &now, false);
 }
 
 /* An M looking for work runs every P's expired timers: a P whose M is
  * busy in a long goroutine (one spawning a million others, say), or that
  * is idle itself, would otherwise leave them late. The Gs they ready go
- * into the calling M's P. One load per P when nothing is due. */
+ * into the calling M's P. One load per P when nothing is due. Another
+ * P's heap whose lock is held is skipped: its holder is most likely
+ * running those very timers, one lock round trip per timer, and waiting
+ * to take turns with it made both Ms sleep in the lock's back-off (100,000
+ * sleepers waking at once); this M does better stealing the goroutines
+ * that holder readies. */
 void ringo__timers_run_all(void)
 {
+	struct ringo__m *m = ringo__getm();
+	struct ringo__p *own = m ? m->p : NULL;
 	int64_t now = 0;
 
-	for (int i = 0; i < ringo__sched.nprocs; i++)
-		run_timers_of(ringo__sched.allp[i], &now);
+	for (int i = 0; i < ringo__sched.nprocs; i++) {
+		struct ringo__p *p = ringo__sched.allp[i];
+		run_timers_of(p, &now, p != own);
+	}
 }
 
 bool ringo__netpoll_waiters(void)

@@ -27,6 +27,7 @@
 #define RINGO_CORE_LOCK_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 struct ringo__lock {
@@ -56,6 +57,17 @@ static inline void ringo__lock(struct ringo__lock *l)
 				     memory_order_relaxed), 1))
 		return;
 	ringo__lock_slow(l);
+}
+
+/* Take the lock only if it is free now; true if taken. */
+static inline bool ringo__trylock(struct ringo__lock *l)
+{
+	uint32_t zero = 0;
+
+	return atomic_load_explicit(&l->state, memory_order_relaxed) == 0 &&
+	       atomic_compare_exchange_strong_explicit(&l->state, &zero, 1,
+						       memory_order_acquire,
+						       memory_order_relaxed);
 }
 
 static inline void ringo__unlock(struct ringo__lock *l)

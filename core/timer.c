@@ -184,13 +184,19 @@ bool ringo__timer_start(struct ringo__timer *t, int64_t when)
 	return pending;
 }
 
-void ringo__timers_run_heap(struct ringo__timers *h, int64_t now)
+void ringo__timers_run_heap(struct ringo__timers *h, int64_t now,
+			     bool if_free)
 {
 	int64_t next = atomic_load(&h->next);
 
 	if (next == 0 || next > now)
 		return;
-	ringo__lock(&h->lock);
+	if (if_free) {
+		if (!ringo__trylock(&h->lock))
+			return;
+	} else {
+		ringo__lock(&h->lock);
+	}
 	while (h->len && h->heap[0].when <= now) {
 		struct ringo__timer *t = h->heap[0].t;
 		uint64_t seq = atomic_load(&t->seq);

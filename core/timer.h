@@ -79,7 +79,8 @@ bool ringo__timer_stop(struct ringo__timer *t);
 int ringo__timers_create(struct ringo__p *p);
 void ringo__timers_destroy(struct ringo__p *p);
 /* Run the expired timers of p's heap. */
-void ringo__timers_run_heap(struct ringo__timers *h, int64_t now);
+void ringo__timers_run_heap(struct ringo__timers *h, int64_t now,
+			     bool if_free);
 /* Earliest `when` over all Ps, or 0 if no timer is pending. */
 int64_t ringo__timers_earliest(void);
 
