@@ -13,10 +13,11 @@
  *
  * So that a burst of a million goroutines does not pin a million stacks
  * after it ends, sysmon runs a scavenger (as Go's GC frees the stacks of
- * dead Gs): every SCAVENGE_WINDOW_NS it frees the Gs that lay on the
- * global list for the whole window unused (its low-water mark), down to
- * SCAVENGE_KEEP, back to their slabs (alloc/slab.c), which return the
- * memory to the kernel. ringo_free_os_memory() frees them all at once.
+ * dead Gs): every SCAVENGE_WINDOW_NS it counts the Gs that lay on the
+ * global list for the whole window unused (its low-water mark) and frees
+ * that many, down to SCAVENGE_KEEP, at most SCAVENGE_TICK_NS of work per
+ * tick, back to their slabs (alloc/slab.c), which return the memory to
+ * the kernel. ringo_free_os_memory() frees the whole list at once.
  *
  * Every G with a stack is on the allg list (for dumps and teardown); it is
  * linked when its stack is allocated and unlinked just before it is freed,
@@ -32,13 +33,20 @@
 
 #define SCAVENGE_KEEP 16384
 #define SCAVENGE_WINDOW_NS 100000000 /* 100 ms */
-#define SCAVENGE_BATCH 1024          /* Gs freed per hold of gfree_lock */
+/* sysmon's time for freeing per tick: its other duties (preemption,
+ * retaking Ps from system calls) wait meanwhile. A G takes 1-2.5 us to
+ * free here, so ~250 per tick, a million in about 40 s at idle ticks. */
+#define SCAVENGE_TICK_NS 500000
+#define SCAVENGE_BATCH 64            /* Gs freed per hold of gfree_lock */
+#define GFREE_MIN_CAP 1024
 
-/* The smallest gfree_nr since the current window began: that many Gs at
- * the bottom of the global list lay unused all along. Under gfree_lock. */
+/* The smallest gfree_nr since the current window began: that many Gs on
+ * the global list lay unused all along. Under gfree_lock. */
 static int32_t gfree_low;
-/* When sysmon scavenges next; sysmon's own. */
+/* sysmon's own: when the next window ends, and how many Gs the last one
+ * found unused that are still to be freed. */
 static int64_t scavenge_next;
+static int64_t scavenge_debt;
 
 static void allg_add(struct ringo__g *g)
 {
@@ -108,7 +116,7 @@ static bool global_push(struct ringo__g *g)
 	int32_t n = ringo__sched.gfree_nr;
 
 	if (n == ringo__sched.gfree_cap) {
-		int32_t cap = n ? 2 * n : 1024;
+		int32_t cap = n ? 2 * n : GFREE_MIN_CAP;
 		struct ringo__g **a = realloc(ringo__sched.gfree,
 					      (size_t)cap * sizeof(*a));
 		if (!a)
@@ -154,15 +162,16 @@ void ringo__gfree_put(struct ringo__p *p, struct ringo__g *g)
 		free_gs(spill, nspill);
 }
 
-/* Free up to n Gs from the top of the global list, never leaving fewer
- * than keep, in batches so that spawners wait for the lock at most one
- * batch. Returns how many it freed. */
-static int64_t global_release(int64_t n, int32_t keep)
+/* Free up to n Gs from the global list, never leaving fewer than keep,
+ * SCAVENGE_BATCH per hold of the lock (spawners wait at most that long),
+ * until `until` (ns; 0: no limit) passes. Which Gs go does not matter:
+ * the count is what lay unused. Returns how many it freed. */
+static int64_t global_release(int64_t n, int32_t keep, int64_t until)
 {
 	struct ringo__g *batch[SCAVENGE_BATCH];
 	int64_t freed = 0;
 
-	while (freed < n) {
+	while (freed < n && (!until || ringo__nanotime() < until)) {
 		pthread_mutex_lock(&ringo__sched.gfree_lock);
 		int32_t nr = ringo__sched.gfree_nr;
 		int64_t k = nr - keep;
@@ -180,6 +189,18 @@ static int64_t global_release(int64_t n, int32_t keep)
 				      memory_order_relaxed);
 		if (nr < gfree_low)
 			gfree_low = nr;
+		/* A million-G burst left an 8 MB array: halve it as it
+		 * empties. */
+		int32_t cap = ringo__sched.gfree_cap;
+		if (cap > GFREE_MIN_CAP && nr < cap / 4) {
+			struct ringo__g **a = realloc(ringo__sched.gfree,
+						      (size_t)(cap / 2) *
+							      sizeof(*a));
+			if (a) {
+				ringo__sched.gfree = a;
+				ringo__sched.gfree_cap = cap / 2;
+			}
+		}
 		pthread_mutex_unlock(&ringo__sched.gfree_lock);
 		free_gs(batch, (int)k);
 		freed += k;
@@ -189,22 +210,30 @@ static int64_t global_release(int64_t n, int32_t keep)
 
 void ringo__gfree_scavenge(int64_t now)
 {
-	if (now < scavenge_next)
+	if (now >= scavenge_next) {
+		scavenge_next = now + SCAVENGE_WINDOW_NS;
+		pthread_mutex_lock(&ringo__sched.gfree_lock);
+		int32_t unused = gfree_low;
+		gfree_low = ringo__sched.gfree_nr;
+		pthread_mutex_unlock(&ringo__sched.gfree_lock);
+		scavenge_debt = unused > SCAVENGE_KEEP ? unused - SCAVENGE_KEEP
+						       : 0;
+	}
+	if (scavenge_debt <= 0)
 		return;
-	scavenge_next = now + SCAVENGE_WINDOW_NS;
-	pthread_mutex_lock(&ringo__sched.gfree_lock);
-	int32_t unused = gfree_low;
-	gfree_low = ringo__sched.gfree_nr;
-	pthread_mutex_unlock(&ringo__sched.gfree_lock);
-	if (unused > SCAVENGE_KEEP)
-		global_release(unused - SCAVENGE_KEEP, SCAVENGE_KEEP);
+	int64_t freed = global_release(scavenge_debt, SCAVENGE_KEEP,
+				       now + SCAVENGE_TICK_NS);
+	scavenge_debt = freed ? scavenge_debt - freed : 0;
 }
 
 void ringo_free_os_memory(void)
 {
-	if (!ringo__sched.running)
+	/* Only goroutines: teardown frees the list without its lock, after
+	 * joining every M (so no goroutine is in here), but a foreign
+	 * thread could still be. */
+	if (!ringo__getg())
 		return;
-	global_release(INT64_MAX, 0);
+	global_release(INT64_MAX, 0, 0);
 }
 
 void ringo__gfree_all(void)
@@ -219,6 +248,7 @@ void ringo__gfree_all(void)
 	atomic_store_explicit(&ringo__sched.gfree_nr, 0, memory_order_relaxed);
 	gfree_low = 0;
 	scavenge_next = 0;
+	scavenge_debt = 0;
 	for (int i = 0; i < ringo__sched.nprocs; i++)
 		ringo__sched.allp[i]->gfree_nr = 0;
 }

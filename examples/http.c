@@ -226,11 +226,15 @@ static void put_num(struct out *o, long long v)
 {
 	char d[24];
 	size_t i = sizeof(d);
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
+				     : (unsigned long long)v;
 
 	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u > 0);
+	if (v < 0)
+		d[--i] = '-';
 	put(o, d + i, sizeof(d) - i);
 }
 

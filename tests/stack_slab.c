@@ -106,10 +106,12 @@ static int test_burst_returns_memory(void)
  * itself (the test's watchdog bounds the wait). */
 static int test_scavenger_returns_memory(void)
 {
+	ringo_free_os_memory(); /* the burst must start from fresh stacks */
 	long before = rss_bytes();
 	spawn_parked(N);
 	long peak = rss_bytes();
 	wake_shuffled();
+	ASSERT_GE(peak - before, (long)N * 4096 / 2);
 	if (TEST_SANITIZED)
 		return 0;
 	while (rss_bytes() - before > (peak - before) / 2)
