@@ -225,17 +225,9 @@ static void put_str(struct out *o, const char *s)
 static void put_num(struct out *o, long long v)
 {
 	char d[24];
-	size_t i = sizeof(d);
-	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
-				     : (unsigned long long)v;
+	char *start = example_format_ll(d + sizeof(d), v);
 
-	do {
-		d[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u > 0);
-	if (v < 0)
-		d[--i] = '-';
-	put(o, d + i, sizeof(d) - i);
+	put(o, start, (size_t)(d + sizeof(d) - start));
 }
 
 /* Write a status line and headers announcing `length` body bytes, then

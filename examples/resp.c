@@ -215,20 +215,13 @@ static void out_fmt(struct client *cl, const char *fmt, ...)
 static void out_num(struct client *cl, char type, long long v)
 {
 	char d[24];
-	size_t i = sizeof(d);
-	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v
-				     : (unsigned long long)v;
+	char *crlf = d + sizeof(d) - 2;
 
-	d[--i] = '\n';
-	d[--i] = '\r';
-	do {
-		d[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u > 0);
-	if (v < 0)
-		d[--i] = '-';
-	d[--i] = type;
-	out_add(cl, d + i, sizeof(d) - i);
+	crlf[0] = '\r';
+	crlf[1] = '\n';
+	char *start = example_format_ll(crlf, v);
+	*--start = type;
+	out_add(cl, start, (size_t)(d + sizeof(d) - start));
 }
 
 static void out_bulk(struct client *cl, const char *p, size_t n)
