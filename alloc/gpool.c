@@ -48,6 +48,15 @@ static int32_t gfree_low;
 static int64_t scavenge_next;
 static int64_t scavenge_debt;
 
+/* The global list now holds nr Gs, fewer than before. Caller holds
+ * gfree_lock. */
+static void global_shrunk_to(int32_t nr)
+{
+	atomic_store_explicit(&ringo__sched.gfree_nr, nr, memory_order_relaxed);
+	if (nr < gfree_low)
+		gfree_low = nr;
+}
+
 static void allg_add(struct ringo__g *g)
 {
 	pthread_mutex_lock(&ringo__sched.allg_lock);
@@ -93,10 +102,7 @@ struct ringo__g *ringo__gfree_get(struct ringo__p *p, size_t size)
 			int32_t left = ringo__sched.gfree_nr - n;
 			memcpy(p->gfree, ringo__sched.gfree + left,
 			       (size_t)n * sizeof(*p->gfree));
-			atomic_store_explicit(&ringo__sched.gfree_nr, left,
-					      memory_order_relaxed);
-			if (left < gfree_low)
-				gfree_low = left;
+			global_shrunk_to(left);
 			pthread_mutex_unlock(&ringo__sched.gfree_lock);
 			p->gfree_nr = n;
 		}
@@ -185,10 +191,7 @@ static int64_t global_release(int64_t n, int32_t keep, int64_t until)
 		}
 		nr -= (int32_t)k;
 		memcpy(batch, ringo__sched.gfree + nr, (size_t)k * sizeof(*batch));
-		atomic_store_explicit(&ringo__sched.gfree_nr, nr,
-				      memory_order_relaxed);
-		if (nr < gfree_low)
-			gfree_low = nr;
+		global_shrunk_to(nr);
 		/* A million-G burst left an 8 MB array: halve it as it
 		 * empties. */
 		int32_t cap = ringo__sched.gfree_cap;

@@ -26,29 +26,17 @@
 #define SLEEP_MIN_NS 1000
 #define SLEEP_MAX_NS 1000000
 
-static bool try_take(struct ringo__lock *l)
-{
-	uint32_t zero = 0;
-
-	/* Test before the CAS: waiters read the line shared instead of
-	 * bouncing it between cores while the holder works. */
-	return atomic_load_explicit(&l->state, memory_order_relaxed) == 0 &&
-	       atomic_compare_exchange_weak_explicit(&l->state, &zero, 1,
-						     memory_order_acquire,
-						     memory_order_relaxed);
-}
-
 void ringo__lock_slow(struct ringo__lock *l)
 {
 	for (int i = 0; i < SPIN_ROUNDS; i++) {
 		for (int k = 0; k < PAUSES_PER_ROUND; k++)
 			ringo__cpu_relax();
-		if (try_take(l))
+		if (ringo__trylock(l))
 			return;
 	}
 	for (int64_t ns = SLEEP_MIN_NS;; ns = ns < SLEEP_MAX_NS ? 2 * ns : ns) {
 		ringo__futex_wait(&l->state, 1, ns);
-		if (try_take(l))
+		if (ringo__trylock(l))
 			return;
 	}
 }

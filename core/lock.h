@@ -59,7 +59,9 @@ static inline void ringo__lock(struct ringo__lock *l)
 	ringo__lock_slow(l);
 }
 
-/* Take the lock only if it is free now; true if taken. */
+/* Take the lock only if it is free now; true if taken. Tests before the
+ * CAS: waiters read the line shared instead of bouncing it between cores
+ * while the holder works. */
 static inline bool ringo__trylock(struct ringo__lock *l)
 {
 	uint32_t zero = 0;

@@ -446,11 +446,8 @@ static int reap_locked(struct ringo__glist *ready)
 void ringo__uring_reap_ready(void)
 {
 	struct ringo__glist l = { 0 };
-	uint32_t zero = 0;
 
-	if (!atomic_compare_exchange_strong_explicit(&cq_lock.state, &zero, 1,
-						     memory_order_acquire,
-						     memory_order_relaxed))
+	if (!ringo__trylock(&cq_lock))
 		return;
 	if (!in_kernel)
 		reap_locked(&l);
@@ -566,12 +563,8 @@ static void uring_fini(void)
 
 static int peek(struct ringo__glist *ready)
 {
-	uint32_t zero = 0;
-
 	/* Someone else reaping is as good as us reaping. */
-	if (!atomic_compare_exchange_strong_explicit(&cq_lock.state, &zero, 1,
-						     memory_order_acquire,
-						     memory_order_relaxed))
+	if (!ringo__trylock(&cq_lock))
 		return 0;
 	if (!in_kernel)
 		reap_locked(ready);
