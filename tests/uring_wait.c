@@ -11,6 +11,8 @@
 #include <liburing.h>
 #include <stdatomic.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <ringo/ringo.h>
 
@@ -76,11 +78,41 @@ static int test_wake_before_poll(void)
 	return 0;
 }
 
-static void *wake_later(void *arg)
+/* True once thread tid sleeps in io_uring_enter: the first field of
+ * /proc/self/task/TID/syscall is the number of the call a blocked thread
+ * is in ("running" while it runs). */
+static bool blocked_in_ring(pid_t tid)
 {
-	(void)arg;
-	struct timespec ts = { .tv_nsec = 50 * MS };
-	nanosleep(&ts, NULL);
+	char path[64], buf[64] = "";
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return false;
+	bool in = fgets(buf, sizeof(buf), f) &&
+		  strtol(buf, NULL, 10) == SYS_io_uring_enter &&
+		  strncmp(buf, "running", 7) != 0;
+	fclose(f);
+	return in;
+}
+
+struct wake_after_block {
+	pid_t poller;
+	_Atomic int64_t woke_at; /* when wake() was called, ns */
+};
+
+/* Wake the poller once it is asleep in the ring, not after a guess at how
+ * long that takes: the test then shows that the blocking poll waited for
+ * this wake and returned because of it. Between looks at /proc it naps
+ * 1 ms (the kernel offers no notification of another thread blocking);
+ * the test's watchdog bounds the wait. */
+static void *wake_after_block(void *arg)
+{
+	struct wake_after_block *w = arg;
+	struct timespec nap = { .tv_nsec = MS };
+
+	while (!blocked_in_ring(w->poller))
+		nanosleep(&nap, NULL);
+	atomic_store(&w->woke_at, now_ns());
 	ringo__netpoll->wake();
 	return NULL;
 }
@@ -88,15 +120,20 @@ static void *wake_later(void *arg)
 static int test_wake_from_thread(void)
 {
 	struct ringo__glist l = { 0 };
+	struct wake_after_block w = { .poller = (pid_t)syscall(SYS_gettid) };
 	pthread_t t;
 
-	int64_t t0 = now_ns();
-	ASSERT_EQ(pthread_create(&t, NULL, wake_later, NULL), 0);
+	atomic_init(&w.woke_at, 0);
+	ASSERT_EQ(pthread_create(&t, NULL, wake_after_block, &w), 0);
 	ASSERT_EQ(ringo__netpoll->poll(-1, &l), 0);
-	int64_t d = now_ns() - t0;
+	int64_t returned = now_ns();
 	pthread_join(t, NULL);
-	ASSERT_GE(d, 40 * MS);
-	ASSERT_LE(d, 5000 * MS);
+	/* The poll blocked until the wake, and the wake ended it. */
+	int64_t woke_at = atomic_load(&w.woke_at);
+	ASSERT(woke_at != 0);
+	ASSERT_GE(returned, woke_at);
+	ASSERT_LE(returned - woke_at, 5000 * MS);
+	ASSERT_EQ(l.n, 0);
 	return 0;
 }
 
