@@ -375,7 +375,8 @@ void ringo__diag_check_deadlock_locked(void)
 	 * G, so the G fields read below are settled. */
 	if (!deadlock_check || atomic_load(&ringo__sched.shutdown) ||
 	    ringo__sched.nmidle != ringo__sched.mcount ||
-	    atomic_load(&ringo__sched.runqsize) || ringo__idle_can_wake())
+	    atomic_load(&ringo__sched.runqsize) || ringo__idle_can_wake() ||
+	    ringo__idle_sysmon_readying())
 		return;
 
 	/* A G that a thread outside the runtime is readying is RUNNABLE

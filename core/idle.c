@@ -26,6 +26,9 @@ static _Atomic int64_t poll_until;
 /* When an M last looked at the netpoller (ns, CLOCK_MONOTONIC, a P's
  * coarse clock): sysmon looks itself if it is too long ago. */
 static _Atomic int64_t last_poll;
+/* 1 while sysmon holds goroutines it took out of the poller and has not
+ * queued yet: they are neither counted as I/O waiters nor runnable. */
+static _Atomic int sysmon_readying;
 
 #define SYSMON_POLL_NS 10000000 /* 10 ms */
 
@@ -178,14 +181,27 @@ bool ringo__sysmon_netpoll(int64_t now)
 		return false;
 	atomic_store_explicit(&last_poll, now, memory_order_relaxed);
 	struct ringo__glist l = { 0 };
+	/* Set before the poll uncounts any waiter (both seq-cst): the
+	 * deadlock check, which reads the waiter count first, then sees it. */
+	atomic_store(&sysmon_readying, 1);
 	ringo__netpoll->poll(0, &l);
-	if (!l.n)
-		return false;
 	pthread_mutex_lock(&ringo__sched.lock);
 	inject_global_locked(&l);
+	atomic_store(&sysmon_readying, 0);
+	/* The last M to go idle may have skipped the check because of the
+	 * flag; with nothing queued, nobody else would make it again. */
+	if (!l.n)
+		ringo__diag_check_deadlock_locked();
 	pthread_mutex_unlock(&ringo__sched.lock);
+	if (!l.n)
+		return false;
 	ringo__wakep();
 	return true;
+}
+
+bool ringo__idle_sysmon_readying(void)
+{
+	return atomic_load(&sysmon_readying);
 }
 
 void ringo__idle_timer_added(int64_t when)

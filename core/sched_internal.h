@@ -88,6 +88,9 @@ void ringo__idle_timer_added(int64_t when);
 /* Could anything outside the running goroutines still make one runnable:
  * a pending timer, or a goroutine waiting for I/O? */
 bool ringo__idle_can_wake(void);
+/* Is sysmon between taking goroutines out of the poller and queueing
+ * them? (Read after the waiter count, which it lowers.) */
+bool ringo__idle_sysmon_readying(void);
 
 /* ---- core/diag.c ---- */
 

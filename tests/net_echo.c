@@ -3,8 +3,10 @@
  * and IPv6), Unix (path and abstract) sockets; address parsing and
  * formatting; errors for bad networks, addresses and refused dials.
  */
+#include <arpa/inet.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <ringo/fs.h>
 
@@ -137,12 +139,23 @@ static int test_errors(void)
 	ringo_listener *l;
 	struct ringo_addr a;
 
-	/* Find a port nobody listens on: listen, note it, close. */
 	ASSERT_EQ(ringo_net_listen("tcp4", "127.0.0.1:0", &l), 0);
-	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
 	ASSERT_EQ(ringo_listener_close(l), 0);
 	EXPECT_ERR(ringo_listener_close(l), -EBADF);
+	/* A port bound but not listening refuses, and stays ours: a port
+	 * only closed could be taken by another test's listener, or be
+	 * the dial's own source port (a TCP self-connect succeeds). */
+	int held = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT(held >= 0);
+	memset(&a, 0, sizeof(a));
+	a.in4.sin_family = AF_INET;
+	a.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	a.len = sizeof(a.in4);
+	ASSERT_EQ(bind(held, &a.sa, a.len), 0);
+	socklen_t alen = a.len;
+	ASSERT_EQ(getsockname(held, &a.sa, &alen), 0);
 	EXPECT_ERR(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), -ECONNREFUSED);
+	ASSERT_EQ(close(held), 0);
 	EXPECT_ERR(ringo_net_dial("tcp", "nonsense", &c), -EINVAL);
 	EXPECT_ERR(ringo_net_listen("udp", "127.0.0.1:0", &l), -EINVAL);
 	/* Two listeners on one port. */
