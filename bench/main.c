@@ -2,7 +2,8 @@
  * bench/main.c - ringo-bench's command line, and the loop that runs each
  * selected benchmark's ringo side (once per netpoll mode where the mode
  * matters) and then its Go twin, at each point of its curve, and reports
- * them side by side.
+ * them side by side. A server benchmark's rows at one point take turns,
+ * a repetition each per round (run_net_point).
  *
  * The run is planned first as a list of items, one per row of the report
  * (bench, impl, mode, procs, n), so a progress line can say how far it is
@@ -316,9 +317,10 @@ static bool too_big(struct item *it, const struct bench_result *done,
 	return true;
 }
 
-static void run_item(struct item *it, const struct sys_info *si,
-		     const char *gobench, struct bench_result *r,
-		     const struct bench_result *done, int done_nr)
+/* Set up it's result; false (r->skipped set) if it cannot run here. */
+static bool item_start(struct item *it, const struct sys_info *si,
+		       struct bench_result *r, const struct bench_result *done,
+		       int done_nr)
 {
 	*r = (struct bench_result){ .b = it->b, .impl = it->impl,
 				    .mode = it->mode ? it->mode : "-",
@@ -328,12 +330,63 @@ static void run_item(struct item *it, const struct sys_info *si,
 			 strerror(-si->uring.err));
 	else if (too_big(it, done, done_nr, r->skipped, sizeof(r->skipped)))
 		;
-	else if (it->b->net)
-		bench_run_net(it->b, &it->p, gobench, r);
-	else if (strcmp(it->impl, "go") == 0)
-		bench_run_go(it->b, gobench, &it->p, r);
 	else
-		bench_run_ringo(it->b, it->mode, &it->p, r);
+		return true;
+	return false;
+}
+
+static bool same_point(const struct item *a, const struct item *b)
+{
+	return a->b == b->b && a->p.n == b->p.n && a->p.procs == b->p.procs;
+}
+
+/* The rows of a server benchmark's point (ringo per mode, the Go twin,
+ * nginx or redis) take turns: each round gives every row one repetition,
+ * with its own server start and warm-up. This VM's speed flips by ~30%
+ * from one second to the next; run back to back, a row's repetitions
+ * would all share one state and the order of the rows would follow it.
+ * Taking turns spreads those states over all rows alike. Runs the rows
+ * from items[i] on; returns how many. */
+static int run_net_point(struct item *items, int i, int nr,
+			 const struct sys_info *si, const char *gobench,
+			 struct bench_result *rs)
+{
+	int end = i, reps = items[i].p.reps;
+
+	while (end < nr && same_point(&items[i], &items[end]))
+		end++;
+	struct bench_sample *samples = calloc((size_t)(end - i) * (size_t)reps,
+					      sizeof(*samples));
+	if (!samples) {
+		fprintf(stderr, "ringo-bench: out of memory\n");
+		exit(1);
+	}
+	bool *runs = calloc((size_t)(end - i), sizeof(*runs));
+	if (!runs) {
+		fprintf(stderr, "ringo-bench: out of memory\n");
+		exit(1);
+	}
+	for (int k = i; k < end; k++)
+		runs[k - i] = item_start(&items[k], si, &rs[k], rs, k);
+	for (int round = 0; round < reps; round++) {
+		for (int k = i; k < end; k++) {
+			if (!runs[k - i])
+				continue;
+			struct bench_plan one = items[k].p;
+			one.reps = 1;
+			progress_show(&items[k], k, nr);
+			runs[k - i] = bench_run_net(items[k].b, &one, gobench, &rs[k],
+						    &samples[(k - i) * reps + round]) == 0;
+		}
+	}
+	for (int k = i; k < end; k++) {
+		if (runs[k - i])
+			bench_fold(&rs[k], &samples[(k - i) * reps], reps);
+		progress_done(&rs[k]);
+	}
+	free(runs);
+	free(samples);
+	return end - i;
 }
 
 /* argv after the program name, space-separated, for the JSON header. */
@@ -393,10 +446,21 @@ int main(int argc, char **argv)
 	join_args(args, sizeof(args), argc, argv);
 	tty = isatty(STDERR_FILENO);
 	run_start_ns = sys_now_ns();
-	for (int i = 0; i < nr; i++) {
-		progress_show(&items[i], i, nr);
-		run_item(&items[i], &si, gobench, &rs[i], rs, i);
+	for (int i = 0; i < nr;) {
+		struct item *it = &items[i];
+		if (it->b->net) {
+			i += run_net_point(items, i, nr, &si, gobench, rs);
+			continue;
+		}
+		progress_show(it, i, nr);
+		if (item_start(it, &si, &rs[i], rs, i)) {
+			if (strcmp(it->impl, "go") == 0)
+				bench_run_go(it->b, gobench, &it->p, &rs[i]);
+			else
+				bench_run_ringo(it->b, it->mode, &it->p, &rs[i]);
+		}
 		progress_done(&rs[i]);
+		i++;
 	}
 
 	report_table(table, &si, rs, nr);

@@ -243,10 +243,10 @@ no_port:
  * A row
  * =================================================================== */
 
-void bench_run_net(const struct bench *b, const struct bench_plan *p,
-		   const char *gobench, struct bench_result *r)
+int bench_run_net(const struct bench *b, const struct bench_plan *p,
+		  const char *gobench, struct bench_result *r,
+		  struct bench_sample *samples)
 {
-	struct bench_sample samples[p->reps];
 	struct row rw = { .b = b, .p = p, .impl = r->impl, .mode = r->mode,
 			  .gobench = gobench };
 	struct server s = { .pid = -1, .out = -1 };
@@ -258,17 +258,17 @@ void bench_run_net(const struct bench *b, const struct bench_plan *p,
 		snprintf(r->skipped, sizeof(r->skipped), "%ld connections need %ld "
 			 "descriptors per process; RLIMIT_NOFILE allows %ld (raise the "
 			 "hard limit)", p->n, need, limit);
-		return;
+		return -1;
 	}
 	if (!find_client(&rw, client, sizeof(client), r->skipped, sizeof(r->skipped)))
-		return;
+		return -1;
 	int st = start(&rw, &s, r->failed, sizeof(r->failed));
 	if (st != 0) {
 		if (st > 0) {
 			memcpy(r->skipped, r->failed, sizeof(r->skipped));
 			r->failed[0] = '\0';
 		}
-		return;
+		return -1;
 	}
 	struct client_plan cp = {
 		.net = b->net, .server = &s, .conns = p->n,
@@ -276,7 +276,7 @@ void bench_run_net(const struct bench *b, const struct bench_plan *p,
 		.cpus = rw.pinned ? &rw.client_cpus : NULL,
 		.quick = p->quick, .reps = p->reps, .tool = client,
 	};
-	memset(samples, 0, sizeof(samples));
+	memset(samples, 0, sizeof(*samples) * (size_t)p->reps);
 	int ret = client_run(&cp, samples, r->failed, sizeof(r->failed));
 	char died[128];
 	if (server_alive(&s, died, sizeof(died)) != 0) {
@@ -286,10 +286,10 @@ void bench_run_net(const struct bench *b, const struct bench_plan *p,
 	}
 	server_stop(&s);
 	if (ret != 0)
-		return;
+		return -1;
 	for (int i = 0; i < p->reps; i++) {
 		samples[i].procs = p->procs;
 		samples[i].n = p->n;
 	}
-	bench_fold(r, samples, p->reps);
+	return 0;
 }

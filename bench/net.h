@@ -47,10 +47,14 @@ struct bench_net {
 	int pipeline;
 };
 
-/* Run the row r of server benchmark b (r->impl and r->mode say which
- * server; p->n connections): fills r's samples, or r->skipped / r->failed,
- * and r->setup. gobench is the Go twin's path ("" = none). */
-void bench_run_net(const struct bench *b, const struct bench_plan *p,
-		   const char *gobench, struct bench_result *r);
+/* Start the server of row r of server benchmark b (r->impl and r->mode
+ * say which; p->n connections), run the client's warm-up and p->reps
+ * repetitions into samples, stop the server. Fills r->setup; 0, or -1
+ * with r->skipped or r->failed set. gobench is the Go twin's path ("" =
+ * none). ringo-bench calls it once per round for each row of a point, with
+ * one repetition each (bench/main.c). */
+int bench_run_net(const struct bench *b, const struct bench_plan *p,
+		  const char *gobench, struct bench_result *r,
+		  struct bench_sample *samples);
 
 #endif
