@@ -18,6 +18,7 @@
 
 #include "../alloc/gpool.h"
 #include "../alloc/stack.h"
+#include "futex.h"
 #include "runtime.h"
 #include "sched_internal.h"
 #include "switch.h"
@@ -304,6 +305,9 @@ static void teardown(struct ringo__m *m0)
 	/* sysmon first: it signals Ms and may still start one. */
 	ringo__sysmon_stop();
 	ringo__preempt_fini();
+	uint32_t starting;
+	while ((starting = atomic_load(&ringo__sched.mstarting)))
+		ringo__futex_wait(&ringo__sched.mstarting, starting, -1);
 	struct ringo__m *m = atomic_load(&ringo__sched.allm);
 
 	while (m) {

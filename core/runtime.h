@@ -287,6 +287,9 @@ struct ringo__sched {
 	int nprocs;
 	struct ringo__p **allp;
 	struct ringo__m *_Atomic allm;
+	/* newm calls between their check of shutdown and the new M's thread
+	 * id being set (a futex word: teardown waits for it to be 0). */
+	_Atomic uint32_t mstarting;
 	/* Every G that has a stack (alive or on a free list). Protects
 	 * allg and each G's allnext/allprev. */
 	pthread_mutex_t allg_lock;

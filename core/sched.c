@@ -159,9 +159,25 @@ static struct ringo__m *mget(void)
 
 static void *mstart(void *arg);
 
-/* Start a new M that will run p. */
+static void mstarting_done(void)
+{
+	atomic_fetch_sub(&ringo__sched.mstarting, 1);
+	ringo__futex_wake(&ringo__sched.mstarting, 1);
+}
+
+/* Start a new M that will run p; after shutdown, none. */
 static void newm(struct ringo__p *p, bool spinning)
 {
+	/* The new M is on allm before pthread_create sets its thread id.
+	 * Counted before shutdown is read, and teardown sets shutdown before
+	 * it waits for the count to be 0 (both seq-cst): either this sees
+	 * shutdown and starts nothing, or teardown joins this M only once
+	 * its id is set. */
+	atomic_fetch_add(&ringo__sched.mstarting, 1);
+	if (atomic_load(&ringo__sched.shutdown)) {
+		mstarting_done();
+		return;
+	}
 	struct ringo__m *m = calloc(1, sizeof(*m));
 	pthread_attr_t attr;
 
@@ -192,6 +208,7 @@ static void newm(struct ringo__p *p, bool spinning)
 		errno = err;
 		ringo__throw("sched", "pthread_create for a new M failed");
 	}
+	mstarting_done();
 }
 
 /* Give p (or an idle P when p is NULL) to an idle or new M. `spinning`
