@@ -317,7 +317,7 @@ static bool too_big(struct item *it, const struct bench_result *done,
 	return true;
 }
 
-/* Set up it's result; false (r->skipped set) if it cannot run here. */
+/* Set up its result; false (r->skipped set) if it cannot run here. */
 static bool item_start(struct item *it, const struct sys_info *si,
 		       struct bench_result *r, const struct bench_result *done,
 		       int done_nr)
@@ -361,30 +361,26 @@ static int run_net_point(struct item *items, int i, int nr,
 		fprintf(stderr, "ringo-bench: out of memory\n");
 		exit(1);
 	}
-	bool *runs = calloc((size_t)(end - i), sizeof(*runs));
-	if (!runs) {
-		fprintf(stderr, "ringo-bench: out of memory\n");
-		exit(1);
-	}
+	/* A row that was skipped or failed (its result says why) sits out
+	 * the rounds after. */
 	for (int k = i; k < end; k++)
-		runs[k - i] = item_start(&items[k], si, &rs[k], rs, k);
+		item_start(&items[k], si, &rs[k], rs, k);
 	for (int round = 0; round < reps; round++) {
 		for (int k = i; k < end; k++) {
-			if (!runs[k - i])
+			if (rs[k].skipped[0] || rs[k].failed[0])
 				continue;
 			struct bench_plan one = items[k].p;
 			one.reps = 1;
 			progress_show(&items[k], k, nr);
-			runs[k - i] = bench_run_net(items[k].b, &one, gobench, &rs[k],
-						    &samples[(k - i) * reps + round]) == 0;
+			bench_run_net(items[k].b, &one, gobench, &rs[k],
+				      &samples[(k - i) * reps + round]);
 		}
 	}
 	for (int k = i; k < end; k++) {
-		if (runs[k - i])
+		if (!rs[k].skipped[0] && !rs[k].failed[0])
 			bench_fold(&rs[k], &samples[(k - i) * reps], reps);
 		progress_done(&rs[k]);
 	}
-	free(runs);
 	free(samples);
 	return end - i;
 }

@@ -243,9 +243,9 @@ no_port:
  * A row
  * =================================================================== */
 
-int bench_run_net(const struct bench *b, const struct bench_plan *p,
-		  const char *gobench, struct bench_result *r,
-		  struct bench_sample *samples)
+void bench_run_net(const struct bench *b, const struct bench_plan *p,
+		   const char *gobench, struct bench_result *r,
+		   struct bench_sample *samples)
 {
 	struct row rw = { .b = b, .p = p, .impl = r->impl, .mode = r->mode,
 			  .gobench = gobench };
@@ -258,17 +258,17 @@ int bench_run_net(const struct bench *b, const struct bench_plan *p,
 		snprintf(r->skipped, sizeof(r->skipped), "%ld connections need %ld "
 			 "descriptors per process; RLIMIT_NOFILE allows %ld (raise the "
 			 "hard limit)", p->n, need, limit);
-		return -1;
+		return;
 	}
 	if (!find_client(&rw, client, sizeof(client), r->skipped, sizeof(r->skipped)))
-		return -1;
+		return;
 	int st = start(&rw, &s, r->failed, sizeof(r->failed));
 	if (st != 0) {
 		if (st > 0) {
 			memcpy(r->skipped, r->failed, sizeof(r->skipped));
 			r->failed[0] = '\0';
 		}
-		return -1;
+		return;
 	}
 	struct client_plan cp = {
 		.net = b->net, .server = &s, .conns = p->n,
@@ -286,10 +286,9 @@ int bench_run_net(const struct bench *b, const struct bench_plan *p,
 	}
 	server_stop(&s);
 	if (ret != 0)
-		return -1;
+		return;
 	for (int i = 0; i < p->reps; i++) {
 		samples[i].procs = p->procs;
 		samples[i].n = p->n;
 	}
-	return 0;
 }

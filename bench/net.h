@@ -49,12 +49,12 @@ struct bench_net {
 
 /* Start the server of row r of server benchmark b (r->impl and r->mode
  * say which; p->n connections), run the client's warm-up and p->reps
- * repetitions into samples, stop the server. Fills r->setup; 0, or -1
- * with r->skipped or r->failed set. gobench is the Go twin's path ("" =
+ * repetitions into samples, stop the server. Fills r->setup, and
+ * r->skipped or r->failed if it could not run or failed. gobench is the Go twin's path ("" =
  * none). ringo-bench calls it once per round for each row of a point, with
  * one repetition each (bench/main.c). */
-int bench_run_net(const struct bench *b, const struct bench_plan *p,
-		  const char *gobench, struct bench_result *r,
-		  struct bench_sample *samples);
+void bench_run_net(const struct bench *b, const struct bench_plan *p,
+		   const char *gobench, struct bench_result *r,
+		   struct bench_sample *samples);
 
 #endif

@@ -193,10 +193,9 @@ bool ringo__sysmon_netpoll(int64_t now)
 	if (!l.n)
 		ringo__diag_check_deadlock_locked();
 	pthread_mutex_unlock(&ringo__sched.lock);
-	if (!l.n)
-		return false;
-	ringo__wakep();
-	return true;
+	if (l.n)
+		ringo__wakep();
+	return l.n > 0;
 }
 
 bool ringo__idle_sysmon_readying(void)
