@@ -48,6 +48,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,6 +66,8 @@
  * Overflow beyond it is still kernel-buffered (IORING_FEAT_NODROP) and
  * flushed by reap(). RINGO_URING_CQ_ENTRIES shrinks it for tests. */
 #define CQ_ENTRIES_DEFAULT 65536
+/* The registered-file table's size bound: 64 KiB of kernel memory. */
+#define FIXED_FILES_MAX 65536
 
 /* ------------------------------------------------------------ state */
 
@@ -98,6 +101,12 @@ static _Atomic uint64_t wake_nr;
 /* Requests of slots the kernel holds: +1 when a slot is ARMED, -1 at its
  * last CQE (no IORING_CQE_F_MORE). fini drains it to zero. */
 static _Atomic int64_t inflight_nr;
+
+/* Sockets are registered in the ring's file table at the index of their
+ * fd number (see uring_open): 0 when registration is off or failed. */
+static unsigned fixed_files_nr;
+/* The fd array a files-update SQE names to clear an entry. */
+static int fixed_clear = -1;
 
 /* fini is draining the ring: completions ready nobody (their goroutines
  * were freed with the runtime). Set and read by the thread in fini. */
@@ -484,6 +493,25 @@ static unsigned cq_entries_from_env(void)
 	return (unsigned)v;
 }
 
+/* A sparse registered-file table with a slot per possible descriptor
+ * (the open-file limit, at most FIXED_FILES_MAX): a socket's requests then
+ * name its slot (IOSQE_FIXED_FILE) and the kernel skips the per-request
+ * lookup and reference count of the file. RINGO_URING_FIXED_FILES=0 turns
+ * it off. Returns the table's size, 0 without one. */
+static unsigned fixed_files_register(void)
+{
+	const char *env = getenv("RINGO_URING_FIXED_FILES");
+	struct rlimit rl;
+
+	if ((env && strcmp(env, "0") == 0) || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	/* The kernel allows at most the soft limit. */
+	rlim_t n = rl.rlim_cur < FIXED_FILES_MAX ? rl.rlim_cur : FIXED_FILES_MAX;
+	if (!n || io_uring_register_files_sparse(&ring, (unsigned)n) < 0)
+		return 0;
+	return (unsigned)n;
+}
+
 static int uring_init(void)
 {
 	const char *fail = getenv("RINGO_FAIL_URING_SETUP");
@@ -515,6 +543,7 @@ static int uring_init(void)
 		return -ENOSYS;
 	}
 	ring_up = true;
+	fixed_files_nr = fixed_files_register();
 	ringo__uring_ms_init(&ring);
 	atomic_store(&inflight_nr, 0);
 	atomic_store(&shutdown_cancelled, false);
@@ -689,6 +718,10 @@ struct req {
 	mode_t mode;
 	unsigned mask;          /* statx mask, poll mask */
 	struct statx *stx;
+	/* fd is the socket's registered-file index (IOSQE_FIXED_FILE). */
+	bool fixed_file;
+	/* OP_CLOSE: clear the socket's registered-file entry first. */
+	bool unfix;
 	/* Set by the unlock callback when the request did not go to the
 	 * kernel: res holds the result; ring_full asks for a retry. */
 	bool submitted, ring_full;
@@ -741,6 +774,8 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 		io_uring_prep_close(sqe, r->fd);
 		break;
 	}
+	if (r->fixed_file)
+		sqe->flags |= IOSQE_FIXED_FILE;
 }
 
 /* park's unlock callback: the goroutine is off its stack, so its
@@ -762,6 +797,16 @@ static bool submit_unlockf(struct ringo__g *g, void *arg)
 		goto not_submitted;
 	}
 	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	if (sqe && r->unfix) {
+		/* The table's reference would keep the socket open past the
+		 * close; the kernel runs SQEs in order, so it is gone first.
+		 * If the close's SQE must be retried, this runs twice, which
+		 * clears an empty entry: harmless. */
+		io_uring_prep_files_update(sqe, &fixed_clear, 1, r->fd);
+		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
+						     << RINGO__UD_KIND_SHIFT);
+		sqe = ringo__uring_sqe_locked();
+	}
 	if (!sqe) {
 		ringo__uring_sq_unlock();
 		r->ring_full = true;
@@ -846,6 +891,8 @@ static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
 		r->s = ringo__uslot_get();
 		if (!r->s)
 			return -ENOMEM;
+		r->fixed_file = atomic_load_explicit(&pd->be.uring.fixed,
+						     memory_order_relaxed) >= 0;
 		/* Seq-cst, pairs with the load in uring_unblock: either it
 		 * sees the request or the check below sees its cause. */
 		atomic_store(slotp, (void *)(uintptr_t)ringo__uslot_ud(
@@ -855,6 +902,13 @@ static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
 			res = req_run(r, pd);
 		atomic_store(slotp, NULL);
 		ringo__uslot_put(r->s);
+		if (res == -EBADF && r->fixed_file) {
+			/* pd->fd is open (pd.h), so the registration failed:
+			 * go on without it. */
+			atomic_store_explicit(&pd->be.uring.fixed, -1,
+					      memory_order_relaxed);
+			continue;
+		}
 		if (res == -ECANCELED || res == -EINTR)
 			continue; /* unblocked: re-check; deadline moved on */
 		if (res == -EAGAIN && !(r->flags & MSG_DONTWAIT) &&
@@ -865,12 +919,33 @@ static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
 	return res;
 }
 
+/* Register a socket at the table index of its fd number, with an SQE that
+ * goes in ahead of the socket's first request (the kernel runs SQEs in
+ * order), so no system call of its own. The kernel reads pd->fd when it
+ * runs the SQE; pd->fd stays until close. Sockets only: a file's requests
+ * are rarer than its opens, and cached reads skip the ring. */
+static void fix_socket(struct ringo__pd *pd)
+{
+	ringo__uring_sq_lock();
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	if (!sqe) {
+		ringo__uring_sq_unlock();
+		return;
+	}
+	io_uring_prep_files_update(sqe, &pd->fd, 1, pd->fd);
+	io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
+					     << RINGO__UD_KIND_SHIFT);
+	atomic_store_explicit(&pd->be.uring.fixed, pd->fd, memory_order_relaxed);
+	ringo__uring_sq_unlock_defer();
+}
+
 static int uring_open(struct ringo__pd *pd)
 {
 	atomic_store(&pd->be.uring.op[0], NULL);
 	atomic_store(&pd->be.uring.op[1], NULL);
-	atomic_store(&pd->be.uring.inflight, 0);
-	pd->be.uring.fixed = -1;
+	atomic_store_explicit(&pd->be.uring.fixed, -1, memory_order_relaxed);
+	if (pd->kind != RINGO__PD_FILE && (unsigned)pd->fd < fixed_files_nr)
+		fix_socket(pd);
 	__atomic_store_n(&pd->be.uring.spare[0], 0, __ATOMIC_RELEASE);
 	int fl = pd->kind == RINGO__PD_FILE ? fcntl(pd->fd, F_GETFL) : -1;
 	atomic_store_explicit(&pd->be.uring.read_nowait,
@@ -925,13 +1000,19 @@ static void uring_unblock(struct ringo__pd *pd, int dirs)
 
 static int uring_close(struct ringo__pd *pd)
 {
-	struct req r = { .op = OP_CLOSE, .fd = pd->fd };
+	struct req r = { .op = OP_CLOSE, .fd = pd->fd,
+			 .unfix = atomic_load_explicit(&pd->be.uring.fixed,
+						       memory_order_relaxed) >= 0 };
 
 	if (ringo__uring_ms_on)
 		ringo__uring_ms_close(pd);
 	r.s = ringo__uslot_get();
-	if (!r.s)
+	if (!r.s) {
+		if (r.unfix)
+			io_uring_register_files_update(&ring, (unsigned)pd->fd,
+						       &fixed_clear, 1);
 		return close(pd->fd) < 0 ? -errno : 0;
+	}
 	int res = req_run(&r, pd);
 	ringo__uslot_put(r.s);
 	return res;

@@ -124,6 +124,32 @@ static int test_close_listener(void)
 	return 0;
 }
 
+/* Closing releases the socket at once, whatever the backend holds on to
+ * (io_uring: the registered-file table): the peer reads EOF, and a
+ * closed listener's address can be listened on again. */
+static int test_close_releases(void)
+{
+	ringo_listener *l, *l2;
+	ringo_conn *c, *peer;
+	struct ringo_addr a;
+	char addr[64], buf[4];
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	ASSERT(ringo_addr_format(&a, addr, sizeof(addr)) > 0);
+	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
+	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	ASSERT_EQ(ringo_conn_write_all(peer, "x", 1), 1);
+	ASSERT_EQ(ringo_conn_read(c, buf, sizeof(buf)), 1);
+	ASSERT_EQ(ringo_conn_close(peer), 0);
+	ASSERT_EQ(ringo_conn_read(c, buf, sizeof(buf)), 0);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ASSERT_EQ(ringo_net_listen("tcp", addr, &l2), 0);
+	ASSERT_EQ(ringo_listener_close(l2), 0);
+	return 0;
+}
+
 /* Race: a reader and a writer run while main closes after a varying
  * number of yields. Only the documented results may come out. */
 static void racer(void *arg)
@@ -189,6 +215,7 @@ static int main_fn(void *arg)
 	(void)arg;
 	RUN(test_close_wakes);
 	RUN(test_close_listener);
+	RUN(test_close_releases);
 	RUN(test_close_race);
 	/* Nobody waits for I/O any more, and the count knows it. */
 	ASSERT_EQ(atomic_load(&ringo__netpoll_waiters_nr), 0);
