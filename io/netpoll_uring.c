@@ -48,6 +48,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -66,31 +68,56 @@
  * Overflow beyond it is still kernel-buffered (IORING_FEAT_NODROP) and
  * flushed by reap(). RINGO_URING_CQ_ENTRIES shrinks it for tests. */
 #define CQ_ENTRIES_DEFAULT 65536
+#define CQ_ENTRIES_MIN 8192
 /* The registered-file table's size bound: 64 KiB of kernel memory. */
 #define FIXED_FILES_MAX 65536
+/* pd->be.uring.fixed_rings: do not register this descriptor. */
+#define FIXED_NEVER (UINT32_C(1) << 31)
 
 /* ------------------------------------------------------------ state */
 
-static struct io_uring ring;
+/* A ring per P, up to RINGS_MAX (P i uses ring i % nrings). Bit i of
+ * ringo__netpoll_pending is ring i's "SQEs published, not yet entered". */
+#define RINGS_MAX 16
+
+struct uring {
+	struct io_uring ring;
+	/* Protects liburing's SQ bookkeeping (sqe_head, sqe_tail) and the
+	 * kernel SQ tail: every io_uring_get_sqe .. io_uring_submit
+	 * sequence. Own cache line: Ms of other Ps take it to cancel. */
+	_Alignas(64) struct ringo__lock sq_lock;
+	/* Deferred flushes asked for (uring_flush). */
+	_Atomic uint32_t flush_req;
+	/* Protects the CQ head (and, with one ring, in_kernel and
+	 * wake_seen). Held while reaping, not while blocked. */
+	_Alignas(64) struct ringo__lock cq_lock;
+	/* Size of its registered-file table; 0 without one. */
+	unsigned files_nr;
+	unsigned idx;
+};
+
+static struct uring *rings;
+static unsigned nrings;
 static bool ring_up;
 
-/* Protects liburing's SQ bookkeeping (sqe_head, sqe_tail) and the kernel
- * SQ tail: every io_uring_get_sqe .. io_uring_submit sequence. */
-static struct ringo__lock sq_lock = RINGO__LOCK_INIT;
-
-/* Protects the CQ head, in_kernel and wake_seen. Held while reaping, not
- * while blocked in the kernel. */
-static struct ringo__lock cq_lock = RINGO__LOCK_INIT;
-/* The blocking poller is in (or about to enter) io_uring_enter: peekers
- * leave the CQ alone, so every CQE posted after it decided to block is
- * still there for the kernel to count as its wake-up. */
+/* With one ring the blocking poller waits in io_uring_enter, and these
+ * belong to it (under rings[0].cq_lock):
+ * in_kernel: the poller is in (or about to enter) io_uring_enter:
+ *   peekers leave the CQ alone, so every CQE posted after it decided to
+ *   block is still there for the kernel to count as its wake-up.
+ * wake_seen: a WAKE CQE was reaped and the poller has not yet returned
+ *   because of it. A peeker that reaps the wake records it here. */
 static bool in_kernel;
-/* A WAKE CQE was reaped and the blocking poller has not yet returned
- * because of it. A peeker that reaps the wake records it here. */
 static bool wake_seen;
-/* 0: no wake NOP outstanding; 1: one is (or is about to be) on the ring
- * or recorded in wake_seen. wake() moves 0 -> 1 and posts the NOP; the
- * blocking poller moves 1 -> 0 when it returns because of wake_seen. */
+/* With several rings the poller waits in epoll_wait on every ring's fd
+ * (readable while its CQ holds entries) and on wake_fd, an eventfd that
+ * wake() writes. Peekers may reap while it sleeps: a ring it was told
+ * about but finds empty is not reported, and it sleeps on. */
+static int wait_epfd = -1;
+static int wake_fd = -1;
+/* 0: no wake outstanding; 1: one is (or is about to be) posted (a NOP,
+ * or wake_fd) or recorded in wake_seen. wake() moves 0 -> 1 and posts;
+ * the blocking poller moves 1 -> 0 when it returns because of it. */
 static _Atomic int wake_pending;
 
 /* Stale CQEs dropped (cancels whose target's slot was reused when they
@@ -102,9 +129,6 @@ static _Atomic uint64_t wake_nr;
  * last CQE (no IORING_CQE_F_MORE). fini drains it to zero. */
 static _Atomic int64_t inflight_nr;
 
-/* Sockets are registered in the ring's file table at the index of their
- * fd number (see uring_open): 0 when registration is off or failed. */
-static unsigned fixed_files_nr;
 /* The fd array a files-update SQE names to clear an entry. */
 static int fixed_clear = -1;
 
@@ -114,13 +138,26 @@ static bool finishing;
 /* The shutdown cancel-all was sent; reset by init. */
 static _Atomic bool shutdown_cancelled;
 
+/* The calling M's P's ring; ring 0 for a thread without a P. */
+static unsigned cur_ring(void)
+{
+	struct ringo__m *m = ringo__getm();
+
+	return m && m->p ? (unsigned)m->p->id % nrings : 0;
+}
+
+static uint32_t ring_bit(const struct uring *u)
+{
+	return UINT32_C(1) << u->idx;
+}
+
 /* ------------------------------------------------------------ slots */
 
 /* Slots are never freed while the ring can see them: chunks are added
  * under slot_lock and freed only by fini, after the ring is gone. */
 #define SLOT_CHUNK_SHIFT 10
 #define SLOT_CHUNK (1u << SLOT_CHUNK_SHIFT)
-#define SLOT_CHUNKS_MAX 4096 /* 4M slots */
+#define SLOT_CHUNKS_MAX 4096 /* 4M slots: the index fits user_data's 24 bits */
 
 static struct ringo__uslot *_Atomic slot_chunks[SLOT_CHUNKS_MAX];
 /* Protects slot_free, slot_nchunks and each free slot's next_free. */
@@ -177,6 +214,7 @@ struct ringo__uslot *ringo__uslot_get(void)
 	s->cflags = 0;
 	s->done = NULL;
 	s->done_arg = NULL;
+	s->ring = cur_ring();
 	atomic_store_explicit(&s->state, RINGO__USLOT_OWNED, memory_order_relaxed);
 	return s;
 }
@@ -215,17 +253,24 @@ uint64_t ringo__uslot_ud(const struct ringo__uslot *s, unsigned kind)
 {
 	uint64_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
 
-	return (uint64_t)s->idx | seq << RINGO__UD_SEQ_SHIFT |
+	return (uint64_t)s->idx | (uint64_t)s->ring << RINGO__UD_RING_SHIFT |
+	       seq << RINGO__UD_SEQ_SHIFT |
 	       (uint64_t)kind << RINGO__UD_KIND_SHIFT;
+}
+
+static void mark_pending(struct uring *u)
+{
+	atomic_fetch_or_explicit(&ringo__netpoll_pending, ring_bit(u),
+				 memory_order_relaxed);
 }
 
 /* Make the SQEs written so far visible to the kernel (the SQ tail) without
  * entering it: any thread's next enter submits them. As liburing's own
  * flush, with a release store pairing with the kernel's acquire of the
  * tail. */
-static void publish_locked(void)
+static void publish_locked(struct uring *u)
 {
-	struct io_uring_sq *sq = &ring.sq;
+	struct io_uring_sq *sq = &u->ring.sq;
 
 	if (sq->sqe_head == sq->sqe_tail)
 		return;
@@ -238,10 +283,10 @@ static void publish_locked(void)
  * publishes the tail with a plain store, enough when the writer enters
  * itself; another thread's enter may pick them up, hence the release
  * store first. */
-static void submit_locked(void)
+static void submit_locked(struct uring *u)
 {
-	publish_locked();
-	int r = io_uring_submit(&ring);
+	publish_locked(u);
+	int r = io_uring_submit(&u->ring);
 
 	/* On EAGAIN/EBUSY the SQEs stay in the SQ: the next submit or the
 	 * blocking poller's enter passes them to the kernel. */
@@ -250,14 +295,14 @@ static void submit_locked(void)
 			     strerror(-r));
 }
 
-struct io_uring_sqe *ringo__uring_sqe_locked(void)
+static struct io_uring_sqe *sqe_locked(struct uring *u)
 {
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
 
 	if (ringo__likely(sqe != NULL))
 		return sqe;
-	submit_locked();
-	return io_uring_get_sqe(&ring);
+	submit_locked(u);
+	return io_uring_get_sqe(&u->ring);
 }
 
 void ringo__uslot_armed(struct ringo__uslot *s)
@@ -267,29 +312,24 @@ void ringo__uslot_armed(struct ringo__uslot *s)
 	atomic_store_explicit(&s->state, RINGO__USLOT_ARMED, memory_order_release);
 }
 
-void ringo__uring_sq_lock(void)
+static void unlock_defer(struct uring *u)
 {
-	ringo__lock(&sq_lock);
-}
-
-
-void ringo__uring_sq_unlock_defer(void)
-{
-	publish_locked();
-	atomic_store_explicit(&ringo__netpoll_pending, 1, memory_order_relaxed);
-	ringo__unlock(&sq_lock);
+	publish_locked(u);
+	mark_pending(u);
+	ringo__unlock(&u->sq_lock);
 }
 
 /* Publish what is queued and unlock sq_lock; returns how many SQEs an
  * enter should pass. The flush counts from here (sysmon's stale check). */
-static unsigned publish_unlock(void)
+static unsigned publish_unlock(struct uring *u)
 {
-	publish_locked();
-	unsigned n = io_uring_sq_ready(&ring);
-	atomic_store_explicit(&ringo__netpoll_pending, 0, memory_order_relaxed);
+	publish_locked(u);
+	unsigned n = io_uring_sq_ready(&u->ring);
+	atomic_fetch_and_explicit(&ringo__netpoll_pending, ~ring_bit(u),
+				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&ringo__netpoll_flush_nr, 1,
 				  memory_order_relaxed);
-	ringo__unlock(&sq_lock);
+	ringo__unlock(&u->sq_lock);
 	return n;
 }
 
@@ -300,69 +340,108 @@ static unsigned publish_unlock(void)
  * across the enter made every other M wait while the kernel ran the
  * batch's sends and receives inline. An enter that passed nothing
  * (EAGAIN, EBUSY) leaves the SQEs pending for the next flush. */
-static void enter_unlocked(unsigned to_submit)
+static void enter_unlocked(struct uring *u, unsigned to_submit)
 {
 	if (!to_submit)
 		return;
-	int r = io_uring_enter((unsigned)ring.ring_fd, to_submit, 0, 0, NULL);
+	int r = io_uring_enter((unsigned)u->ring.ring_fd, to_submit, 0, 0, NULL);
 	if (r < 0 && r != -EAGAIN && r != -EBUSY && r != -EINTR)
 		ringo__throw("netpoll", "uring: io_uring_enter: %s",
 			     strerror(-r));
 	/* A failed or short enter leaves SQEs published but not passed. */
 	if (r < 0 || (unsigned)r < to_submit)
-		atomic_store_explicit(&ringo__netpoll_pending, 1,
-				      memory_order_relaxed);
+		mark_pending(u);
 }
 
-void ringo__uring_sq_unlock_submit(void)
+static void unlock_submit(struct uring *u)
 {
-	enter_unlocked(publish_unlock());
+	enter_unlocked(u, publish_unlock(u));
 }
 
-/* Deferred flushes from every M, combined: flush_req counts the flushes
- * asked for, and the M that moves it from 0 enters the kernel for all of
- * them - again until the count it takes back leaves zero, for a few
- * rounds at most. The others only count and go on. Two Ms entering the one ring at once
- * serialize on its kernel mutex, whose owner runs the batch's sends and
- * receives inline: the second M spun on it (mutex_spin_on_owner, a fifth
- * of the server's CPU on 2 Ps at 3,000 connections). Each asker published
- * its SQEs before its increment (release); the combiner's RMWs acquire. */
-static _Atomic uint32_t flush_req;
+void ringo__uring_sq_lock(unsigned ring)
+{
+	ringo__lock(&rings[ring].sq_lock);
+}
+
+struct io_uring_sqe *ringo__uring_sqe_locked(unsigned ring)
+{
+	return sqe_locked(&rings[ring]);
+}
+
+void ringo__uring_sq_unlock_submit(unsigned ring)
+{
+	unlock_submit(&rings[ring]);
+}
+
+void ringo__uring_sq_unlock_defer(unsigned ring)
+{
+	unlock_defer(&rings[ring]);
+}
+
+void ringo__uring_sq_unlock(unsigned ring)
+{
+	ringo__unlock(&rings[ring].sq_lock);
+}
 
 /* Rounds one combiner does before it hands the rest back: under steady
  * load it could otherwise enter for others forever (sysmon included, which
  * has its own work). */
 #define FLUSH_ROUNDS_MAX 4
 
-static void uring_flush(void)
+/* Deferred flushes of one ring, combined: flush_req counts the flushes
+ * asked for, and the thread that moves it from 0 enters the kernel for
+ * all of them - again until the count it takes back leaves zero, for a
+ * few rounds at most. The others only count and go on. Two threads in one
+ * ring serialize on its kernel mutex, whose owner runs the batch's sends
+ * and receives inline: the second spun on it (mutex_spin_on_owner, a
+ * fifth of the server's CPU on 2 Ps at 3,000 connections, when all Ps
+ * shared one ring). Each asker published its SQEs before its increment
+ * (release); the combiner's RMWs acquire. */
+static void ring_flush(struct uring *u)
 {
-	if (atomic_fetch_add_explicit(&flush_req, 1, memory_order_acq_rel))
+	if (atomic_fetch_add_explicit(&u->flush_req, 1, memory_order_acq_rel))
 		return;
 	uint32_t n = 1;
 	for (int round = 0;; round++) {
-		ringo__lock(&sq_lock);
-		enter_unlocked(publish_unlock());
+		ringo__lock(&u->sq_lock);
+		enter_unlocked(u, publish_unlock(u));
 		if (round == FLUSH_ROUNDS_MAX) {
 			/* Take every outstanding request back at once, so the
 			 * next flush finds 0 and combines again, and leave
 			 * their SQEs to it. */
-			if (atomic_exchange_explicit(&flush_req, 0,
+			if (atomic_exchange_explicit(&u->flush_req, 0,
 						     memory_order_acq_rel) != n)
-				atomic_store_explicit(&ringo__netpoll_pending, 1,
-						      memory_order_relaxed);
+				mark_pending(u);
 			return;
 		}
 		uint32_t left = atomic_fetch_sub_explicit(
-			&flush_req, n, memory_order_acq_rel) - n;
+			&u->flush_req, n, memory_order_acq_rel) - n;
 		if (!left)
 			return;
 		n = left;
 	}
 }
 
-void ringo__uring_sq_unlock(void)
+/* An M with a P flushes its own ring only: the submitter of a request is
+ * the thread its completion's task work runs on, and that should be the M
+ * that will run the goroutine. The other rings' Ms flush their own before
+ * they look for work, sleep, or every 32 switches. A thread without a P
+ * (sysmon, for requests that waited a whole tick) flushes every ring. */
+static void uring_flush(void)
 {
-	ringo__unlock(&sq_lock);
+	struct ringo__m *m = ringo__getm();
+	uint32_t bits = atomic_load_explicit(&ringo__netpoll_pending,
+					     memory_order_relaxed);
+
+	if (m && m->p) {
+		struct uring *u = &rings[(unsigned)m->p->id % nrings];
+		if (bits & ring_bit(u))
+			ring_flush(u);
+		return;
+	}
+	for (unsigned i = 0; i < nrings; i++)
+		if (bits & ring_bit(&rings[i]))
+			ring_flush(&rings[i]);
 }
 
 /* ----------------------------------------------------------- reaping */
@@ -382,7 +461,7 @@ static void handle_cqe(const struct io_uring_cqe *cqe,
 	default:
 		break;
 	}
-	uint32_t idx = (uint32_t)ud;
+	uint32_t idx = (uint32_t)ud & RINGO__UD_SLOT_MASK;
 	uint32_t tag = (uint32_t)(ud >> RINGO__UD_SEQ_SHIFT) & RINGO__UD_SEQ_MASK;
 	struct ringo__uslot *s = slot_at(idx);
 	if (!s)
@@ -424,8 +503,8 @@ static void handle_cqe(const struct io_uring_cqe *cqe,
 	ringo__glist_push(ready, g);
 }
 
-/* Drain the CQ, and the kernel's overflow list behind it. cq_lock held. */
-static int reap_locked(struct ringo__glist *ready)
+/* Drain u's CQ, and the kernel's overflow list behind it. cq_lock held. */
+static int reap_locked(struct uring *u, struct ringo__glist *ready)
 {
 	int total = 0;
 
@@ -433,41 +512,62 @@ static int reap_locked(struct ringo__glist *ready)
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
 
-		io_uring_for_each_cqe(&ring, head, cqe) {
+		io_uring_for_each_cqe(&u->ring, head, cqe) {
 			handle_cqe(cqe, ready);
 			n++;
 		}
-		io_uring_cq_advance(&ring, n);
+		io_uring_cq_advance(&u->ring, n);
 		total += (int)n;
 		/* CQEs the kernel could not post while the CQ was full wait in
 		 * its overflow list: an enter with GETEVENTS moves them in. */
-		if (!(IO_URING_READ_ONCE(*ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW))
+		if (!(IO_URING_READ_ONCE(*u->ring.sq.kflags) &
+		      IORING_SQ_CQ_OVERFLOW))
 			break;
 		atomic_fetch_add_explicit(&overflow_flush_nr, 1,
 					  memory_order_relaxed);
-		io_uring_get_events(&ring);
+		io_uring_get_events(&u->ring);
 	}
 	return total;
 }
 
-/* Reap what is there if nobody else is; used outside poll() by a
- * submitter that found the CQ overflowing. */
+/* Reap u if it has anything and nobody else is reaping it (someone else
+ * reaping is as good as us reaping). */
+static void peek_ring(struct uring *u, struct ringo__glist *ready)
+{
+	if (!io_uring_cq_ready(&u->ring) &&
+	    !(IO_URING_READ_ONCE(*u->ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW))
+		return;
+	if (!ringo__trylock(&u->cq_lock))
+		return;
+	if (!in_kernel)
+		reap_locked(u, ready);
+	ringo__unlock(&u->cq_lock);
+}
+
+static void reap_all(struct ringo__glist *ready)
+{
+	for (unsigned i = 0; i < nrings; i++) {
+		ringo__lock(&rings[i].cq_lock);
+		reap_locked(&rings[i], ready);
+		ringo__unlock(&rings[i].cq_lock);
+	}
+}
+
+/* Reap what is there where nobody else is; used outside poll() by a
+ * submitter that found no SQE free. */
 void ringo__uring_reap_ready(void)
 {
 	struct ringo__glist l = { 0 };
 
-	if (!ringo__trylock(&cq_lock))
-		return;
-	if (!in_kernel)
-		reap_locked(&l);
-	ringo__unlock(&cq_lock);
+	for (unsigned i = 0; i < nrings; i++)
+		peek_ring(&rings[i], &l);
 	for (struct ringo__g *g = l.head, *next; g; g = next) {
 		next = g->schedlink;
 		ringo__ready(g);
 	}
 }
 
-/* The blocking poller consumes a wake. cq_lock held. */
+/* One ring: the blocking poller consumes a wake. rings[0].cq_lock held. */
 static bool take_wake_locked(void)
 {
 	if (!wake_seen)
@@ -479,12 +579,16 @@ static bool take_wake_locked(void)
 
 /* ------------------------------------------------------- the backend */
 
-static unsigned cq_entries_from_env(void)
+/* The CQ of each ring: CQ_ENTRIES_DEFAULT shared out among the rings (at
+ * least CQ_ENTRIES_MIN each; a full CQ only costs an overflow flush), or
+ * RINGO_URING_CQ_ENTRIES. */
+static unsigned cq_entries_from_env(unsigned nr)
 {
 	const char *env = getenv("RINGO_URING_CQ_ENTRIES");
 
 	if (!env || !*env)
-		return CQ_ENTRIES_DEFAULT;
+		return CQ_ENTRIES_DEFAULT / nr > CQ_ENTRIES_MIN
+			       ? CQ_ENTRIES_DEFAULT / nr : CQ_ENTRIES_MIN;
 	char *end;
 	unsigned long v = strtoul(env, &end, 10);
 	if (*end || v < 2 || v > CQ_ENTRIES_DEFAULT)
@@ -493,12 +597,27 @@ static unsigned cq_entries_from_env(void)
 	return (unsigned)v;
 }
 
+/* How many rings: one per P up to RINGS_MAX; one when multishot receive
+ * is asked for (its provided buffers belong to one ring) or
+ * RINGO_URING_RINGS=1. */
+static unsigned rings_wanted(void)
+{
+	const char *ms = getenv("RINGO_URING_MSRECV");
+	const char *env = getenv("RINGO_URING_RINGS");
+	int n = ringo__sched.nprocs;
+
+	if ((ms && strcmp(ms, "1") == 0) || (env && strcmp(env, "1") == 0) ||
+	    n < 1)
+		return 1;
+	return n > RINGS_MAX ? RINGS_MAX : (unsigned)n;
+}
+
 /* A sparse registered-file table with a slot per possible descriptor
  * (the open-file limit, at most FIXED_FILES_MAX): a socket's requests then
  * name its slot (IOSQE_FIXED_FILE) and the kernel skips the per-request
  * lookup and reference count of the file. RINGO_URING_FIXED_FILES=0 turns
  * it off. Returns the table's size, 0 without one. */
-static unsigned fixed_files_register(void)
+static unsigned fixed_files_register(struct io_uring *ring)
 {
 	const char *env = getenv("RINGO_URING_FIXED_FILES");
 	struct rlimit rl;
@@ -507,9 +626,78 @@ static unsigned fixed_files_register(void)
 		return 0;
 	/* The kernel allows at most the soft limit. */
 	rlim_t n = rl.rlim_cur < FIXED_FILES_MAX ? rl.rlim_cur : FIXED_FILES_MAX;
-	if (!n || io_uring_register_files_sparse(&ring, (unsigned)n) < 0)
+	if (!n || io_uring_register_files_sparse(ring, (unsigned)n) < 0)
 		return 0;
 	return (unsigned)n;
+}
+
+static int ring_setup(struct uring *u, unsigned cq)
+{
+	struct io_uring_params p;
+	unsigned sq = SQ_ENTRIES < cq ? SQ_ENTRIES : cq;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
+		  IORING_SETUP_COOP_TASKRUN;
+	p.cq_entries = cq;
+	int r = io_uring_queue_init_params(sq, &u->ring, &p);
+	if (r == -EINVAL) {
+		/* Before 5.19: the default (IPI) task-work notification. */
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+		p.cq_entries = cq;
+		r = io_uring_queue_init_params(sq, &u->ring, &p);
+	}
+	if (r < 0)
+		return r;
+	/* Needed: EXT_ARG (the timed wait is one enter), NODROP (overflow
+	 * is buffered, not lost). Both since 5.11/5.5. */
+	if (!(p.features & IORING_FEAT_EXT_ARG) ||
+	    !(p.features & IORING_FEAT_NODROP)) {
+		io_uring_queue_exit(&u->ring);
+		return -ENOSYS;
+	}
+	u->files_nr = fixed_files_register(&u->ring);
+	return 0;
+}
+
+/* Several rings: the epoll set the blocking poller waits in. */
+static int wait_set_up(void)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	wait_epfd = epoll_create1(EPOLL_CLOEXEC);
+	wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (wait_epfd < 0 || wake_fd < 0)
+		return -errno;
+	ev.data.u32 = UINT32_MAX;
+	if (epoll_ctl(wait_epfd, EPOLL_CTL_ADD, wake_fd, &ev) < 0)
+		return -errno;
+	for (unsigned i = 0; i < nrings; i++) {
+		ev.data.u32 = i;
+		if (epoll_ctl(wait_epfd, EPOLL_CTL_ADD, rings[i].ring.ring_fd,
+			      &ev) < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+static void wait_set_close(void)
+{
+	if (wait_epfd >= 0)
+		close(wait_epfd);
+	if (wake_fd >= 0)
+		close(wake_fd);
+	wait_epfd = wake_fd = -1;
+}
+
+static void rings_free(unsigned up)
+{
+	for (unsigned i = 0; i < up; i++)
+		io_uring_queue_exit(&rings[i].ring);
+	free(rings);
+	rings = NULL;
+	nrings = 0;
 }
 
 static int uring_init(void)
@@ -518,35 +706,34 @@ static int uring_init(void)
 
 	if (fail && *fail && strcmp(fail, "0") != 0)
 		return -ENOSYS;
-	struct io_uring_params p;
-	memset(&p, 0, sizeof(p));
-	unsigned cq = cq_entries_from_env();
-	unsigned sq = SQ_ENTRIES < cq ? SQ_ENTRIES : cq;
-	p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP |
-		  IORING_SETUP_COOP_TASKRUN;
-	p.cq_entries = cq;
-	int r = io_uring_queue_init_params(sq, &ring, &p);
-	if (r == -EINVAL) {
-		/* Before 5.19: the default (IPI) task-work notification. */
-		memset(&p, 0, sizeof(p));
-		p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
-		p.cq_entries = cq;
-		r = io_uring_queue_init_params(sq, &ring, &p);
+	unsigned nr = rings_wanted();
+	rings = aligned_alloc(_Alignof(struct uring), nr * sizeof(*rings));
+	if (!rings)
+		return -ENOMEM;
+	memset(rings, 0, nr * sizeof(*rings));
+	nrings = nr;
+	unsigned cq = cq_entries_from_env(nr);
+	for (unsigned i = 0; i < nr; i++) {
+		rings[i].idx = i;
+		int r = ring_setup(&rings[i], cq);
+		if (r < 0) {
+			rings_free(i);
+			return r;
+		}
 	}
-	if (r < 0)
-		return r;
-	/* Needed: EXT_ARG (the timed wait is one enter), NODROP (overflow
-	 * is buffered, not lost). Both since 5.11/5.5. */
-	if (!(p.features & IORING_FEAT_EXT_ARG) ||
-	    !(p.features & IORING_FEAT_NODROP)) {
-		io_uring_queue_exit(&ring);
-		return -ENOSYS;
+	if (nr > 1) {
+		int r = wait_set_up();
+		if (r < 0) {
+			wait_set_close();
+			rings_free(nr);
+			return r;
+		}
 	}
 	ring_up = true;
-	fixed_files_nr = fixed_files_register();
-	ringo__uring_ms_init(&ring);
+	ringo__uring_ms_init(&rings[0].ring);
 	atomic_store(&inflight_nr, 0);
 	atomic_store(&shutdown_cancelled, false);
+	atomic_store(&ringo__netpoll_pending, 0);
 	in_kernel = false;
 	wake_seen = false;
 	atomic_store(&wake_pending, 0);
@@ -558,10 +745,24 @@ static int uring_init(void)
 
 static void cancel_all(void);
 
+/* Wait at most 10 ms for a completion on any ring. */
+static void wait_briefly(void)
+{
+	struct __kernel_timespec ts = { .tv_nsec = 10000000 };
+
+	if (nrings == 1) {
+		struct io_uring_cqe *cqe;
+		io_uring_wait_cqe_timeout(&rings[0].ring, &cqe, &ts);
+		return;
+	}
+	struct epoll_event ev[RINGS_MAX + 1];
+	epoll_wait(wait_epfd, ev, RINGS_MAX + 1, 10);
+}
+
 /* After every M has stopped: the goroutines parked in requests are gone
  * (their stacks too), so cancel every request still in flight and wait
  * for the cancellations, reaping without touching those goroutines; then
- * the descriptors left open are closed and the ring goes. */
+ * the descriptors left open are closed and the rings go. */
 static void uring_fini(void)
 {
 	if (!ring_up)
@@ -571,18 +772,15 @@ static void uring_fini(void)
 	struct ringo__glist l = { 0 };
 	int64_t until = ringo__nanotime() + 5000000000;
 	for (;;) {
-		ringo__lock(&cq_lock);
-		reap_locked(&l);
-		ringo__unlock(&cq_lock);
+		reap_all(&l);
 		if (atomic_load(&inflight_nr) <= 0 ||
 		    ringo__nanotime() > until)
 			break;
-		struct __kernel_timespec ts = { .tv_nsec = 10000000 };
-		struct io_uring_cqe *cqe;
-		io_uring_wait_cqe_timeout(&ring, &cqe, &ts);
+		wait_briefly();
 	}
 	ringo__pd_fini();
-	io_uring_queue_exit(&ring);
+	wait_set_close();
+	rings_free(nrings);
 	ring_up = false;
 	finishing = false;
 	ringo__uring_ms_fini();
@@ -590,39 +788,42 @@ static void uring_fini(void)
 	atomic_store(&ringo__netpoll_waiters_nr, 0);
 }
 
+/* The calling M's own ring first: what completed there was submitted, and
+ * its data copied, on this core. Other rings only if it had nothing. */
 static int peek(struct ringo__glist *ready)
 {
-	/* Someone else reaping is as good as us reaping. */
-	if (!ringo__trylock(&cq_lock))
-		return 0;
-	if (!in_kernel)
-		reap_locked(ready);
-	ringo__unlock(&cq_lock);
+	unsigned own = cur_ring();
+
+	peek_ring(&rings[own], ready);
+	for (unsigned i = 1; i < nrings && !ready->n; i++)
+		peek_ring(&rings[(own + i) % nrings], ready);
 	return 0;
 }
 
-static int uring_poll(int64_t delay_ns, struct ringo__glist *ready)
+/* One ring: one io_uring_enter that submits the SQ backlog and waits for
+ * a CQE, a wake NOP or the timeout. */
+static int wait_one(int64_t delay_ns, struct ringo__glist *ready)
 {
-	if (delay_ns == 0)
-		return peek(ready);
+	struct uring *u = &rings[0];
 
-	ringo__lock(&cq_lock);
-	reap_locked(ready);
+	ringo__lock(&u->cq_lock);
+	reap_locked(u, ready);
 	if (ready->n || take_wake_locked()) {
-		ringo__unlock(&cq_lock);
+		ringo__unlock(&u->cq_lock);
 		return 0;
 	}
 	in_kernel = true;
-	ringo__unlock(&cq_lock);
+	ringo__unlock(&u->cq_lock);
 
 	/* Deferred SQEs, and any left behind by a submit that failed with
 	 * EAGAIN/EBUSY, go in with the wait: one io_uring_enter either way. */
-	ringo__lock(&sq_lock);
-	unsigned to_submit = io_uring_sq_ready(&ring);
-	atomic_store_explicit(&ringo__netpoll_pending, 0, memory_order_relaxed);
+	ringo__lock(&u->sq_lock);
+	unsigned to_submit = io_uring_sq_ready(&u->ring);
+	atomic_fetch_and_explicit(&ringo__netpoll_pending, ~ring_bit(u),
+				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&ringo__netpoll_flush_nr, 1,
 				  memory_order_relaxed);
-	ringo__unlock(&sq_lock);
+	ringo__unlock(&u->sq_lock);
 
 	struct __kernel_timespec ts;
 	struct io_uring_getevents_arg arg = { 0 };
@@ -631,7 +832,7 @@ static int uring_poll(int64_t delay_ns, struct ringo__glist *ready)
 		ts.tv_nsec = delay_ns % 1000000000;
 		arg.ts = (uint64_t)(uintptr_t)&ts;
 	}
-	int r = io_uring_enter2((unsigned)ring.ring_fd, to_submit, 1,
+	int r = io_uring_enter2((unsigned)u->ring.ring_fd, to_submit, 1,
 				IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
 				(sigset_t *)&arg, sizeof(arg));
 	if (r < 0 && r != -ETIME && r != -EINTR && r != -EBUSY &&
@@ -639,26 +840,71 @@ static int uring_poll(int64_t delay_ns, struct ringo__glist *ready)
 		ringo__throw("netpoll", "uring: io_uring_enter: %s",
 			     strerror(-r));
 
-	ringo__lock(&cq_lock);
+	ringo__lock(&u->cq_lock);
 	in_kernel = false;
-	reap_locked(ready);
+	reap_locked(u, ready);
 	take_wake_locked();
-	ringo__unlock(&cq_lock);
+	ringo__unlock(&u->cq_lock);
 	return 0;
 }
 
-/* Cancel every request in flight (they finish with -ECANCELED). */
+/* Several rings: epoll_pwait2 on every ring's fd and wake_fd. The M gave
+ * its P up after flushing its ring; requests other Ms queue are theirs to
+ * flush (and sysmon's, if they wait a tick). A completion whose task work
+ * is this thread's ends the wait with EINTR once it has run. */
+static int wait_all(int64_t delay_ns, struct ringo__glist *ready)
+{
+	struct epoll_event ev[RINGS_MAX + 1];
+	struct timespec ts, *tsp = NULL;
+
+	reap_all(ready);
+	if (ready->n)
+		return 0;
+	if (delay_ns > 0) {
+		ts.tv_sec = delay_ns / 1000000000;
+		ts.tv_nsec = delay_ns % 1000000000;
+		tsp = &ts;
+	}
+	int n = epoll_pwait2(wait_epfd, ev, RINGS_MAX + 1, tsp, NULL);
+	if (n < 0 && errno != EINTR)
+		ringo__throw("netpoll", "uring: epoll_pwait2: %s",
+			     strerror(errno));
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.u32 != UINT32_MAX)
+			continue;
+		uint64_t v;
+		while (read(wake_fd, &v, sizeof(v)) < 0 && errno == EINTR)
+			;
+		atomic_store(&wake_pending, 0);
+	}
+	reap_all(ready);
+	return 0;
+}
+
+static int uring_poll(int64_t delay_ns, struct ringo__glist *ready)
+{
+	if (delay_ns == 0)
+		return peek(ready);
+	return nrings == 1 ? wait_one(delay_ns, ready)
+			   : wait_all(delay_ns, ready);
+}
+
+/* Cancel every request in flight, on every ring (they finish with
+ * -ECANCELED). */
 static void cancel_all(void)
 {
-	ringo__uring_sq_lock();
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
-	if (sqe) {
-		io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL |
-						   IORING_ASYNC_CANCEL_ANY);
-		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
-						     << RINGO__UD_KIND_SHIFT);
+	for (unsigned i = 0; i < nrings; i++) {
+		struct uring *u = &rings[i];
+		ringo__lock(&u->sq_lock);
+		struct io_uring_sqe *sqe = sqe_locked(u);
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ALL |
+							   IORING_ASYNC_CANCEL_ANY);
+			io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
+							     << RINGO__UD_KIND_SHIFT);
+		}
+		unlock_submit(u);
 	}
-	ringo__uring_sq_unlock_submit();
 }
 
 static void uring_wake(void)
@@ -677,14 +923,22 @@ static void uring_wake(void)
 		return;
 	atomic_fetch_add_explicit(&wake_nr, 1, memory_order_relaxed);
 	int saved = errno;
-	ringo__lock(&sq_lock);
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	if (nrings > 1) {
+		uint64_t one = 1;
+		while (write(wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
+			;
+		errno = saved;
+		return;
+	}
+	struct uring *u = &rings[0];
+	ringo__lock(&u->sq_lock);
+	struct io_uring_sqe *sqe = sqe_locked(u);
 	if (!sqe)
 		ringo__throw("netpoll", "uring: no SQE for a wake");
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_WAKE
 					     << RINGO__UD_KIND_SHIFT);
-	ringo__uring_sq_unlock_submit();
+	unlock_submit(u);
 	errno = saved;
 }
 
@@ -718,10 +972,10 @@ struct req {
 	mode_t mode;
 	unsigned mask;          /* statx mask, poll mask */
 	struct statx *stx;
-	/* fd is the socket's registered-file index (IOSQE_FIXED_FILE). */
+	/* A socket's request: it may name the socket by its slot in the
+	 * ring's registered-file table (fixed_file: IOSQE_FIXED_FILE). */
+	struct ringo__pd *pd;
 	bool fixed_file;
-	/* OP_CLOSE: clear the socket's registered-file entry first. */
-	bool unfix;
 	/* Set by the unlock callback when the request did not go to the
 	 * kernel: res holds the result; ring_full asks for a retry. */
 	bool submitted, ring_full;
@@ -778,6 +1032,37 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 		sqe->flags |= IOSQE_FIXED_FILE;
 }
 
+/* Name r's socket by its registered-file slot on ring u, registering it
+ * there first if this is its first request on u: a files-update SQE in
+ * sqe, ahead of the request's (the kernel runs a ring's SQEs in order),
+ * so no system call of its own. The kernel reads pd->fd when it runs the
+ * update; pd->fd stays until close. Returns the SQE for the request,
+ * NULL if none is free (the registration stands; the request retries).
+ * u->sq_lock held. */
+static struct io_uring_sqe *fix_locked(struct uring *u, struct req *r,
+				       struct io_uring_sqe *sqe)
+{
+	struct ringo__pd *pd = r->pd;
+	uint32_t on = atomic_load_explicit(&pd->be.uring.fixed_rings,
+					   memory_order_relaxed);
+
+	r->fixed_file = false;
+	if ((on & FIXED_NEVER) || (unsigned)pd->fd >= u->files_nr)
+		return sqe;
+	if (!(on & ring_bit(u))) {
+		io_uring_prep_files_update(sqe, &pd->fd, 1, pd->fd);
+		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
+						     << RINGO__UD_KIND_SHIFT);
+		atomic_fetch_or_explicit(&pd->be.uring.fixed_rings, ring_bit(u),
+					 memory_order_relaxed);
+		sqe = sqe_locked(u);
+		if (!sqe)
+			return NULL;
+	}
+	r->fixed_file = true;
+	return sqe;
+}
+
 /* park's unlock callback: the goroutine is off its stack, so its
  * completion may be reaped (and the goroutine readied) from here on. */
 static bool submit_unlockf(struct ringo__g *g, void *arg)
@@ -786,29 +1071,23 @@ static bool submit_unlockf(struct ringo__g *g, void *arg)
 	struct ringo__uslot *s = r->s;
 	uint32_t tag = atomic_load_explicit(&s->seq, memory_order_relaxed);
 
+	struct uring *u = &rings[s->ring];
+
 	(void)g;
-	ringo__uring_sq_lock();
+	ringo__lock(&u->sq_lock);
 	if (atomic_load_explicit(&s->cancel_tag, memory_order_relaxed) == tag ||
 	    atomic_load_explicit(&shutdown_cancelled, memory_order_relaxed)) {
 		/* unblock() came between the op's last check and here, or
 		 * the runtime is shutting down (see uring_wake). */
-		ringo__uring_sq_unlock();
+		ringo__unlock(&u->sq_lock);
 		r->res = -ECANCELED;
 		goto not_submitted;
 	}
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
-	if (sqe && r->unfix) {
-		/* The table's reference would keep the socket open past the
-		 * close; the kernel runs SQEs in order, so it is gone first.
-		 * If the close's SQE must be retried, this runs twice, which
-		 * clears an empty entry: harmless. */
-		io_uring_prep_files_update(sqe, &fixed_clear, 1, r->fd);
-		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
-						     << RINGO__UD_KIND_SHIFT);
-		sqe = ringo__uring_sqe_locked();
-	}
+	struct io_uring_sqe *sqe = sqe_locked(u);
+	if (sqe && r->pd)
+		sqe = fix_locked(u, r, sqe);
 	if (!sqe) {
-		ringo__uring_sq_unlock();
+		ringo__unlock(&u->sq_lock);
 		r->ring_full = true;
 		goto not_submitted;
 	}
@@ -818,7 +1097,7 @@ static bool submit_unlockf(struct ringo__g *g, void *arg)
 	ringo__uslot_armed(s);
 	/* Deferred: the M goes on to the next goroutine, whose request may
 	 * share the same io_uring_enter (see the file comment). */
-	ringo__uring_sq_unlock_defer();
+	unlock_defer(u);
 	return true;
 not_submitted:
 	atomic_fetch_sub(&ringo__netpoll_waiters_nr, 1);
@@ -882,6 +1161,7 @@ static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
 	int res;
 
 	r->fd = pd->fd;
+	r->pd = pd;
 	for (;;) {
 		res = ringo__pd_check(pd, dir);
 		if (res)
@@ -891,8 +1171,6 @@ static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
 		r->s = ringo__uslot_get();
 		if (!r->s)
 			return -ENOMEM;
-		r->fixed_file = atomic_load_explicit(&pd->be.uring.fixed,
-						     memory_order_relaxed) >= 0;
 		/* Seq-cst, pairs with the load in uring_unblock: either it
 		 * sees the request or the check below sees its cause. */
 		atomic_store(slotp, (void *)(uintptr_t)ringo__uslot_ud(
@@ -905,8 +1183,9 @@ static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
 		if (res == -EBADF && r->fixed_file) {
 			/* pd->fd is open (pd.h), so the registration failed:
 			 * go on without it. */
-			atomic_store_explicit(&pd->be.uring.fixed, -1,
-					      memory_order_relaxed);
+			atomic_fetch_or_explicit(&pd->be.uring.fixed_rings,
+						 FIXED_NEVER,
+						 memory_order_relaxed);
 			continue;
 		}
 		if (res == -ECANCELED || res == -EINTR)
@@ -919,33 +1198,15 @@ static int sock_op(struct ringo__pd *pd, int dir, struct req *r)
 	return res;
 }
 
-/* Register a socket at the table index of its fd number, with an SQE that
- * goes in ahead of the socket's first request (the kernel runs SQEs in
- * order), so no system call of its own. The kernel reads pd->fd when it
- * runs the SQE; pd->fd stays until close. Sockets only: a file's requests
- * are rarer than its opens, and cached reads skip the ring. */
-static void fix_socket(struct ringo__pd *pd)
-{
-	ringo__uring_sq_lock();
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
-	if (!sqe) {
-		ringo__uring_sq_unlock();
-		return;
-	}
-	io_uring_prep_files_update(sqe, &pd->fd, 1, pd->fd);
-	io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
-					     << RINGO__UD_KIND_SHIFT);
-	atomic_store_explicit(&pd->be.uring.fixed, pd->fd, memory_order_relaxed);
-	ringo__uring_sq_unlock_defer();
-}
-
 static int uring_open(struct ringo__pd *pd)
 {
 	atomic_store(&pd->be.uring.op[0], NULL);
 	atomic_store(&pd->be.uring.op[1], NULL);
-	atomic_store_explicit(&pd->be.uring.fixed, -1, memory_order_relaxed);
-	if (pd->kind != RINGO__PD_FILE && (unsigned)pd->fd < fixed_files_nr)
-		fix_socket(pd);
+	/* Files are not registered: their requests are rarer than their
+	 * opens, and cached reads skip the ring. */
+	atomic_store_explicit(&pd->be.uring.fixed_rings,
+			      pd->kind == RINGO__PD_FILE ? FIXED_NEVER : 0,
+			      memory_order_relaxed);
 	__atomic_store_n(&pd->be.uring.spare[0], 0, __ATOMIC_RELEASE);
 	int fl = pd->kind == RINGO__PD_FILE ? fcntl(pd->fd, F_GETFL) : -1;
 	atomic_store_explicit(&pd->be.uring.read_nowait,
@@ -955,23 +1216,29 @@ static int uring_open(struct ringo__pd *pd)
 
 void ringo__uring_cancel(uint64_t ud)
 {
-	struct ringo__uslot *s = slot_at((uint32_t)ud);
+	uint32_t idx = (uint32_t)ud & RINGO__UD_SLOT_MASK;
+	uint32_t ring = (uint32_t)(ud >> RINGO__UD_RING_SHIFT) & 0xff;
+	struct ringo__uslot *s = slot_at(idx);
 	uint32_t tag = (uint32_t)(ud >> RINGO__UD_SEQ_SHIFT) & RINGO__UD_SEQ_MASK;
 
-	if (!s)
-		ringo__throw("netpoll", "uring: unblock of slot %u", (uint32_t)ud);
-	ringo__uring_sq_lock();
+	if (!s || ring >= nrings)
+		ringo__throw("netpoll", "uring: unblock of slot %u on ring %u",
+			     idx, ring);
+	/* The slot's ring, whose sq_lock its submit takes too: a cancel
+	 * only works on the ring that holds its target. */
+	struct uring *u = &rings[ring];
+	ringo__lock(&u->sq_lock);
 	if (atomic_load_explicit(&s->seq, memory_order_relaxed) != tag) {
-		ringo__uring_sq_unlock(); /* that request is over */
+		ringo__unlock(&u->sq_lock); /* that request is over */
 		return;
 	}
 	atomic_store_explicit(&s->cancel_tag, tag, memory_order_relaxed);
 	if (atomic_load_explicit(&s->state, memory_order_relaxed) !=
 	    RINGO__USLOT_ARMED) {
-		ringo__uring_sq_unlock(); /* its submit will see cancel_tag */
+		ringo__unlock(&u->sq_lock); /* its submit will see cancel_tag */
 		return;
 	}
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	struct io_uring_sqe *sqe = sqe_locked(u);
 	if (!sqe)
 		ringo__throw("netpoll", "uring: no SQE for a cancel");
 	io_uring_prep_cancel64(sqe, ud, 0);
@@ -980,7 +1247,7 @@ void ringo__uring_cancel(uint64_t ud)
 	io_uring_sqe_set_data64(sqe, (ud & ~kind_mask) |
 				     (uint64_t)RINGO__UD_STALE_OK
 					     << RINGO__UD_KIND_SHIFT);
-	ringo__uring_sq_unlock_submit();
+	unlock_submit(u);
 }
 
 static void uring_unblock(struct ringo__pd *pd, int dirs)
@@ -998,21 +1265,48 @@ static void uring_unblock(struct ringo__pd *pd, int dirs)
 		ringo__uring_ms_unblock(pd);
 }
 
+/* A registered-file table's reference would keep the socket open past its
+ * close: clear pd's entry on every ring that has one. On `close_ring`,
+ * whose close SQE follows, the update rides the same enter (the kernel
+ * runs a ring's SQEs in order); other rings enter at once, so the socket
+ * goes when the close does. */
+static void unfix(struct ringo__pd *pd, unsigned close_ring)
+{
+	uint32_t on = atomic_load_explicit(&pd->be.uring.fixed_rings,
+					   memory_order_relaxed);
+
+	for (unsigned i = 0; i < nrings; i++) {
+		struct uring *u = &rings[i];
+		if (!(on & ring_bit(u)))
+			continue;
+		ringo__lock(&u->sq_lock);
+		struct io_uring_sqe *sqe = sqe_locked(u);
+		if (!sqe) {
+			ringo__unlock(&u->sq_lock);
+			io_uring_register_files_update(&u->ring, (unsigned)pd->fd,
+						       &fixed_clear, 1);
+			continue;
+		}
+		io_uring_prep_files_update(sqe, &fixed_clear, 1, pd->fd);
+		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
+						     << RINGO__UD_KIND_SHIFT);
+		if (i == close_ring)
+			unlock_defer(u);
+		else
+			unlock_submit(u);
+	}
+}
+
 static int uring_close(struct ringo__pd *pd)
 {
-	struct req r = { .op = OP_CLOSE, .fd = pd->fd,
-			 .unfix = atomic_load_explicit(&pd->be.uring.fixed,
-						       memory_order_relaxed) >= 0 };
+	struct req r = { .op = OP_CLOSE, .fd = pd->fd };
 
 	if (ringo__uring_ms_on)
 		ringo__uring_ms_close(pd);
 	r.s = ringo__uslot_get();
-	if (!r.s) {
-		if (r.unfix)
-			io_uring_register_files_update(&ring, (unsigned)pd->fd,
-						       &fixed_clear, 1);
+	unfix(pd, r.s ? r.s->ring : UINT32_MAX);
+	if (!r.s)
 		return close(pd->fd) < 0 ? -errno : 0;
-	}
 	int res = req_run(&r, pd);
 	ringo__uslot_put(r.s);
 	return res;
@@ -1186,6 +1480,7 @@ void ringo__uring_stats(struct ringo__uring_stats *st)
 	st->overflow_flush_nr = atomic_load(&overflow_flush_nr);
 	st->wake_nr = atomic_load(&wake_nr);
 	ringo__uring_ms_counts(&st->enobufs_nr, &st->capped_nr);
+	st->rings = nrings;
 }
 
 const struct ringo__netpoll_ops ringo__netpoll_uring_ops = {

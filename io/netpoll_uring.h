@@ -16,9 +16,11 @@
 
 struct io_uring_sqe;
 
-/* user_data = slot index [0,32) | sequence tag [32,56) | kind [56,64).
- * A CQE whose tag differs from its slot's is stale: allowed (and counted,
- * then dropped) only for kinds nobody waits for. */
+/* user_data = slot index [0,24) | ring [24,32) | sequence tag [32,56) |
+ * kind [56,64). A CQE whose tag differs from its slot's is stale: allowed
+ * (and counted, then dropped) only for kinds nobody waits for. */
+#define RINGO__UD_SLOT_MASK 0xffffffu
+#define RINGO__UD_RING_SHIFT 24
 #define RINGO__UD_SEQ_SHIFT 32
 #define RINGO__UD_SEQ_MASK 0xffffffu
 #define RINGO__UD_KIND_SHIFT 56
@@ -52,6 +54,10 @@ struct ringo__uslot {
 	_Atomic uint32_t state;   /* enum ringo__uslot_state */
 	_Atomic uint32_t seq;     /* tag, bumped by get and put */
 	uint32_t idx;             /* own index, fixed */
+	/* The ring its requests go to: the ring of the P that took the
+	 * slot, fixed until the slot is freed (user_data carries it, so a
+	 * cancel finds the ring its target is on). */
+	uint32_t ring;
 	uint32_t next_free;       /* free list link, under slot_lock */
 	/* The tag an unblock() asked to cancel; under sq_lock. A submit
 	 * that finds its own tag here does not go to the kernel. */
@@ -70,15 +76,15 @@ uint64_t ringo__uslot_ud(const struct ringo__uslot *s, unsigned kind);
  * kernel (under the SQ lock, before submitting). */
 void ringo__uslot_armed(struct ringo__uslot *s);
 
-/* SQ access: lock, take SQEs (NULL if the kernel accepts none now), then
- * unlock with or without submitting. */
-void ringo__uring_sq_lock(void);
-struct io_uring_sqe *ringo__uring_sqe_locked(void);
-void ringo__uring_sq_unlock_submit(void);
+/* SQ access to ring `ring` (a slot's s->ring): lock, take SQEs (NULL if
+ * the kernel accepts none now), then unlock with or without submitting. */
+void ringo__uring_sq_lock(unsigned ring);
+struct io_uring_sqe *ringo__uring_sqe_locked(unsigned ring);
+void ringo__uring_sq_unlock_submit(unsigned ring);
 /* Unlock, leaving the new SQEs for the next flush (io/netpoll.h). */
-void ringo__uring_sq_unlock_defer(void);
-void ringo__uring_sq_unlock(void);
-/* Reap the CQ now if nobody else is, readying what completed. */
+void ringo__uring_sq_unlock_defer(unsigned ring);
+void ringo__uring_sq_unlock(unsigned ring);
+/* Reap the CQs now where nobody else is, readying what completed. */
 void ringo__uring_reap_ready(void);
 
 /* Cancel the request user_data names, if that request is still in
@@ -107,6 +113,7 @@ struct ringo__uring_stats {
 	uint64_t wake_nr;           /* wake NOPs posted */
 	uint64_t enobufs_nr;        /* multishot receives that ran dry */
 	uint64_t capped_nr;         /* ... stopped at a connection's cap */
+	unsigned rings;             /* rings in use: one per P, or one */
 };
 void ringo__uring_stats(struct ringo__uring_stats *st);
 

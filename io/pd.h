@@ -97,10 +97,10 @@ struct ringo__pd_epoll {
  * union's size reasonable: a pd exists per open fd). */
 struct ringo__pd_uring {
 	void *_Atomic op[2];  /* in-flight request per direction, for cancel */
-	/* Index of the socket in the ring's registered-file table (its fd
-	 * number), -1 if it is not registered: set by open, dropped to -1
-	 * by an op that finds the registration failed. */
-	_Atomic int32_t fixed;
+	/* The rings whose registered-file table holds the socket (bit i:
+	 * ring i; index: its fd number), set by the first request on each;
+	 * bit 31: never register (a file, or a registration failed). */
+	_Atomic uint32_t fixed_rings;
 	/* A file read tries preadv2(RWF_NOWAIT) first: set at open for
 	 * files not opened O_DIRECT, cleared by a read that finds the file
 	 * system without it. */

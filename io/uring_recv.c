@@ -317,10 +317,10 @@ static bool arm_locked(struct msr *m)
 		return false;
 	s->done = ms_done;
 	s->done_arg = m;
-	ringo__uring_sq_lock();
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	ringo__uring_sq_lock(s->ring);
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked(s->ring);
 	if (!sqe) {
-		ringo__uring_sq_unlock();
+		ringo__uring_sq_unlock(s->ring);
 		ringo__uslot_put(s);
 		return false;
 	}
@@ -330,7 +330,7 @@ static bool arm_locked(struct msr *m)
 	io_uring_sqe_set_data64(sqe, ringo__uslot_ud(s, RINGO__UD_OP));
 	m->slot = s;
 	ringo__uslot_armed(s);
-	ringo__uring_sq_unlock_submit();
+	ringo__uring_sq_unlock_submit(s->ring);
 	return true;
 }
 

@@ -199,11 +199,11 @@ static int test_concurrent_wakes(void)
 
 static void post_nop(uint64_t ud)
 {
-	ringo__uring_sq_lock();
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked();
+	ringo__uring_sq_lock(0);
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked(0);
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data64(sqe, ud);
-	ringo__uring_sq_unlock_submit();
+	ringo__uring_sq_unlock_submit(0);
 }
 
 /* A completion naming a slot that has since been freed (tag moved on) is
