@@ -171,37 +171,12 @@ static bool watch(struct ringo__p *p, struct pwatch *w, int64_t now,
 	return ++w->preempt_tries <= PREEMPT_FAST_RETRIES;
 }
 
-/* Flush I/O that an M queued and then left behind (it went on to a long
- * goroutine): only if requests were pending at the previous tick too and
- * no flush happened since. Flushing sooner would make sysmon the
- * submitter of requests an M was about to submit, and under
- * COOP_TASKRUN their completions' task work would then wake sysmon
- * instead of running on that M (io/netpoll_uring.c). */
-static void flush_stale(bool *was_pending, uint32_t *flushes_then)
-{
-	bool pending = atomic_load_explicit(&ringo__netpoll_pending,
-					    memory_order_relaxed);
-	uint32_t flushes = atomic_load_explicit(&ringo__netpoll_flush_nr,
-						memory_order_relaxed);
-
-	if (pending && *was_pending && flushes == *flushes_then) {
-		ringo__netpoll_flush();
-		flushes = atomic_load_explicit(&ringo__netpoll_flush_nr,
-					       memory_order_relaxed);
-		pending = false;
-	}
-	*was_pending = pending;
-	*flushes_then = flushes;
-}
-
 static void *sysmon_main(void *arg)
 {
 	struct pwatch *w = arg;
 	int64_t delay = TICK_MIN_NS;
 	int idle = 0;
 	struct seen seen = { 0 };
-	bool was_pending = false;
-	uint32_t flushes_then = 0;
 
 	/* The default 50 us timer slack would stretch a 20 us tick to 70:
 	 * a system call would then have to block 140 us, not 40, before
@@ -222,7 +197,8 @@ static void *sysmon_main(void *arg)
 		if (shutting_down())
 			break;
 		int64_t now = ringo__nanotime();
-		flush_stale(&was_pending, &flushes_then);
+		/* I/O an M queued and left behind (io/netpoll.h: flush). */
+		ringo__netpoll_flush();
 		/* A periodic duty, not a reason for short ticks: it fires at
 		 * most every 10 ms, and counting it made sysmon tick at 20 us
 		 * for a millisecond after each (5,000 wake-ups a second on a

@@ -17,7 +17,6 @@
 const struct ringo__netpoll_ops *ringo__netpoll;
 _Atomic int32_t ringo__netpoll_waiters_nr;
 _Atomic uint32_t ringo__netpoll_pending;
-_Atomic uint32_t ringo__netpoll_flush_nr;
 
 static _Atomic int fallback_said;
 

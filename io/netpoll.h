@@ -103,7 +103,14 @@ struct ringo__netpoll_ops {
 	 * ringo__netpoll_pending when it does; the scheduler then calls this
 	 * through ringo__netpoll_flush() before an M looks for work or
 	 * sleeps, every 32 switches, and from sysmon. NULL if it never
-	 * queues. Callable from any thread. */
+	 * queues. An M with a P flushes what that P's goroutines queued
+	 * (a backend with one queue: everything). sysmon, the only caller
+	 * without a P, calls it once per tick and flushes only what was
+	 * queued at its previous call too and not flushed since: requests
+	 * an M queued and then left behind, going on to a long goroutine.
+	 * Flushing sooner would make sysmon the submitter of requests an
+	 * M was about to submit (io/netpoll_uring.c: completions run task
+	 * work on their submitter). */
 	void (*flush)(void);
 
 	/* ---- descriptors ---- */
@@ -183,14 +190,12 @@ int ringo__netpoll_select(const char *mode);
  * path read it. Backends count their waiters here (see above). */
 extern _Atomic int32_t ringo__netpoll_waiters_nr;
 
-/* Nonzero while a backend holds requests that flush() would submit. Set
- * by the backend after queueing one, cleared by its flush; read without
- * a lock as a hint (a stale 1 costs an empty flush, a stale 0 is followed
- * by the scheduler's next check). */
+/* Nonzero while a backend holds requests that flush() would submit (the
+ * io_uring backend: a bit per ring). Set by the backend after queueing
+ * one, cleared by its flush; read without a lock as a hint (a stale 1
+ * costs an empty flush, a stale 0 is followed by the scheduler's next
+ * check). */
 extern _Atomic uint32_t ringo__netpoll_pending;
-/* Flushes done so far (any count that changes on each will do): sysmon
- * flushes only what has waited a whole tick of its own. */
-extern _Atomic uint32_t ringo__netpoll_flush_nr;
 
 static inline void ringo__netpoll_flush(void)
 {

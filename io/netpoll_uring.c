@@ -1,45 +1,48 @@
 /*
  * io/netpoll_uring.c - the io_uring backend.
  *
- * One ring for the whole runtime. Any M writes SQEs to it under sq_lock,
+ * A ring per P (up to RINGS_MAX; Ps beyond share). A goroutine's request
+ * goes to the ring of the P it runs on, written under that ring's sq_lock
  * from the parked goroutine's unlock callback (so a completion can never
- * reach a goroutine that is still running). An op's SQE is published but
- * not submitted: the M goes on to the next goroutine, which may queue
- * another, and one io_uring_enter passes them all when the scheduler
- * flushes (io/netpoll.h: before an M looks for work or sleeps, every 32
- * switches, and from sysmon). A busy server thus makes far fewer than one
- * enter per request; an idle one flushes at once, since the M that parked
- * the goroutine has nothing else to run. Wakes and cancels are submitted
- * at once. Completions are reaped
- * in batches under cq_lock by whoever polls: the one M blocked in poll()
- * waits for "a CQE, a wake or the next timer" in a single io_uring_enter
- * (GETEVENTS with an EXT_ARG timeout, submitting any SQ backlog in the
- * same call); other Ms peek at the CQ from user space, no syscall.
+ * reach a goroutine that is still running). Two Ms never enter one ring
+ * at once in the common case: with one shared ring they serialized on its
+ * kernel mutex, whose holder runs the batch's sends and receives inline.
  *
- * Wake: a NOP on the ring itself. With one ring the waker can post a CQE
- * directly, in the waker's own context; MSG_RING would need a second ring
- * to send from, and an eventfd read SQE completes as task work on the
- * thread that armed it (which may itself be asleep) and must be re-armed
- * after each wake. wake_pending coalesces concurrent wakes into one NOP.
+ * Deferred submission: an op's SQE is published but not submitted; the M
+ * goes on to the next goroutine, which may queue another, and one
+ * io_uring_enter passes them all when the scheduler flushes (io/netpoll.h:
+ * before an M looks for work or sleeps, every 32 switches, and from
+ * sysmon). An M flushes only its own P's ring, so it is the submitter of
+ * the requests its goroutines made, and their completions' task work (the
+ * recv that runs once the socket is readable) runs on it, on the core
+ * where those goroutines run. Wakes and cancels are submitted at once.
  *
- * COOP_TASKRUN: a completion's task work (the recv that runs once the
- * socket is readable) is queued on its submitter without an IPI: a busy M
- * runs it at its next system call or interrupt, instead of being
- * interrupted for each one; an M asleep (on its futex, or in the ring) is
- * still woken to run it (TWA_SIGNAL_NO_IPI wakes interruptible sleepers).
- * A busy M makes system calls often (flushes every 32 switches, polls
- * when idle), so its completions wait microseconds, at worst a timer
- * tick. Running pending work early from the reaper (TASKRUN_FLAG plus a
- * GETEVENTS enter) measured no better. Measured: docs/io.md.
+ * Reaping: Ms peek at CQs from user space, no system call, their own ring
+ * first. The one M blocked in poll() waits for "a CQE on any ring, a wake
+ * or the next timer": with one ring in a single io_uring_enter (GETEVENTS
+ * with an EXT_ARG timeout, submitting the SQ backlog in the same call; a
+ * wake is a NOP on the ring); with several in epoll_pwait2 on the ring
+ * fds (readable while a CQ holds entries) and an eventfd for wakes, since
+ * one thread cannot wait in several rings. wake_pending coalesces wakes.
  *
- * Rejected for now: a ring per P or per M (an idle M blocks for all of
- * them and cannot wait on several rings in one syscall);
- * SINGLE_ISSUER/DEFER_TASKRUN (every M submits, and with DEFER_TASKRUN a
- * completion waits for its submitter to enter the ring with GETEVENTS,
- * which an M asleep on its futex never does).
+ * COOP_TASKRUN: task work is queued on its submitter without an IPI: a
+ * busy M runs it at its next system call or interrupt, instead of being
+ * interrupted for each one; an M asleep (on its futex, in the ring or in
+ * epoll) is still woken to run it (TWA_SIGNAL_NO_IPI wakes interruptible
+ * sleepers). Running pending work early from the reaper (TASKRUN_FLAG
+ * plus a GETEVENTS enter) measured no better. Measured: docs/io.md.
+ *
+ * Rejected for now: SINGLE_ISSUER/DEFER_TASKRUN (a P's ring is entered by
+ * whichever M holds the P, and sysmon; with DEFER_TASKRUN a completion
+ * waits for its submitter to enter the ring with GETEVENTS, which an M
+ * asleep on its futex never does).
+ *
+ * Sockets are registered in each ring's file table at their first
+ * request there (index = fd number), so requests skip the file lookup.
  *
  * user_data names a slot in a table whose chunks live until fini (type
- * stable) plus a sequence tag and a kind (io/netpoll_uring.h).
+ * stable), the slot's ring, a sequence tag and a kind
+ * (io/netpoll_uring.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -86,8 +89,13 @@ struct uring {
 	 * kernel SQ tail: every io_uring_get_sqe .. io_uring_submit
 	 * sequence. Own cache line: Ms of other Ps take it to cancel. */
 	_Alignas(64) struct ringo__lock sq_lock;
-	/* Deferred flushes asked for (uring_flush). */
+	/* Deferred flushes asked for (ring_flush). */
 	_Atomic uint32_t flush_req;
+	/* Flushes so far; and sysmon's view of the ring at its previous
+	 * tick (only sysmon touches those two): see uring_flush. */
+	_Atomic uint32_t flushes;
+	uint32_t stale_flushes;
+	bool stale_pending;
 	/* Protects the CQ head (and, with one ring, in_kernel and
 	 * wake_seen). Held while reaping, not while blocked. */
 	_Alignas(64) struct ringo__lock cq_lock;
@@ -327,8 +335,7 @@ static unsigned publish_unlock(struct uring *u)
 	unsigned n = io_uring_sq_ready(&u->ring);
 	atomic_fetch_and_explicit(&ringo__netpoll_pending, ~ring_bit(u),
 				  memory_order_relaxed);
-	atomic_fetch_add_explicit(&ringo__netpoll_flush_nr, 1,
-				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&u->flushes, 1, memory_order_relaxed);
 	ringo__unlock(&u->sq_lock);
 	return n;
 }
@@ -425,8 +432,9 @@ static void ring_flush(struct uring *u)
 /* An M with a P flushes its own ring only: the submitter of a request is
  * the thread its completion's task work runs on, and that should be the M
  * that will run the goroutine. The other rings' Ms flush their own before
- * they look for work, sleep, or every 32 switches. A thread without a P
- * (sysmon, for requests that waited a whole tick) flushes every ring. */
+ * they look for work, sleep, or every 32 switches. sysmon (no P) flushes,
+ * ring by ring, what was pending at its previous tick and has not been
+ * flushed since (io/netpoll.h). */
 static void uring_flush(void)
 {
 	struct ringo__m *m = ringo__getm();
@@ -439,9 +447,20 @@ static void uring_flush(void)
 			ring_flush(u);
 		return;
 	}
-	for (unsigned i = 0; i < nrings; i++)
-		if (bits & ring_bit(&rings[i]))
-			ring_flush(&rings[i]);
+	for (unsigned i = 0; i < nrings; i++) {
+		struct uring *u = &rings[i];
+		bool pending = bits & ring_bit(u);
+		uint32_t flushes = atomic_load_explicit(&u->flushes,
+							memory_order_relaxed);
+		if (pending && u->stale_pending && flushes == u->stale_flushes) {
+			ring_flush(u);
+			flushes = atomic_load_explicit(&u->flushes,
+						       memory_order_relaxed);
+			pending = false;
+		}
+		u->stale_pending = pending;
+		u->stale_flushes = flushes;
+	}
 }
 
 /* ----------------------------------------------------------- reaping */
@@ -534,7 +553,10 @@ static int reap_locked(struct uring *u, struct ringo__glist *ready)
  * reaping is as good as us reaping). */
 static void peek_ring(struct uring *u, struct ringo__glist *ready)
 {
-	if (!io_uring_cq_ready(&u->ring) &&
+	/* A hint without the lock (the reaper moves the head): relaxed
+	 * loads, so nothing it reads is a data race. */
+	if (IO_URING_READ_ONCE(*u->ring.cq.ktail) ==
+		    IO_URING_READ_ONCE(*u->ring.cq.khead) &&
 	    !(IO_URING_READ_ONCE(*u->ring.sq.kflags) & IORING_SQ_CQ_OVERFLOW))
 		return;
 	if (!ringo__trylock(&u->cq_lock))
@@ -821,8 +843,7 @@ static int wait_one(int64_t delay_ns, struct ringo__glist *ready)
 	unsigned to_submit = io_uring_sq_ready(&u->ring);
 	atomic_fetch_and_explicit(&ringo__netpoll_pending, ~ring_bit(u),
 				  memory_order_relaxed);
-	atomic_fetch_add_explicit(&ringo__netpoll_flush_nr, 1,
-				  memory_order_relaxed);
+	atomic_fetch_add_explicit(&u->flushes, 1, memory_order_relaxed);
 	ringo__unlock(&u->sq_lock);
 
 	struct __kernel_timespec ts;
@@ -848,6 +869,30 @@ static int wait_one(int64_t delay_ns, struct ringo__glist *ready)
 	return 0;
 }
 
+/* epoll_pwait2 (5.11+) waits to the nanosecond, as timers need. Without
+ * it (an older kernel; valgrind 3.19 does not know the call) epoll_wait,
+ * rounding the delay up to whole milliseconds: timers may fire up to a
+ * millisecond late, never early. */
+static bool no_pwait2;
+
+static int epoll_wait_ns(struct epoll_event *ev, int max, int64_t delay_ns)
+{
+	if (!no_pwait2) {
+		struct timespec ts, *tsp = NULL;
+		if (delay_ns >= 0) {
+			ts.tv_sec = delay_ns / 1000000000;
+			ts.tv_nsec = delay_ns % 1000000000;
+			tsp = &ts;
+		}
+		int n = epoll_pwait2(wait_epfd, ev, max, tsp, NULL);
+		if (n >= 0 || errno != ENOSYS)
+			return n;
+		no_pwait2 = true;
+	}
+	int64_t ms = delay_ns < 0 ? -1 : (delay_ns + 999999) / 1000000;
+	return epoll_wait(wait_epfd, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
+}
+
 /* Several rings: epoll_pwait2 on every ring's fd and wake_fd. The M gave
  * its P up after flushing its ring; requests other Ms queue are theirs to
  * flush (and sysmon's, if they wait a tick). A completion whose task work
@@ -855,17 +900,11 @@ static int wait_one(int64_t delay_ns, struct ringo__glist *ready)
 static int wait_all(int64_t delay_ns, struct ringo__glist *ready)
 {
 	struct epoll_event ev[RINGS_MAX + 1];
-	struct timespec ts, *tsp = NULL;
 
 	reap_all(ready);
 	if (ready->n)
 		return 0;
-	if (delay_ns > 0) {
-		ts.tv_sec = delay_ns / 1000000000;
-		ts.tv_nsec = delay_ns % 1000000000;
-		tsp = &ts;
-	}
-	int n = epoll_pwait2(wait_epfd, ev, RINGS_MAX + 1, tsp, NULL);
+	int n = epoll_wait_ns(ev, RINGS_MAX + 1, delay_ns);
 	if (n < 0 && errno != EINTR)
 		ringo__throw("netpoll", "uring: epoll_pwait2: %s",
 			     strerror(errno));

@@ -1,11 +1,14 @@
 /*
- * tests/uring_wait.c - the io_uring backend's idle wait: poll() is one
- * blocking io_uring_enter that returns for a completion, a wake or its
- * timeout; wakes coalesce (never more than one wake NOP outstanding) and
- * are never lost; stale completions are dropped and counted, and a stale
- * completion for a request someone waits on aborts; an idle runtime
- * sleeps without burning CPU; a failing setup falls back to epoll with
- * one line on stderr. Skips (77) when the kernel refuses io_uring.
+ * tests/uring_wait.c - the io_uring backend's idle wait, with one ring
+ * (poll() is one blocking io_uring_enter) and with a ring per P (poll()
+ * waits in epoll on the rings and a wake eventfd): it returns for a
+ * completion, a wake or its timeout; wakes coalesce (never more than one
+ * outstanding) and are never lost; stale completions are dropped and
+ * counted, and a stale completion for a request someone waits on aborts;
+ * sysmon's flush passes on a request left behind on one ring although
+ * another ring is flushed meanwhile; an idle runtime sleeps without
+ * burning CPU; a failing setup falls back to epoll with one line on
+ * stderr. Skips (77) when the kernel refuses io_uring.
  */
 #include <fcntl.h>
 #include <liburing.h>
@@ -46,9 +49,11 @@ static uint64_t stales(void)
 	return st.stale_nr;
 }
 
-/* 0 if the uring backend is up, 77 if the kernel refused it. */
-static int start(void)
+/* 0 if the uring backend is up with a ring per P for `procs` Ps, 77 if
+ * the kernel refused it. Outside ringo_run, so only the P count is set. */
+static int start(int procs)
 {
+	ringo__sched.nprocs = procs;
 	if (ringo__netpoll_select("uring") != 0)
 		return 1;
 	if (strcmp(ringo__netpoll->name, "uring") != 0) {
@@ -78,18 +83,20 @@ static int test_wake_before_poll(void)
 	return 0;
 }
 
-/* True once thread tid sleeps in io_uring_enter: the first field of
- * /proc/self/task/TID/syscall is the number of the call a blocked thread
- * is in ("running" while it runs). */
-static bool blocked_in_ring(pid_t tid)
+/* True once thread tid sleeps in the poller's wait (io_uring_enter with
+ * one ring, epoll_pwait2 - or epoll_wait without it - with several): the
+ * first field of /proc/self/task/TID/syscall is the number of the call a
+ * blocked thread is in ("running" while it runs). */
+static bool blocked_in_wait(pid_t tid)
 {
 	char path[64], buf[64] = "";
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return false;
-	bool in = fgets(buf, sizeof(buf), f) &&
-		  strtol(buf, NULL, 10) == SYS_io_uring_enter &&
+	long nr = fgets(buf, sizeof(buf), f) ? strtol(buf, NULL, 10) : -1;
+	bool in = (nr == SYS_io_uring_enter || nr == SYS_epoll_pwait2 ||
+		   nr == SYS_epoll_wait) &&
 		  strncmp(buf, "running", 7) != 0;
 	fclose(f);
 	return in;
@@ -100,7 +107,7 @@ struct wake_after_block {
 	_Atomic int64_t woke_at; /* when wake() was called, ns */
 };
 
-/* Wake the poller once it is asleep in the ring, not after a guess at how
+/* Wake the poller once it is asleep in its wait, not after a guess at how
  * long that takes: the test then shows that the blocking poll waited for
  * this wake and returned because of it. Between looks at /proc it naps
  * 1 ms (the kernel offers no notification of another thread blocking);
@@ -110,7 +117,7 @@ static void *wake_after_block(void *arg)
 	struct wake_after_block *w = arg;
 	struct timespec nap = { .tv_nsec = MS };
 
-	while (!blocked_in_ring(w->poller))
+	while (!blocked_in_wait(w->poller))
 		nanosleep(&nap, NULL);
 	atomic_store(&w->woke_at, now_ns());
 	ringo__netpoll->wake();
@@ -197,13 +204,49 @@ static int test_concurrent_wakes(void)
 	return 0;
 }
 
-static void post_nop(uint64_t ud)
+static void post_nop(unsigned ring, uint64_t ud, bool defer)
 {
-	ringo__uring_sq_lock(0);
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked(0);
+	ringo__uring_sq_lock(ring);
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked(ring);
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data64(sqe, ud);
-	ringo__uring_sq_unlock_submit(0);
+	if (defer)
+		ringo__uring_sq_unlock_defer(ring);
+	else
+		ringo__uring_sq_unlock_submit(ring);
+}
+
+/* user_data of a slot already freed: its CQE is dropped and counted. */
+static uint64_t stale_ud(void)
+{
+	struct ringo__uslot *s = ringo__uslot_get();
+	uint64_t ud = ringo__uslot_ud(s, RINGO__UD_STALE_OK);
+
+	ringo__uslot_put(s);
+	return ud;
+}
+
+/* A request queued on ring 1 and left there is passed on by sysmon's
+ * second flush (this thread has no P, so flush() acts as sysmon's), even
+ * though ring 0 is flushed in between: staleness is per ring. */
+static int test_left_behind_flushed(void)
+{
+	struct ringo__glist l = { 0 };
+	uint64_t s0 = stales();
+
+	ringo__netpoll->flush(); /* sysmon's view: nothing pending */
+	post_nop(1, stale_ud(), true);
+	ringo__netpoll->flush(); /* first look: pending, not yet stale */
+	ASSERT_EQ(ringo__netpoll->poll(0, &l), 0);
+	ASSERT_EQ(stales() - s0, 0);
+	post_nop(0, stale_ud(), false);
+	ASSERT_EQ(ringo__netpoll->poll(1000 * MS, &l), 0);
+	ASSERT_EQ(stales() - s0, 1);
+	ringo__netpoll->flush(); /* a tick later: stale, so submitted */
+	ASSERT_EQ(ringo__netpoll->poll(1000 * MS, &l), 0);
+	ASSERT_EQ(stales() - s0, 2);
+	ASSERT_EQ(l.n, 0);
+	return 0;
 }
 
 /* A completion naming a slot that has since been freed (tag moved on) is
@@ -213,11 +256,7 @@ static int test_stale_dropped(void)
 	struct ringo__glist l = { 0 };
 	uint64_t s0 = stales();
 
-	struct ringo__uslot *s = ringo__uslot_get();
-	ASSERT(s != NULL);
-	uint64_t ud = ringo__uslot_ud(s, RINGO__UD_STALE_OK);
-	ringo__uslot_put(s);
-	post_nop(ud);
+	post_nop(0, stale_ud(), false);
 	ASSERT_EQ(ringo__netpoll->poll(1000 * MS, &l), 0);
 	ASSERT_EQ(l.n, 0);
 	ASSERT_EQ(stales() - s0, 1);
@@ -228,12 +267,12 @@ static void stale_op(void *arg)
 {
 	(void)arg;
 	struct ringo__glist l = { 0 };
-	if (start() != 0)
+	if (start(1) != 0)
 		_exit(77);
 	struct ringo__uslot *s = ringo__uslot_get();
 	uint64_t ud = ringo__uslot_ud(s, RINGO__UD_OP);
 	ringo__uslot_put(s);
-	post_nop(ud);
+	post_nop(0, ud, false);
 	ringo__netpoll->poll(1000 * MS, &l);
 }
 
@@ -344,15 +383,22 @@ int main(void)
 	const char *mode = getenv("RINGO_NETPOLL");
 	if (mode && strcmp(mode, "uring") != 0)
 		return 77; /* the epoll run of this program has nothing to do */
-	int r = start();
-	if (r)
-		return r;
-	RUN(test_wake_before_poll);
-	RUN(test_wake_from_thread);
-	RUN(test_peek_keeps_wake);
-	RUN(test_concurrent_wakes);
-	RUN(test_stale_dropped);
-	ringo__netpoll->fini();
+	for (int procs = 1; procs <= 2; procs++) {
+		int r = start(procs);
+		if (r)
+			return r;
+		struct ringo__uring_stats st;
+		ringo__uring_stats(&st);
+		ASSERT_EQ(st.rings, (unsigned)procs);
+		if (procs > 1)
+			RUN(test_left_behind_flushed);
+		RUN(test_wake_before_poll);
+		RUN(test_wake_from_thread);
+		RUN(test_peek_keeps_wake);
+		RUN(test_concurrent_wakes);
+		RUN(test_stale_dropped);
+		ringo__netpoll->fini();
+	}
 	if (test_death("stale op", stale_op, NULL, "stale completion"))
 		return 1;
 	RUN(test_fallback);
