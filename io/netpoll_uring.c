@@ -55,6 +55,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,13 +67,15 @@
 #include "netpoll_uring.h"
 
 #define SQ_ENTRIES 16384
-/* Fits the in-flight maximum: a request per direction for each of the
- * ~20000 descriptors a process may open here, with room for cancels.
- * Overflow beyond it is still kernel-buffered (IORING_FEAT_NODROP) and
- * flushed by reap(). RINGO_URING_CQ_ENTRIES shrinks it for tests. */
+/* The CQ entries of all rings together (each gets its share, at least
+ * CQ_ENTRIES_MIN): the in-flight maximum, a request per direction for each
+ * of the ~20000 descriptors a process may open here, with room for
+ * cancels. One ring that holds more than its share overflows into the
+ * kernel's buffer (IORING_FEAT_NODROP), which reap() flushes.
+ * RINGO_URING_CQ_ENTRIES sets each ring's size, for tests. */
 #define CQ_ENTRIES_DEFAULT 65536
 #define CQ_ENTRIES_MIN 8192
-/* The registered-file table's size bound: 64 KiB of kernel memory. */
+/* The registered-file table's size bound (entries per ring). */
 #define FIXED_FILES_MAX 65536
 /* pd->be.uring.fixed_rings: do not register this descriptor. */
 #define FIXED_NEVER (UINT32_C(1) << 31)
@@ -619,19 +622,42 @@ static unsigned cq_entries_from_env(unsigned nr)
 	return (unsigned)v;
 }
 
-/* How many rings: one per P up to RINGS_MAX; one when multishot receive
- * is asked for (its provided buffers belong to one ring) or
- * RINGO_URING_RINGS=1. */
+/* How many rings: one per P up to RINGS_MAX, or RINGO_URING_RINGS=n
+ * (1 to RINGS_MAX, at most one per P); one when multishot receive is asked
+ * for (its provided buffers belong to one ring). */
 static unsigned rings_wanted(void)
 {
 	const char *ms = getenv("RINGO_URING_MSRECV");
 	const char *env = getenv("RINGO_URING_RINGS");
-	int n = ringo__sched.nprocs;
+	long n = ringo__sched.nprocs;
 
-	if ((ms && strcmp(ms, "1") == 0) || (env && strcmp(env, "1") == 0) ||
-	    n < 1)
+	if (env && *env) {
+		char *end;
+		long v = strtol(env, &end, 10);
+		if (*end || v < 1 || v > RINGS_MAX)
+			ringo__panic("ringo_run", "RINGO_URING_RINGS=%s: want 1 "
+				     "to %d", env, RINGS_MAX);
+		if (v < n)
+			n = v;
+	}
+	if ((ms && strcmp(ms, "1") == 0) || n < 1)
 		return 1;
 	return n > RINGS_MAX ? RINGS_MAX : (unsigned)n;
+}
+
+/* Before Linux 6.13 a file cleared from a ring's table was released only
+ * once every earlier fixed-file request on that ring had finished (the
+ * ring retired its resource nodes in order): one idle connection's recv
+ * would keep every socket closed after it open, its peer waiting for a
+ * FIN. Registration is for 6.13 and later only. */
+static bool fixed_files_release_at_once(void)
+{
+	struct utsname u;
+	unsigned major, minor;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 13);
 }
 
 /* A sparse registered-file table with a slot per possible descriptor
@@ -644,7 +670,8 @@ static unsigned fixed_files_register(struct io_uring *ring)
 	const char *env = getenv("RINGO_URING_FIXED_FILES");
 	struct rlimit rl;
 
-	if ((env && strcmp(env, "0") == 0) || getrlimit(RLIMIT_NOFILE, &rl) < 0)
+	if ((env && strcmp(env, "0") == 0) || !fixed_files_release_at_once() ||
+	    getrlimit(RLIMIT_NOFILE, &rl) < 0)
 		return 0;
 	/* The kernel allows at most the soft limit. */
 	rlim_t n = rl.rlim_cur < FIXED_FILES_MAX ? rl.rlim_cur : FIXED_FILES_MAX;
@@ -681,6 +708,16 @@ static int ring_setup(struct uring *u, unsigned cq)
 	}
 	u->files_nr = fixed_files_register(&u->ring);
 	return 0;
+}
+
+/* Several rings: the blocking poller consumes a wake. */
+static void take_wake_fd(void)
+{
+	uint64_t v;
+
+	while (read(wake_fd, &v, sizeof(v)) < 0 && errno == EINTR)
+		;
+	atomic_store(&wake_pending, 0);
 }
 
 /* Several rings: the epoll set the blocking poller waits in. */
@@ -778,7 +815,10 @@ static void wait_briefly(void)
 		return;
 	}
 	struct epoll_event ev[RINGS_MAX + 1];
-	epoll_wait(wait_epfd, ev, RINGS_MAX + 1, 10);
+	int n = epoll_wait(wait_epfd, ev, RINGS_MAX + 1, 10);
+	for (int i = 0; i < n; i++)
+		if (ev[i].data.u32 == UINT32_MAX)
+			take_wake_fd(); /* level-triggered: it would spin */
 }
 
 /* After every M has stopped: the goroutines parked in requests are gone
@@ -893,14 +933,34 @@ static int epoll_wait_ns(struct epoll_event *ev, int max, int64_t delay_ns)
 	return epoll_wait(wait_epfd, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
 }
 
+/* No P that uses ring i is held by an M: nobody would flush it soon.
+ * Also true outside ringo_run (no Ps: the backend driven by a test). */
+static bool ring_unowned(unsigned i)
+{
+	if (!ringo__sched.allp)
+		return true;
+	for (int j = (int)i; j < ringo__sched.nprocs; j += (int)nrings)
+		if (atomic_load_explicit(&ringo__sched.allp[j]->status,
+					 memory_order_relaxed) != RINGO_P_IDLE)
+			return false;
+	return true;
+}
+
 /* Several rings: epoll_pwait2 on every ring's fd and wake_fd. The M gave
- * its P up after flushing its ring; requests other Ms queue are theirs to
- * flush (and sysmon's, if they wait a tick). A completion whose task work
- * is this thread's ends the wait with EINTR once it has run. */
+ * its P up after flushing its ring. Requests still queued on a ring whose
+ * Ps are all idle (one that took a retry, a flush that handed the rest
+ * back, an enter the kernel refused) go in first, or they would wait for
+ * sysmon; a ring some M holds is that M's to flush. A completion whose
+ * task work is this thread's ends the wait with EINTR once it has run. */
 static int wait_all(int64_t delay_ns, struct ringo__glist *ready)
 {
 	struct epoll_event ev[RINGS_MAX + 1];
+	uint32_t bits = atomic_load_explicit(&ringo__netpoll_pending,
+					     memory_order_relaxed);
 
+	for (unsigned i = 0; bits && i < nrings; i++)
+		if ((bits & ring_bit(&rings[i])) && ring_unowned(i))
+			ring_flush(&rings[i]);
 	reap_all(ready);
 	if (ready->n)
 		return 0;
@@ -908,14 +968,9 @@ static int wait_all(int64_t delay_ns, struct ringo__glist *ready)
 	if (n < 0 && errno != EINTR)
 		ringo__throw("netpoll", "uring: epoll_pwait2: %s",
 			     strerror(errno));
-	for (int i = 0; i < n; i++) {
-		if (ev[i].data.u32 != UINT32_MAX)
-			continue;
-		uint64_t v;
-		while (read(wake_fd, &v, sizeof(v)) < 0 && errno == EINTR)
-			;
-		atomic_store(&wake_pending, 0);
-	}
+	for (int i = 0; i < n; i++)
+		if (ev[i].data.u32 == UINT32_MAX)
+			take_wake_fd();
 	reap_all(ready);
 	return 0;
 }
@@ -964,8 +1019,10 @@ static void uring_wake(void)
 	int saved = errno;
 	if (nrings > 1) {
 		uint64_t one = 1;
-		while (write(wake_fd, &one, sizeof(one)) < 0 && errno == EINTR)
-			;
+		while (write(wake_fd, &one, sizeof(one)) < 0)
+			if (errno != EINTR)
+				ringo__throw("netpoll", "uring: waking the "
+					     "poller: %s", strerror(errno));
 		errno = saved;
 		return;
 	}
@@ -1071,35 +1128,34 @@ static void prep(struct io_uring_sqe *sqe, struct req *r)
 		sqe->flags |= IOSQE_FIXED_FILE;
 }
 
-/* Name r's socket by its registered-file slot on ring u, registering it
- * there first if this is its first request on u: a files-update SQE in
- * sqe, ahead of the request's (the kernel runs a ring's SQEs in order),
- * so no system call of its own. The kernel reads pd->fd when it runs the
- * update; pd->fd stays until close. Returns the SQE for the request,
- * NULL if none is free (the registration stands; the request retries).
- * u->sq_lock held. */
-static struct io_uring_sqe *fix_locked(struct uring *u, struct req *r,
-				       struct io_uring_sqe *sqe)
+/* The SQE for a socket's request r on ring u, naming the socket by its
+ * registered-file slot, and registering it there first if this is its
+ * first request on u: a files-update SQE ahead of the request's (the
+ * kernel runs a ring's SQEs in order), so no system call of its own. The
+ * kernel reads pd->fd when it runs the update; pd->fd stays until close.
+ * Both SQEs or neither: an update left in the SQ without its request
+ * could run after the socket's close cleared the slot, and register it
+ * again. NULL if the SQ has no room. u->sq_lock held. */
+static struct io_uring_sqe *sock_sqe_locked(struct uring *u, struct req *r)
 {
 	struct ringo__pd *pd = r->pd;
 	uint32_t on = atomic_load_explicit(&pd->be.uring.fixed_rings,
 					   memory_order_relaxed);
 
-	r->fixed_file = false;
-	if ((on & FIXED_NEVER) || (unsigned)pd->fd >= u->files_nr)
-		return sqe;
-	if (!(on & ring_bit(u))) {
-		io_uring_prep_files_update(sqe, &pd->fd, 1, pd->fd);
-		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
-						     << RINGO__UD_KIND_SHIFT);
-		atomic_fetch_or_explicit(&pd->be.uring.fixed_rings, ring_bit(u),
-					 memory_order_relaxed);
-		sqe = sqe_locked(u);
-		if (!sqe)
-			return NULL;
-	}
-	r->fixed_file = true;
-	return sqe;
+	r->fixed_file = !(on & FIXED_NEVER) && (unsigned)pd->fd < u->files_nr;
+	if (!r->fixed_file || (on & ring_bit(u)))
+		return sqe_locked(u);
+	if (io_uring_sq_space_left(&u->ring) < 2)
+		submit_locked(u);
+	if (io_uring_sq_space_left(&u->ring) < 2)
+		return NULL;
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&u->ring);
+	io_uring_prep_files_update(sqe, &pd->fd, 1, pd->fd);
+	io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
+					     << RINGO__UD_KIND_SHIFT);
+	atomic_fetch_or_explicit(&pd->be.uring.fixed_rings, ring_bit(u),
+				 memory_order_relaxed);
+	return io_uring_get_sqe(&u->ring);
 }
 
 /* park's unlock callback: the goroutine is off its stack, so its
@@ -1122,9 +1178,7 @@ static bool submit_unlockf(struct ringo__g *g, void *arg)
 		r->res = -ECANCELED;
 		goto not_submitted;
 	}
-	struct io_uring_sqe *sqe = sqe_locked(u);
-	if (sqe && r->pd)
-		sqe = fix_locked(u, r, sqe);
+	struct io_uring_sqe *sqe = r->pd ? sock_sqe_locked(u, r) : sqe_locked(u);
 	if (!sqe) {
 		ringo__unlock(&u->sq_lock);
 		r->ring_full = true;
@@ -1304,11 +1358,22 @@ static void uring_unblock(struct ringo__pd *pd, int dirs)
 		ringo__uring_ms_unblock(pd);
 }
 
+static void unfix_now(struct uring *u, int fd)
+{
+	int r = io_uring_register_files_update(&u->ring, (unsigned)fd,
+					       &fixed_clear, 1);
+	if (r < 0)
+		ringo__throw("netpoll", "uring: clearing registered file %d: %s",
+			     fd, strerror(-r));
+}
+
 /* A registered-file table's reference would keep the socket open past its
  * close: clear pd's entry on every ring that has one. On `close_ring`,
  * whose close SQE follows, the update rides the same enter (the kernel
- * runs a ring's SQEs in order); other rings enter at once, so the socket
- * goes when the close does. */
+ * runs a ring's SQEs in order). Other rings are cleared with a system
+ * call of their own: entering another P's ring would submit its deferred
+ * requests from this M, and their completions' task work would then run
+ * here. */
 static void unfix(struct ringo__pd *pd, unsigned close_ring)
 {
 	uint32_t on = atomic_load_explicit(&pd->be.uring.fixed_rings,
@@ -1318,21 +1383,21 @@ static void unfix(struct ringo__pd *pd, unsigned close_ring)
 		struct uring *u = &rings[i];
 		if (!(on & ring_bit(u)))
 			continue;
+		if (i != close_ring) {
+			unfix_now(u, pd->fd);
+			continue;
+		}
 		ringo__lock(&u->sq_lock);
 		struct io_uring_sqe *sqe = sqe_locked(u);
 		if (!sqe) {
 			ringo__unlock(&u->sq_lock);
-			io_uring_register_files_update(&u->ring, (unsigned)pd->fd,
-						       &fixed_clear, 1);
+			unfix_now(u, pd->fd);
 			continue;
 		}
 		io_uring_prep_files_update(sqe, &fixed_clear, 1, pd->fd);
 		io_uring_sqe_set_data64(sqe, (uint64_t)RINGO__UD_IGNORE
 						     << RINGO__UD_KIND_SHIFT);
-		if (i == close_ring)
-			unlock_defer(u);
-		else
-			unlock_submit(u);
+		unlock_defer(u);
 	}
 }
 
