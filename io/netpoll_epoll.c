@@ -17,9 +17,10 @@
  *
  * An eventfd registered with tag 0 lets any thread interrupt a blocked
  * epoll_pwait2 (nanosecond timeouts, so timers are not rounded to
- * milliseconds). `wake_pending` coalesces wakes: only the first wake
- * after a blocking poll drained the eventfd writes to it; peeks leave it
- * (level-triggered) for the poll that blocks.
+ * milliseconds where the kernel has it: io/epoll_wait.h). `wake_pending`
+ * coalesces wakes: only the first wake after a blocking poll drained the
+ * eventfd writes to it; peeks leave it (level-triggered) for the poll that
+ * blocks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,11 +28,11 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <ringo/sched.h>
 
+#include "epoll_wait.h"
 #include "netpoll.h"
 #include "pd.h"
 
@@ -158,14 +159,8 @@ static int slot_wait(struct ringo__pd *pd, int dir)
 static int epoll_poll(int64_t delay_ns, struct ringo__glist *ready)
 {
 	struct epoll_event evs[EVENTS_MAX];
-	struct timespec ts, *tsp = NULL;
 
-	if (delay_ns >= 0) {
-		ts.tv_sec = delay_ns / 1000000000;
-		ts.tv_nsec = delay_ns % 1000000000;
-		tsp = &ts;
-	}
-	int n = epoll_pwait2(epfd, evs, EVENTS_MAX, tsp, NULL);
+	int n = ringo__epoll_wait_ns(epfd, evs, EVENTS_MAX, delay_ns);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (int i = 0; i < n; i++) {

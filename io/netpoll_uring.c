@@ -62,6 +62,7 @@
 #include <ringo/sched.h>
 
 #include "core/lock.h"
+#include "epoll_wait.h"
 #include "netpoll.h"
 #include "pd.h"
 #include "netpoll_uring.h"
@@ -445,7 +446,7 @@ static void uring_flush(void)
 					     memory_order_relaxed);
 
 	if (m && m->p) {
-		struct uring *u = &rings[(unsigned)m->p->id % nrings];
+		struct uring *u = &rings[cur_ring()];
 		if (bits & ring_bit(u))
 			ring_flush(u);
 		return;
@@ -880,11 +881,7 @@ static int wait_one(int64_t delay_ns, struct ringo__glist *ready)
 	/* Deferred SQEs, and any left behind by a submit that failed with
 	 * EAGAIN/EBUSY, go in with the wait: one io_uring_enter either way. */
 	ringo__lock(&u->sq_lock);
-	unsigned to_submit = io_uring_sq_ready(&u->ring);
-	atomic_fetch_and_explicit(&ringo__netpoll_pending, ~ring_bit(u),
-				  memory_order_relaxed);
-	atomic_fetch_add_explicit(&u->flushes, 1, memory_order_relaxed);
-	ringo__unlock(&u->sq_lock);
+	unsigned to_submit = publish_unlock(u);
 
 	struct __kernel_timespec ts;
 	struct io_uring_getevents_arg arg = { 0 };
@@ -907,30 +904,6 @@ static int wait_one(int64_t delay_ns, struct ringo__glist *ready)
 	take_wake_locked();
 	ringo__unlock(&u->cq_lock);
 	return 0;
-}
-
-/* epoll_pwait2 (5.11+) waits to the nanosecond, as timers need. Without
- * it (an older kernel; valgrind 3.19 does not know the call) epoll_wait,
- * rounding the delay up to whole milliseconds: timers may fire up to a
- * millisecond late, never early. */
-static bool no_pwait2;
-
-static int epoll_wait_ns(struct epoll_event *ev, int max, int64_t delay_ns)
-{
-	if (!no_pwait2) {
-		struct timespec ts, *tsp = NULL;
-		if (delay_ns >= 0) {
-			ts.tv_sec = delay_ns / 1000000000;
-			ts.tv_nsec = delay_ns % 1000000000;
-			tsp = &ts;
-		}
-		int n = epoll_pwait2(wait_epfd, ev, max, tsp, NULL);
-		if (n >= 0 || errno != ENOSYS)
-			return n;
-		no_pwait2 = true;
-	}
-	int64_t ms = delay_ns < 0 ? -1 : (delay_ns + 999999) / 1000000;
-	return epoll_wait(wait_epfd, ev, max, ms > INT32_MAX ? INT32_MAX : (int)ms);
 }
 
 /* No P that uses ring i is held by an M: nobody would flush it soon.
@@ -964,7 +937,7 @@ static int wait_all(int64_t delay_ns, struct ringo__glist *ready)
 	reap_all(ready);
 	if (ready->n)
 		return 0;
-	int n = epoll_wait_ns(ev, RINGS_MAX + 1, delay_ns);
+	int n = ringo__epoll_wait_ns(wait_epfd, ev, RINGS_MAX + 1, delay_ns);
 	if (n < 0 && errno != EINTR)
 		ringo__throw("netpoll", "uring: epoll_pwait2: %s",
 			     strerror(errno));
