@@ -114,17 +114,30 @@ static void inject(struct ringo__p *p, struct ringo__glist *l)
 	}
 }
 
-struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p)
+/* Peek at the netpoller and queue what it readied on p; false if it
+ * readied nothing. */
+static bool peek_into(struct ringo__p *p)
 {
 	if (!ringo__netpoll_waiters())
-		return NULL;
+		return false;
 	atomic_store_explicit(&last_poll, p->now, memory_order_relaxed);
 	struct ringo__glist l = { 0 };
 	ringo__netpoll->poll(0, &l);
 	if (!l.n)
-		return NULL;
+		return false;
 	inject(p, &l);
-	return ringo__runqget(p);
+	return true;
+}
+
+struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p)
+{
+	return peek_into(p) ? ringo__runqget(p) : NULL;
+}
+
+void ringo__netpoll_tick(struct ringo__p *p)
+{
+	if (ringo__netpoll->peek_free)
+		peek_into(p);
 }
 
 bool ringo__idle_poll(struct ringo__m *m)

@@ -94,6 +94,7 @@ __attribute__((noinline)) static void run_timers(struct ringo__p *p)
 	p->now = ringo__nanotime();
 	ringo__timers_run(p);
 	ringo__netpoll_flush();
+	ringo__netpoll_tick(p);
 }
 
 /* Run by every context right after it resumes; see switch.h. Inline in
@@ -124,7 +125,8 @@ static inline __attribute__((always_inline)) void finish(struct ringo__g *self)
 	}
 	/* Goroutines that switch among themselves never pass through the
 	 * scheduler loop, so look at this P's timers (and pass queued I/O to
-	 * the kernel, io/netpoll.h) every 32 switches. Only
+	 * the kernel and, where that is free, take what completed:
+	 * io/netpoll.h) every 32 switches. Only
 	 * here, after the previous G's park callback released its lock: a
 	 * timer callback may need that lock (a timer channel's send). */
 	struct ringo__p *p = m->p;

@@ -95,6 +95,13 @@ struct ringo__netpoll_ops {
 	 * Goroutines whose I/O completed are appended to *ready (their
 	 * status is still WAITING: the caller readies them). */
 	int (*poll)(int64_t delay_ns, struct ringo__glist *ready);
+	/* poll(0) costs no system call (io_uring: a look at the CQ in
+	 * memory). The scheduler then also peeks every 32 switches, beside
+	 * the flush: an M whose run queue never empties picks up its own
+	 * completions itself, instead of leaving them to sysmon's poll,
+	 * which comes 10 ms late and queues them globally. A backend whose
+	 * peek is a system call (epoll_wait) leaves it false. */
+	bool peek_free;
 	/* Make a blocked (or the next) poll return. Callable from any
 	 * thread; concurrent calls coalesce into one wakeup. */
 	void (*wake)(void);

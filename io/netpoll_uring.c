@@ -469,8 +469,14 @@ static void uring_flush(void)
 
 /* ----------------------------------------------------------- reaping */
 
+/* What a reap pass counts, to move the shared counters once. */
+struct reap_counts {
+	int32_t readied; /* goroutines to take off ringo__netpoll_waiters_nr */
+	int64_t ended;   /* requests whose last CQE came (inflight_nr) */
+};
+
 static void handle_cqe(const struct io_uring_cqe *cqe,
-		       struct ringo__glist *ready)
+		       struct ringo__glist *ready, struct reap_counts *c)
 {
 	uint64_t ud = cqe->user_data;
 	unsigned kind = (unsigned)(ud >> RINGO__UD_KIND_SHIFT);
@@ -512,7 +518,7 @@ static void handle_cqe(const struct io_uring_cqe *cqe,
 	s->res = cqe->res;
 	s->cflags = cqe->flags;
 	if (!(cqe->flags & IORING_CQE_F_MORE))
-		atomic_fetch_sub_explicit(&inflight_nr, 1, memory_order_relaxed);
+		c->ended++;
 	if (finishing)
 		return; /* its goroutine is freed: leave the slot, it goes too */
 	if (s->done) {
@@ -520,15 +526,19 @@ static void handle_cqe(const struct io_uring_cqe *cqe,
 		return;
 	}
 	struct ringo__g *g = s->g;
-	atomic_fetch_sub(&ringo__netpoll_waiters_nr, 1);
+	c->readied++;
 	/* Pairs with the acquire load in req_run. */
 	atomic_store_explicit(&s->state, RINGO__USLOT_DONE, memory_order_release);
 	ringo__glist_push(ready, g);
 }
 
-/* Drain u's CQ, and the kernel's overflow list behind it. cq_lock held. */
+/* Drain u's CQ, and the kernel's overflow list behind it. cq_lock held.
+ * The counters all Ms share move once per drain, not once per CQE: both
+ * mean "a request may still complete", so a count that stays high until
+ * the drain ends (before its goroutines can run) errs on the safe side. */
 static int reap_locked(struct uring *u, struct ringo__glist *ready)
 {
+	struct reap_counts c = { 0 };
 	int total = 0;
 
 	for (int round = 0; round < 64; round++) {
@@ -536,7 +546,7 @@ static int reap_locked(struct uring *u, struct ringo__glist *ready)
 		unsigned head, n = 0;
 
 		io_uring_for_each_cqe(&u->ring, head, cqe) {
-			handle_cqe(cqe, ready);
+			handle_cqe(cqe, ready, &c);
 			n++;
 		}
 		io_uring_cq_advance(&u->ring, n);
@@ -550,6 +560,11 @@ static int reap_locked(struct uring *u, struct ringo__glist *ready)
 					  memory_order_relaxed);
 		io_uring_get_events(&u->ring);
 	}
+	if (c.ended)
+		atomic_fetch_sub_explicit(&inflight_nr, c.ended,
+					  memory_order_relaxed);
+	if (c.readied)
+		atomic_fetch_sub(&ringo__netpoll_waiters_nr, c.readied);
 	return total;
 }
 
@@ -1565,6 +1580,7 @@ const struct ringo__netpoll_ops ringo__netpoll_uring_ops = {
 	.init = uring_init,
 	.fini = uring_fini,
 	.poll = uring_poll,
+	.peek_free = true,
 	.wake = uring_wake,
 	.flush = uring_flush,
 	.open = uring_open,
