@@ -136,7 +136,8 @@ struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p)
 
 void ringo__netpoll_tick(struct ringo__p *p)
 {
-	if (ringo__netpoll->peek_free)
+	if (ringo__netpoll->peek_free &&
+	    ringo__runqfree(p) >= RINGO__NETPOLL_BATCH)
 		peek_into(p);
 }
 

@@ -70,6 +70,14 @@ bool ringo__runqfull(struct ringo__p *p)
 	return t - h >= RINGO_RUNQ_SIZE;
 }
 
+uint32_t ringo__runqfree(struct ringo__p *p)
+{
+	uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_relaxed);
+	uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
+
+	return t - h >= RINGO_RUNQ_SIZE ? 0 : RINGO_RUNQ_SIZE - (t - h);
+}
+
 bool ringo__runqempty(struct ringo__p *p)
 {
 	/* tail, head, tail again: a consistent snapshot even while a G is

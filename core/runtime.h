@@ -483,6 +483,8 @@ static inline struct ringo__g *ringo__runqget(struct ringo__p *p)
 bool ringo__runqempty(struct ringo__p *p);
 /* Owner only: would the next put to p's ring spill to the global queue? */
 bool ringo__runqfull(struct ringo__p *p);
+/* Owner only: how many puts p's ring takes before it spills. */
+uint32_t ringo__runqfree(struct ringo__p *p);
 struct ringo__g *ringo__runqsteal(struct ringo__p *p, struct ringo__p *victim,
 				  bool steal_runnext);
 /* Global queue; the caller holds sched.lock. */

@@ -80,6 +80,14 @@ static inline void ringo__glist_push(struct ringo__glist *l, struct ringo__g *g)
 	l->n++;
 }
 
+/* What one poll() takes from the kernel at most: that many CQEs, or
+ * epoll events (each readies a reader, a writer or both). The rest stay
+ * queued in the kernel, in completion order, for the next poll. With
+ * thousands of connections a poll that took everything would spill most
+ * of it to the global run queue, which a busy P serves one goroutine per
+ * 61 slices: those goroutines would wait behind every later completion. */
+#define RINGO__NETPOLL_BATCH 128
+
 struct ringo__netpoll_ops {
 	const char *name;
 
@@ -93,14 +101,16 @@ struct ringo__netpoll_ops {
 	/* Wait for I/O: delay_ns < 0 blocks until something happens or
 	 * wake() is called, 0 only peeks, > 0 waits at most that long.
 	 * Goroutines whose I/O completed are appended to *ready (their
-	 * status is still WAITING: the caller readies them). */
+	 * status is still WAITING: the caller readies them), about
+	 * RINGO__NETPOLL_BATCH at most (below). */
 	int (*poll)(int64_t delay_ns, struct ringo__glist *ready);
 	/* poll(0) costs no system call (io_uring: a look at the CQ in
 	 * memory). The scheduler then also peeks every 32 switches, beside
-	 * the flush: an M whose run queue never empties picks up its own
-	 * completions itself, instead of leaving them to sysmon's poll,
-	 * which comes 10 ms late and queues them globally. A backend whose
-	 * peek is a system call (epoll_wait) leaves it false. */
+	 * the flush, when its run queue has room for a whole batch: an M
+	 * whose run queue never empties picks up its own completions
+	 * itself, instead of leaving them to sysmon's poll, which comes
+	 * 10 ms late and queues them globally. A backend whose peek is a
+	 * system call (epoll_wait) leaves it false. */
 	bool peek_free;
 	/* Make a blocked (or the next) poll return. Callable from any
 	 * thread; concurrent calls coalesce into one wakeup. */

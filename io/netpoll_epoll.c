@@ -36,8 +36,6 @@
 #include "netpoll.h"
 #include "pd.h"
 
-#define EVENTS_MAX 128
-
 static int epfd = -1;
 static int wakefd = -1;
 /* 0: no wake written since the last blocking poll drained it; 1: one is
@@ -158,9 +156,9 @@ static int slot_wait(struct ringo__pd *pd, int dir)
 
 static int epoll_poll(int64_t delay_ns, struct ringo__glist *ready)
 {
-	struct epoll_event evs[EVENTS_MAX];
+	struct epoll_event evs[RINGO__NETPOLL_BATCH];
 
-	int n = ringo__epoll_wait_ns(epfd, evs, EVENTS_MAX, delay_ns);
+	int n = ringo__epoll_wait_ns(epfd, evs, RINGO__NETPOLL_BATCH, delay_ns);
 	if (n < 0)
 		return errno == EINTR ? 0 : -errno;
 	for (int i = 0; i < n; i++) {

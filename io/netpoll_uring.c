@@ -532,29 +532,34 @@ static void handle_cqe(const struct io_uring_cqe *cqe,
 	ringo__glist_push(ready, g);
 }
 
-/* Drain u's CQ, and the kernel's overflow list behind it. cq_lock held.
- * The counters all Ms share move once per drain, not once per CQE: both
- * mean "a request may still complete", so a count that stays high until
- * the drain ends (before its goroutines can run) errs on the safe side. */
-static int reap_locked(struct uring *u, struct ringo__glist *ready)
+/* Drain u's CQ, and the kernel's overflow list behind it, until *ready
+ * holds max goroutines (0: no limit; the rest wait in the CQ, in order,
+ * for the next reap). cq_lock held. The counters all Ms share move once
+ * per drain, not once per CQE: both mean "a request may still complete",
+ * so a count that stays high until the drain ends (before its goroutines
+ * can run) errs on the safe side. */
+static void reap_locked(struct uring *u, struct ringo__glist *ready, int max)
 {
 	struct reap_counts c = { 0 };
-	int total = 0;
 
 	for (int round = 0; round < 64; round++) {
 		struct io_uring_cqe *cqe;
 		unsigned head, n = 0;
+		bool full = false;
 
 		io_uring_for_each_cqe(&u->ring, head, cqe) {
+			if (max && ready->n >= max) {
+				full = true;
+				break;
+			}
 			handle_cqe(cqe, ready, &c);
 			n++;
 		}
 		io_uring_cq_advance(&u->ring, n);
-		total += (int)n;
 		/* CQEs the kernel could not post while the CQ was full wait in
 		 * its overflow list: an enter with GETEVENTS moves them in. */
-		if (!(IO_URING_READ_ONCE(*u->ring.sq.kflags) &
-		      IORING_SQ_CQ_OVERFLOW))
+		if (full || !(IO_URING_READ_ONCE(*u->ring.sq.kflags) &
+			      IORING_SQ_CQ_OVERFLOW))
 			break;
 		atomic_fetch_add_explicit(&overflow_flush_nr, 1,
 					  memory_order_relaxed);
@@ -565,7 +570,6 @@ static int reap_locked(struct uring *u, struct ringo__glist *ready)
 					  memory_order_relaxed);
 	if (c.readied)
 		atomic_fetch_sub(&ringo__netpoll_waiters_nr, c.readied);
-	return total;
 }
 
 /* Reap u if it has anything and nobody else is reaping it (someone else
@@ -581,15 +585,16 @@ static void peek_ring(struct uring *u, struct ringo__glist *ready)
 	if (!ringo__trylock(&u->cq_lock))
 		return;
 	if (!in_kernel)
-		reap_locked(u, ready);
+		reap_locked(u, ready, RINGO__NETPOLL_BATCH);
 	ringo__unlock(&u->cq_lock);
 }
 
-static void reap_all(struct ringo__glist *ready)
+/* Every ring, until *ready holds max goroutines (0: no limit). */
+static void reap_all(struct ringo__glist *ready, int max)
 {
 	for (unsigned i = 0; i < nrings; i++) {
 		ringo__lock(&rings[i].cq_lock);
-		reap_locked(&rings[i], ready);
+		reap_locked(&rings[i], ready, max);
 		ringo__unlock(&rings[i].cq_lock);
 	}
 }
@@ -850,7 +855,7 @@ static void uring_fini(void)
 	struct ringo__glist l = { 0 };
 	int64_t until = ringo__nanotime() + 5000000000;
 	for (;;) {
-		reap_all(&l);
+		reap_all(&l, 0);
 		if (atomic_load(&inflight_nr) <= 0 ||
 		    ringo__nanotime() > until)
 			break;
@@ -885,7 +890,7 @@ static int wait_one(int64_t delay_ns, struct ringo__glist *ready)
 	struct uring *u = &rings[0];
 
 	ringo__lock(&u->cq_lock);
-	reap_locked(u, ready);
+	reap_locked(u, ready, RINGO__NETPOLL_BATCH);
 	if (ready->n || take_wake_locked()) {
 		ringo__unlock(&u->cq_lock);
 		return 0;
@@ -915,7 +920,7 @@ static int wait_one(int64_t delay_ns, struct ringo__glist *ready)
 
 	ringo__lock(&u->cq_lock);
 	in_kernel = false;
-	reap_locked(u, ready);
+	reap_locked(u, ready, RINGO__NETPOLL_BATCH);
 	take_wake_locked();
 	ringo__unlock(&u->cq_lock);
 	return 0;
@@ -949,7 +954,7 @@ static int wait_all(int64_t delay_ns, struct ringo__glist *ready)
 	for (unsigned i = 0; bits && i < nrings; i++)
 		if ((bits & ring_bit(&rings[i])) && ring_unowned(i))
 			ring_flush(&rings[i]);
-	reap_all(ready);
+	reap_all(ready, RINGO__NETPOLL_BATCH);
 	if (ready->n)
 		return 0;
 	int n = ringo__epoll_wait_ns(wait_epfd, ev, RINGS_MAX + 1, delay_ns);
@@ -959,7 +964,7 @@ static int wait_all(int64_t delay_ns, struct ringo__glist *ready)
 	for (int i = 0; i < n; i++)
 		if (ev[i].data.u32 == UINT32_MAX)
 			take_wake_fd();
-	reap_all(ready);
+	reap_all(ready, RINGO__NETPOLL_BATCH);
 	return 0;
 }
 

@@ -6,7 +6,8 @@
  * outstanding) and are never lost; stale completions are dropped and
  * counted, and a stale completion for a request someone waits on aborts;
  * sysmon's flush passes on a request left behind on one ring although
- * another ring is flushed meanwhile; an idle runtime sleeps without
+ * another ring is flushed meanwhile; a poll takes a bounded batch of
+ * completions and leaves the rest, in order; an idle runtime sleeps without
  * burning CPU; a failing setup falls back to epoll with one line on
  * stderr. Skips (77) when the kernel refuses io_uring.
  */
@@ -273,6 +274,41 @@ static int test_left_behind_flushed(void)
 	return 0;
 }
 
+/* A poll takes RINGO__NETPOLL_BATCH goroutines at most; the rest wait
+ * in the CQ and come with the next polls, in completion order. The
+ * waiters are stand-ins: poll only links them into its list. */
+static int test_poll_batch(void)
+{
+	enum { N = 2 * RINGO__NETPOLL_BATCH + 10 };
+	static struct ringo__g gs[N];
+	struct ringo__uslot *slots[N];
+
+	atomic_fetch_add(&ringo__netpoll_waiters_nr, N);
+	for (int i = 0; i < N; i++) {
+		slots[i] = ringo__uslot_get();
+		ASSERT(slots[i] != NULL);
+		slots[i]->g = &gs[i];
+		ringo__uslot_armed(slots[i]);
+		post_nop(0, ringo__uslot_ud(slots[i], RINGO__UD_OP), true);
+	}
+	ringo__netpoll->flush(); /* no P: sysmon's first look, submits nothing */
+	ringo__netpoll->flush(); /* stale now: submitted */
+	int seen = 0;
+	for (int round = 0; seen < N; round++) {
+		struct ringo__glist l = { 0 };
+		ASSERT_EQ(ringo__netpoll->poll(round ? 0 : 1000 * MS, &l), 0);
+		ASSERT(l.n > 0);
+		ASSERT_LE(l.n, RINGO__NETPOLL_BATCH);
+		for (struct ringo__g *g = l.head; g; g = g->schedlink)
+			ASSERT(g == &gs[seen++]);
+	}
+	ASSERT_EQ(seen, N);
+	ASSERT_EQ(atomic_load(&ringo__netpoll_waiters_nr), 0);
+	for (int i = 0; i < N; i++)
+		ringo__uslot_put(slots[i]);
+	return 0;
+}
+
 /* A completion naming a slot that has since been freed (tag moved on) is
  * dropped and counted. */
 static int test_stale_dropped(void)
@@ -426,6 +462,7 @@ int main(void)
 		RUN(test_peek_keeps_wake);
 		RUN(test_concurrent_wakes);
 		RUN(test_stale_dropped);
+		RUN(test_poll_batch);
 		ringo__netpoll->fini();
 	}
 	if (test_death("stale op", stale_op, NULL, "stale completion"))
