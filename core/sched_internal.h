@@ -74,7 +74,8 @@ void ringo__timers_run_all(void);
  * others found at the same time go into p's run queue. NULL if none. */
 struct ringo__g *ringo__netpoll_nonblock(struct ringo__p *p);
 /* The scheduler's 32-switch tick: if the backend's peek is free
- * (io/netpoll.h), queue what completed on p without blocking. */
+ * (io/netpoll.h) and p's run queue has room for a whole poll batch,
+ * queue what completed on p without blocking. */
 void ringo__netpoll_tick(struct ringo__p *p);
 /* Are goroutines waiting for I/O? */
 bool ringo__netpoll_waiters(void);
