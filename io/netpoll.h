@@ -80,9 +80,11 @@ static inline void ringo__glist_push(struct ringo__glist *l, struct ringo__g *g)
 	l->n++;
 }
 
-/* What one poll() takes from the kernel at most: that many CQEs, or
- * epoll events (each readies a reader, a writer or both). The rest stay
- * queued in the kernel, in completion order, for the next poll. With
+/* How many goroutines one poll() readies, about: io_uring stops reaping
+ * once that many are in the list (CQEs that ready nobody do not count),
+ * epoll takes that many events (each readies a reader, a writer or
+ * both). The rest stay queued in the kernel, in each ring's completion
+ * order, for the next poll. With
  * thousands of connections a poll that took everything would spill most
  * of it to the global run queue, which a busy P serves one goroutine per
  * 61 slices: those goroutines would wait behind every later completion. */

@@ -589,13 +589,20 @@ static void peek_ring(struct uring *u, struct ringo__glist *ready)
 	ringo__unlock(&u->cq_lock);
 }
 
-/* Every ring, until *ready holds max goroutines (0: no limit). */
+/* Every ring, until *ready holds max goroutines (0: no limit). Each
+ * call starts one ring further on, so that a busy ring that fills the
+ * batch every time does not keep the others' completions waiting. */
 static void reap_all(struct ringo__glist *ready, int max)
 {
-	for (unsigned i = 0; i < nrings; i++) {
-		ringo__lock(&rings[i].cq_lock);
-		reap_locked(&rings[i], ready, max);
-		ringo__unlock(&rings[i].cq_lock);
+	static _Atomic unsigned first;
+	unsigned start = atomic_fetch_add_explicit(&first, 1,
+						   memory_order_relaxed);
+
+	for (unsigned k = 0; k < nrings; k++) {
+		struct uring *u = &rings[(start + k) % nrings];
+		ringo__lock(&u->cq_lock);
+		reap_locked(u, ready, max);
+		ringo__unlock(&u->cq_lock);
 	}
 }
 
