@@ -31,6 +31,11 @@ static _Atomic int64_t last_poll;
 static _Atomic int sysmon_readying;
 
 #define SYSMON_POLL_NS 10000000 /* 10 ms */
+/* last_poll moves in steps of at least this: every P's tick peeks every
+ * 32 switches, and a store each time would keep its cache line (beside
+ * poll_until, which every timer arm reads) moving between cores for a
+ * value sysmon only compares with 10 ms. */
+#define LAST_POLL_STEP_NS 1000000 /* 1 ms */
 
 /* Run the expired timers of one P's heap, if any are due; if_free: only
  * if nobody holds its lock now. */
@@ -120,7 +125,9 @@ static bool peek_into(struct ringo__p *p)
 {
 	if (!ringo__netpoll_waiters())
 		return false;
-	atomic_store_explicit(&last_poll, p->now, memory_order_relaxed);
+	if (p->now - atomic_load_explicit(&last_poll, memory_order_relaxed) >=
+	    LAST_POLL_STEP_NS)
+		atomic_store_explicit(&last_poll, p->now, memory_order_relaxed);
 	struct ringo__glist l = { 0 };
 	ringo__netpoll->poll(0, &l);
 	if (!l.n)
