@@ -62,20 +62,17 @@ void ringo__runqput_full(struct ringo__p *p, struct ringo__g *g)
 	}
 }
 
-bool ringo__runqfull(struct ringo__p *p)
-{
-	uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_relaxed);
-	uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
-
-	return t - h >= RINGO_RUNQ_SIZE;
-}
-
 uint32_t ringo__runqfree(struct ringo__p *p)
 {
 	uint32_t h = atomic_load_explicit(&p->runqhead, memory_order_relaxed);
 	uint32_t t = atomic_load_explicit(&p->runqtail, memory_order_relaxed);
 
 	return t - h >= RINGO_RUNQ_SIZE ? 0 : RINGO_RUNQ_SIZE - (t - h);
+}
+
+bool ringo__runqfull(struct ringo__p *p)
+{
+	return ringo__runqfree(p) == 0;
 }
 
 bool ringo__runqempty(struct ringo__p *p)

@@ -84,10 +84,10 @@ static inline void ringo__glist_push(struct ringo__glist *l, struct ringo__g *g)
  * once that many are in the list (CQEs that ready nobody do not count),
  * epoll takes that many events (each readies a reader, a writer or
  * both). The rest stay queued in the kernel, in each ring's completion
- * order, for the next poll. With
- * thousands of connections a poll that took everything would spill most
- * of it to the global run queue, which a busy P serves one goroutine per
- * 61 slices: those goroutines would wait behind every later completion. */
+ * order, for the next poll. With thousands of connections a poll that
+ * took everything would spill most of it to the global run queue, which
+ * a busy P serves one goroutine per 61 slices: those goroutines would
+ * wait behind every later completion. */
 #define RINGO__NETPOLL_BATCH 128
 
 struct ringo__netpoll_ops {
