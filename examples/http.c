@@ -10,8 +10,11 @@
  *   GET|HEAD /file  the file given by --file (read with ringo_file_*, so
  *                   in uring mode no thread blocks on the disk), else 404
  *   other paths     404;  other methods 405
- *   bad request line or header 400, head over 8 KiB 431, body over 1 MiB
- *   413, Transfer-Encoding 501: each answered, then the connection closes.
+ *   bad request line (answered as soon as it is complete) or header, or
+ *   HTTP/1.1 without Host, 400; head over 8 KiB 431, body over 1 MiB 413,
+ *   Transfer-Encoding 501: each answered, then the connection closes.
+ *   "Expect: 100-continue" (HTTP/1.1) gets "100 Continue" before the
+ *   body is read, unless all of it has arrived already.
  *
  * Listens on every local address at `port` (default 8080; 0 picks a free
  * one) and prints "listening on ADDR", as examples/echo does. Try
@@ -48,9 +51,10 @@ enum { M_GET, M_HEAD, M_OTHER };
 
 struct request {
 	int method;
-	const char *path;       /* points into in[], not NUL-terminated */
-	size_t path_len;
+	const char *path;       /* points into in[], not NUL-terminated, so */
+	size_t path_len;        /* valid only until the head is consumed */
 	bool http11, close, keep_alive, te;
+	bool cont;              /* HTTP/1.1 with "Expect: 100-continue" */
 	uint64_t length;        /* Content-Length, capped at BODY_MAX + 1 */
 	bool has_length;
 };
@@ -102,8 +106,7 @@ static bool has_token(const char *v, size_t n, const char *token)
 }
 
 /* Next line of p[*pos..end): its start and length without "\r\n" or
- * "\n". The caller's head ends in a blank line, so a '\n' is always
- * found before end. */
+ * "\n". The caller has made sure a '\n' is found before end. */
 static const char *next_line(const char *p, size_t *pos, size_t end, size_t *n)
 {
 	const char *s = p + *pos;
@@ -115,13 +118,10 @@ static const char *next_line(const char *p, size_t *pos, size_t end, size_t *n)
 	return s;
 }
 
-/* Parse the head in[0..end) (which ends in a blank line) into *rq.
- * Returns 0, or the status to answer with before closing. */
-static int parse(const char *in, size_t end, struct request *rq)
+/* Parse the request line l[0..n) into *rq, which it resets. Returns 0,
+ * or 400. */
+static int parse_line(const char *l, size_t n, struct request *rq)
 {
-	size_t pos = 0, n;
-	const char *l = next_line(in, &pos, end, &n);
-
 	/* METHOD SP target SP HTTP/1.x: exactly two spaces. */
 	const char *sp1 = memchr(l, ' ', n);
 	if (!sp1)
@@ -143,6 +143,18 @@ static int parse(const char *in, size_t end, struct request *rq)
 	const char *q = memchr(t, '?', tlen);
 	rq->path = t;
 	rq->path_len = q ? (size_t)(q - t) : tlen;
+	return 0;
+}
+
+/* Parse the header fields in[pos..end) (which end in a blank line) into
+ * *rq, which holds the request line already. Returns 0, or the status to
+ * answer with before closing. */
+static int parse_fields(const char *in, size_t pos, size_t end,
+			struct request *rq)
+{
+	const char *l;
+	size_t n;
+	int hosts = 0;
 
 	/* name ":" OWS value OWS, until the blank line. */
 	while ((l = next_line(in, &pos, end, &n)), n > 0) {
@@ -162,6 +174,11 @@ static int parse(const char *in, size_t end, struct request *rq)
 		if (eq(l, nlen, "Connection")) {
 			rq->close |= has_token(val, vl, "close");
 			rq->keep_alive |= has_token(val, vl, "keep-alive");
+		} else if (eq(l, nlen, "Host")) {
+			hosts++;
+		} else if (eq(l, nlen, "Expect")) {
+			/* HTTP/1.0 has no 100 (RFC 9110 10.1.1: ignore it). */
+			rq->cont |= rq->http11 && has_token(val, vl, "100-continue");
 		} else if (eq(l, nlen, "Transfer-Encoding")) {
 			rq->te = true;
 		} else if (eq(l, nlen, "Content-Length")) {
@@ -180,6 +197,8 @@ static int parse(const char *in, size_t end, struct request *rq)
 			rq->has_length = true;
 		}
 	}
+	if (hosts > 1 || (rq->http11 && hosts == 0))
+		return 400; /* RFC 9112 3.2 */
 	if (rq->te)
 		return 501; /* chunked bodies: the request's end is unknown */
 	if (rq->length > BODY_MAX)
@@ -254,8 +273,8 @@ static int reply(struct client *cl, int status, bool keep, const char *extra,
 		put_str(&o, body);
 	if (!o.ok)
 		return -1;
-	return ringo_conn_write_all(cl->c, msg, (size_t)(o.p - msg)) < 0 ? -1
-									  : 0;
+	size_t len = (size_t)(o.p - msg);
+	return ringo_conn_write_all(cl->c, msg, len) == (ssize_t)len ? 0 : -1;
 }
 
 static int reply_text(struct client *cl, int status, bool keep, bool head,
@@ -283,7 +302,8 @@ static int send_file(struct client *cl, bool keep, bool head)
 		if ((int64_t)want > st.st_size - off)
 			want = (size_t)(st.st_size - off);
 		ssize_t got = ringo_file_read_at(f, cl->out, want, off);
-		if (got <= 0 || ringo_conn_write_all(cl->c, cl->out, (size_t)got) < 0)
+		if (got <= 0 ||
+		    ringo_conn_write_all(cl->c, cl->out, (size_t)got) != got)
 			r = -1; /* file shrank or client gone */
 		off += got > 0 ? got : 0;
 	}
@@ -313,21 +333,33 @@ static void consume(struct client *cl, size_t n)
 	cl->len -= n;
 }
 
-/* Read until in[] holds a whole head; its length in *end. Returns 0,
- * 431 if it does not fit in HEAD_MAX, or -1 on end of stream, error or
- * idle timeout (then there is nobody to answer). */
-static int read_head(struct client *cl, size_t *end)
+/* Read until in[] holds a whole head: its request line parsed into *rq,
+ * the offset of its header fields in *fields and its length in *end.
+ * Returns 0, 400 as soon as the request line is complete and bad (a
+ * client that sent "GET /\r\n" may wait for an answer before sending
+ * more), 431 if the head does not fit in HEAD_MAX, or -1 on end of
+ * stream, error or idle timeout (then there is nobody to answer). */
+static int read_head(struct client *cl, struct request *rq, size_t *fields,
+		     size_t *end)
 {
 	size_t from = 0;
+
+	*fields = 0; /* 0 until the request line is complete and parsed */
 	for (;;) {
 		/* Blank lines before a request are ignored (RFC 9112 2.2). */
 		size_t skip = 0;
 		while (skip < cl->len && (cl->in[skip] == '\n' ||
 		       (cl->in[skip] == '\r' && skip + 1 < cl->len && cl->in[skip + 1] == '\n')))
 			skip += cl->in[skip] == '\r' ? 2 : 1;
-		if (skip) {
+		if (skip) { /* only before the request line: it is not blank */
 			consume(cl, skip);
 			from = 0;
+		}
+		if (!*fields && memchr(cl->in, '\n', cl->len)) {
+			size_t n;
+			const char *l = next_line(cl->in, fields, cl->len, &n);
+			if (parse_line(l, n, rq))
+				return 400;
 		}
 		if (cl->len > 0 && (*end = head_end(cl->in, cl->len, &from)))
 			return 0;
@@ -341,13 +373,20 @@ static int read_head(struct client *cl, size_t *end)
 	}
 }
 
-/* Drop the body: first what is already buffered, then read the rest.
- * Once the buffer is used up it is empty, so in[] serves as scratch. */
-static int skip_body(struct client *cl, uint64_t left)
+/* Drop the body: first what is already buffered, then read the rest,
+ * after "100 Continue" if `cont` (the client may wait for it before
+ * sending the body). Once the buffer is used up it is empty, so in[]
+ * serves as scratch. */
+static int skip_body(struct client *cl, uint64_t left, bool cont)
 {
+	static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
 	size_t have = cl->len < left ? cl->len : (size_t)left;
 	consume(cl, have);
 	left -= have;
+	if (left > 0 && cont &&
+	    ringo_conn_write_all(cl->c, go_on, sizeof(go_on) - 1) !=
+		    (ssize_t)sizeof(go_on) - 1)
+		return -1;
 	while (left > 0) {
 		size_t want = left < HEAD_MAX ? (size_t)left : HEAD_MAX;
 		ringo_conn_set_read_deadline(cl->c, ringo_now() + IDLE);
@@ -359,32 +398,48 @@ static int skip_body(struct client *cl, uint64_t left)
 	return 0;
 }
 
+enum { R_HELLO, R_FILE, R_NOT_FOUND, R_NOT_ALLOWED };
+
+static int route(const struct request *rq)
+{
+	if (rq->method == M_OTHER)
+		return R_NOT_ALLOWED;
+	if (rq->path_len == 1 && rq->path[0] == '/')
+		return R_HELLO;
+	if (rq->path_len == 5 && !memcmp(rq->path, "/file", 5))
+		return R_FILE;
+	return R_NOT_FOUND;
+}
+
 static void serve(void *arg)
 {
 	struct client *cl = arg;
 	struct request rq;
-	size_t end;
+	size_t fields, end;
 	int one = 1, status;
 
 	setsockopt(ringo_conn_fd(cl->c), IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	for (;;) {
-		status = read_head(cl, &end);
+		status = read_head(cl, &rq, &fields, &end);
 		if (status < 0)
 			goto out;
-		if (status || (status = parse(cl->in, end, &rq)))
+		if (status || (status = parse_fields(cl->in, fields, end, &rq)))
 			break;
+		/* Routed before the head is consumed: that moves the next
+		 * request (or the body) to where rq.path points. */
+		int to = route(&rq);
 		consume(cl, end);
-		if (skip_body(cl, rq.length) < 0)
+		if (skip_body(cl, rq.length, rq.cont) < 0)
 			goto out;
 		bool keep = rq.http11 ? !rq.close : rq.keep_alive && !rq.close;
 		bool head = rq.method == M_HEAD;
 		int r;
-		if (rq.method == M_OTHER)
+		if (to == R_NOT_ALLOWED)
 			r = reply_text(cl, 405, keep, false, "Allow: GET, HEAD\r\n",
 				       "method not allowed\n");
-		else if (rq.path_len == 1 && rq.path[0] == '/')
+		else if (to == R_HELLO)
 			r = reply_text(cl, 200, keep, head, "", "hello\n");
-		else if (rq.path_len == 5 && !memcmp(rq.path, "/file", 5))
+		else if (to == R_FILE)
 			r = send_file(cl, keep, head);
 		else
 			r = reply_text(cl, 404, keep, head, "", "not found\n");

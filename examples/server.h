@@ -7,6 +7,7 @@
 #define RINGO_EXAMPLES_SERVER_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -30,12 +31,31 @@ static inline char *example_format_ll(char *end, long long v)
 	return end;
 }
 
+/* Does accept's -err concern only the connection it was taking, so
+ * that the next accept may well succeed? Linux passes on errors of the
+ * new socket (accept(2), "Error handling"): aborted before it was taken,
+ * its network failed, a firewall refused it (Go retries ECONNABORTED);
+ * EINTR, a signal, is no error of the listener either. */
+static inline bool example_accept_transient(int err)
+{
+	switch (-err) {
+	case ECONNABORTED: case EPROTO: case ENOPROTOOPT: case EHOSTDOWN:
+	case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+	case EPERM: case EINTR:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Listen on `address`, print "listening on ADDR" on stdout (the tests and
  * ringo-bench read the port from it), and give every accepted connection
  * to start(c), which starts the goroutine that serves it. Out of
- * descriptors (EMFILE, ENFILE, ENOMEM) the connection stays queued and
- * the loop waits for some to be closed, as Go's servers do. Returns 1
- * once listen or accept fails otherwise, saying so on stderr after
+ * descriptors or memory (EMFILE, ENFILE, ENOMEM, ENOBUFS) the connection
+ * stays queued and the loop waits for some to be freed, as Go's servers
+ * do; errors of one connection (example_accept_transient) are skipped.
+ * Returns 1 once listen or accept fails otherwise (EBADF, EINVAL, or
+ * ECANCELED after the listener closed), saying so on stderr after
  * `prog`. */
 static int example_serve(const char *prog, const char *address,
 			 void (*start)(ringo_conn *c))
@@ -57,10 +77,13 @@ static int example_serve(const char *prog, const char *address,
 	for (;;) {
 		ringo_conn *c;
 		err = ringo_net_accept(l, &c);
-		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM) {
+		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM ||
+		    err == -ENOBUFS) {
 			ringo_sleep(10 * RINGO_MILLISECOND);
 			continue;
 		}
+		if (example_accept_transient(err))
+			continue;
 		if (err) {
 			fprintf(stderr, "%s: accept: %s\n", prog, strerror(-err));
 			break;

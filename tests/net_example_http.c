@@ -1,14 +1,18 @@
 /*
  * tests/net_example_http.c - runs examples/http (path in argv[1]) on a
  * free port with --file pointing at a temporary file, and talks HTTP to
- * it over plain blocking sockets: GET/HEAD/404/405/file, two pipelined
- * requests in one write, keep-alive, "Connection: close", HTTP/1.0,
- * bodies skipped, 400 / 413 / 431 then close, and a few hundred random
- * and half-HTTP byte strings after which the server must still answer.
+ * it over plain blocking sockets: GET/HEAD/404/405/file, pipelined
+ * requests to different routes (with bodies, HEAD after GET) in one write
+ * and split at odd bytes, keep-alive, "Connection: close", HTTP/1.0,
+ * bodies skipped, "Expect: 100-continue", 400 (also for HTTP/1.1 without
+ * Host, and for a bad request line before the head is complete) / 413 /
+ * 431 then close, and a few hundred random and half-HTTP byte strings
+ * after which the server must still answer.
  * Every socket has 10 s timeouts and the server dies with us
  * (PR_SET_PDEATHSIG), so a broken server fails the test instead of
  * hanging it. The mode comes from RINGO_NETPOLL.
  */
+#include <netinet/tcp.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -102,11 +106,11 @@ static int test_basic(void)
 	ASSERT(strcmp(resp.body, "hello\n") == 0);
 	ASSERT(!resp.closing);
 	/* HEAD: same length, no body; then a 404 on the same connection. */
-	ASSERT_EQ(send_all(rd.fd, "HEAD / HTTP/1.1\r\n\r\n", 19), 0);
+	ASSERT_EQ(send_all(rd.fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", 28), 0);
 	ASSERT_EQ(read_resp(&rd, &resp, 1), 0);
 	ASSERT_EQ(resp.status, 200);
 	ASSERT_EQ(resp.length, 6);
-	ASSERT_EQ(send_all(rd.fd, "GET /nope HTTP/1.1\n\n", 20), 0); /* bare LFs */
+	ASSERT_EQ(send_all(rd.fd, "GET /nope HTTP/1.1\nHost: x\n\n", 28), 0); /* bare LFs */
 	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
 	ASSERT_EQ(resp.status, 404);
 	ASSERT_EQ(rd.len, 0);
@@ -116,7 +120,7 @@ static int test_basic(void)
 
 static int test_file(void)
 {
-	ASSERT_EQ(once("GET /file?x=1 HTTP/1.1\r\n\r\n", 0), 0);
+	ASSERT_EQ(once("GET /file?x=1 HTTP/1.1\r\nHost: x\r\n\r\n", 0), 0);
 	ASSERT_EQ(resp.status, 200);
 	ASSERT_EQ(resp.length, (long)sizeof(file_data));
 	ASSERT(memcmp(resp.body, file_data, sizeof(file_data)) == 0);
@@ -124,33 +128,133 @@ static int test_file(void)
 	return 0;
 }
 
+/* Pipelined requests to different routes, each answered by its own route
+ * although the next request (or its body) is already in the server's
+ * buffer. body is what GET answers (NULL: the file); HEAD announces its
+ * length only. The last request closes. */
+static const struct {
+	const char *req;
+	int status, head;
+	const char *body;
+} pipeline[] = {
+	{ "GET /nope HTTP/1.1\r\nHost: x\r\n\r\n", 404, 0, "not found\n" },
+	{ "GET /file HTTP/1.1\r\nHost: x\r\n\r\n", 200, 0, NULL },
+	{ "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 200, 0, "hello\n" },
+	{ "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", 200, 1, "hello\n" },
+	{ "GET /file HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nzzzzz",
+	  200, 0, NULL },
+	{ "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 19\r\n\r\n"
+	  "GET /file HTTP/1.1\r", 405, 0, "method not allowed\n" },
+	{ "HEAD /file HTTP/1.1\r\nHost: x\r\n\r\n", 200, 1, NULL },
+	{ "\r\nGET / HTTP/1.1\nHost: x\nContent-Length: 3\n\n/\r\n", 200, 0,
+	  "hello\n" },
+	{ "GET /missing?q HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+	  404, 0, "not found\n" },
+};
+
+/* Send all of `pipeline` on one connection in pieces of `step` bytes (0:
+ * in one write), then check the responses in order. */
+static int pipelined(size_t step)
+{
+	static char all[4096];
+	size_t len = 0, n = sizeof(pipeline) / sizeof(pipeline[0]);
+	int one = 1;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t l = strlen(pipeline[i].req);
+		ASSERT(len + l <= sizeof(all));
+		memcpy(all + len, pipeline[i].req, l);
+		len += l;
+	}
+	rd.fd = dial();
+	rd.len = 0;
+	ASSERT(rd.fd >= 0);
+	/* Each piece in a segment of its own, read apart by the server. */
+	setsockopt(rd.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	for (size_t off = 0; off < len; off += step ? step : len) {
+		size_t l = step && step < len - off ? step : len - off;
+		ASSERT_EQ(send_all(rd.fd, all + off, l), 0);
+		if (step)
+			usleep(200);
+	}
+	for (size_t i = 0; i < n; i++) {
+		int head = pipeline[i].head;
+		const char *body = pipeline[i].body;
+		size_t blen = body ? strlen(body) : sizeof(file_data);
+		if (read_resp(&rd, &resp, head) != 0 ||
+		    resp.status != pipeline[i].status ||
+		    resp.length != (long)blen ||
+		    (!head && memcmp(resp.body, body ? body : file_data, blen))) {
+			fprintf(stderr, "FAIL: pipelined in pieces of %zu: "
+				"request %zu got %d, length %ld\n", step, i,
+				resp.status, resp.length);
+			return 1;
+		}
+	}
+	ASSERT(resp.closing);
+	ASSERT(at_eof(&rd));
+	close(rd.fd);
+	return 0;
+}
+
 static int test_pipelined(void)
 {
-	const char *two = "GET / HTTP/1.1\r\n\r\nGET /missing HTTP/1.1\r\n\r\n"
-			  "POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\n\r\n";
-	ASSERT_EQ(once(two, 0), 0);
-	ASSERT_EQ(resp.status, 200);
-	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
-	ASSERT_EQ(resp.status, 404);
-	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
-	ASSERT_EQ(resp.status, 405); /* its body was skipped, not parsed */
-	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
-	ASSERT_EQ(resp.status, 200);
-	ASSERT(strcmp(resp.body, "hello\n") == 0);
+	static const size_t steps[] = { 0, 1, 2, 7, 13, 31, 64 };
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+		if (pipelined(steps[i]))
+			return 1;
+	return 0;
+}
+
+/* "Expect: 100-continue": the 100 comes before the body is sent, then the
+ * final response; HTTP/1.0 gets no 100 (RFC 9110 10.1.1). */
+static int test_continue(void)
+{
+	static const char go_on[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	static const char *const heads[] = {
+		"POST / HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+		"Content-Length: 5\r\n\r\n",
+		"GET /file HTTP/1.1\r\nHost: x\r\nContent-Length: 2000\r\n"
+		"expect: 100-Continue\r\n\r\n",
+	};
+	static char body[2000];
+
+	rd.fd = dial();
+	rd.len = 0;
+	ASSERT(rd.fd >= 0);
+	memset(body, 'b', sizeof(body));
+	for (int i = 0; i < 2; i++) {
+		ASSERT_EQ(send_all(rd.fd, heads[i], strlen(heads[i])), 0);
+		while (rd.len < sizeof(go_on) - 1)
+			ASSERT_EQ(fill(&rd), 0);
+		ASSERT(memcmp(rd.buf, go_on, sizeof(go_on) - 1) == 0);
+		rd.len -= sizeof(go_on) - 1;
+		memmove(rd.buf, rd.buf + sizeof(go_on) - 1, rd.len);
+		ASSERT_EQ(send_all(rd.fd, body, i == 0 ? 5 : sizeof(body)), 0);
+		ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+		ASSERT_EQ(resp.status, i == 0 ? 405 : 200);
+		ASSERT(!resp.closing);
+	}
+	close(rd.fd);
+	ASSERT_EQ(once("POST / HTTP/1.0\r\nExpect: 100-continue\r\n"
+		       "Content-Length: 5\r\n\r\nhello", 0), 0);
+	ASSERT_EQ(resp.status, 405);
+	ASSERT(at_eof(&rd));
 	close(rd.fd);
 	return 0;
 }
 
 static int test_keepalive_and_close(void)
 {
-	ASSERT_EQ(once("GET / HTTP/1.1\r\n\r\n", 0), 0);
+	ASSERT_EQ(once("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0), 0);
 	ASSERT_EQ(resp.status, 200);
 	for (int i = 0; i < 3; i++) { /* the same connection keeps working */
-		ASSERT_EQ(send_all(rd.fd, "GET / HTTP/1.1\r\n\r\n", 18), 0);
+		ASSERT_EQ(send_all(rd.fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 27), 0);
 		ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
 		ASSERT_EQ(resp.status, 200);
 	}
-	const char *bye = "GET / HTTP/1.1\r\nConnection: close\r\n\r\n";
+	const char *bye = "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 	ASSERT_EQ(send_all(rd.fd, bye, strlen(bye)), 0);
 	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
 	ASSERT_EQ(resp.status, 200);
@@ -195,11 +299,11 @@ static int test_errors(void)
 		"GET /\r\n\r\n",
 		"GET  / HTTP/1.1\r\n\r\n",
 		"GET / HTTP/2.0\r\n\r\n",
-		"GET / HTTP/1.1\r\nNo colon here\r\n\r\n",
-		"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n",
-		"GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
-		"GET / HTTP/1.1\r\nContent-Length: 12x\r\n\r\n",
-		"GET / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nBad Name: x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nX: a\r\n folded\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 12x\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n",
 		"G\x01T / HTTP/1.1\r\n\r\n",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
@@ -207,9 +311,29 @@ static int test_errors(void)
 			fprintf(stderr, "  request %zu\n", i);
 			return 1;
 		}
-	const char *big = "POST / HTTP/1.1\r\nContent-Length: 2000000\r\n\r\n";
+	/* A bad request line is answered without waiting for the rest of
+	 * the head: these never send the blank line, and the server's idle
+	 * timeout (30 s) is longer than our read's (10 s). */
+	static const char *early[] = {
+		"GET /\r\n", "GET /\n", "GARBAGE\r\nHost: x\r\n",
+		"GET / HTTP/1.1 x\r\n", "\r\n\nGET / HTTP/3\r\n",
+	};
+	for (size_t i = 0; i < sizeof(early) / sizeof(early[0]); i++)
+		if (expect_close(early[i], strlen(early[i]), 400)) {
+			fprintf(stderr, "  early request %zu\n", i);
+			return 1;
+		}
+	/* RFC 9112 3.2: HTTP/1.1 needs exactly one Host; HTTP/1.0 none. */
+	const char *no_host = "GET / HTTP/1.1\r\n\r\n";
+	ASSERT_EQ(expect_close(no_host, strlen(no_host), 400), 0);
+	const char *two_hosts = "GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n";
+	ASSERT_EQ(expect_close(two_hosts, strlen(two_hosts), 400), 0);
+	ASSERT_EQ(once("GET / HTTP/1.0\r\n\r\n", 0), 0);
+	ASSERT_EQ(resp.status, 200);
+	close(rd.fd);
+	const char *big = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n";
 	ASSERT_EQ(expect_close(big, strlen(big), 413), 0);
-	const char *te = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n";
+	const char *te = "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
 	ASSERT_EQ(expect_close(te, strlen(te), 501), 0);
 
 	/* 9 KiB of headers. */
@@ -230,12 +354,12 @@ static int test_fuzz(void)
 		"GET ", "HEAD ", "POST ", "/", "/file", " HTTP/1.1", " HTTP/1.0",
 		"\r\n", "\n", "\r", ":", " ", "Content-Length: ", "0", "9",
 		"99999999999999999999", "Connection: close", "Transfer-Encoding",
-		"\r\n\r\n", "\0", "\xff", "?",
+		"\r\n\r\n", "\0", "\xff", "?", "Host: x", "Expect: 100-continue",
 	};
 	if (example_fuzz(parts, sizeof(parts) / sizeof(parts[0]),
 			 "GET / HTTP/1.1\r\n", 400))
 		return 1;
-	ASSERT_EQ(once("GET / HTTP/1.1\r\n\r\n", 0), 0);
+	ASSERT_EQ(once("GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0), 0);
 	ASSERT_EQ(resp.status, 200);
 	close(rd.fd);
 	return 0;
@@ -273,7 +397,8 @@ int main(int argc, char **argv)
 	}
 	int r = 0;
 	if (test_basic() || test_file() || test_pipelined() ||
-	    test_keepalive_and_close() || test_errors() || test_fuzz())
+	    test_continue() || test_keepalive_and_close() || test_errors() ||
+	    test_fuzz())
 		r = 1;
 	if (example_stop(pid))
 		r = 1;
