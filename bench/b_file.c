@@ -87,11 +87,13 @@ static int make_file(ringo_file **f)
 	}
 	for (long i = 0; i < (1 << 20); i++)
 		chunk[i] = (char)(i * 131);
-	for (long off = 0; off < FILE_BYTES && err >= 0; off += 1 << 20)
-		err = (int)ringo_file_write_at(*f, chunk, 1 << 20, off);
+	ssize_t n = 1 << 20;
+	for (long off = 0; off < FILE_BYTES && n == 1 << 20; off += 1 << 20)
+		n = ringo_file_write_at(*f, chunk, 1 << 20, off);
 	free(chunk);
-	if (err < 0) {
-		fprintf(stderr, "ringo-bench: file: write: %s\n", strerror(-err));
+	if (n != 1 << 20) {
+		fprintf(stderr, "ringo-bench: file: write: %s\n",
+			n < 0 ? strerror((int)-n) : "short write");
 		ringo_file_close(*f);
 		return -1;
 	}

@@ -62,6 +62,10 @@ static void copy_chunks(void *arg)
 		else if ((n = ringo_file_write_at(c->dst, buf, len, off)) < 0)
 			snprintf(j->err, sizeof(j->err), "write at %lld: %s",
 				 (long long)off, strerror((int)-n));
+		else if ((size_t)n < len)
+			snprintf(j->err, sizeof(j->err),
+				 "short write at %lld: %zd of %zu bytes",
+				 (long long)off, n, len);
 		if (j->err[0])
 			break;
 	}
@@ -156,7 +160,8 @@ static int pattern_io(const char *path, int64_t size, int check)
 		if (n != (ssize_t)len) {
 			fprintf(stderr, "cat: %s at %lld: %s\n", path,
 				(long long)off,
-				n < 0 ? strerror((int)-n) : "short read");
+				n < 0 ? strerror((int)-n)
+				      : check ? "short read" : "short write");
 			goto out;
 		}
 		if (check && memcmp(buf, want, len)) {

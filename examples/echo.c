@@ -26,9 +26,10 @@ static void serve(void *arg)
 	ssize_t n;
 
 	while ((n = ringo_conn_read(c, buf, sizeof(buf))) > 0)
-		if (ringo_conn_write_all(c, buf, (size_t)n) < 0)
+		if (ringo_conn_write_all(c, buf, (size_t)n) != n)
 			break;
-	/* n == 0: the client closed; < 0: reset or the like. Either way. */
+	/* n == 0: the client closed; < 0 (or a short write): reset or the
+	 * like. Either way. */
 	ringo_conn_close(c);
 }
 

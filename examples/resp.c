@@ -243,13 +243,14 @@ static const char *shown(const char *p, size_t n, char buf[static 68])
 
 static int flush(struct client *cl)
 {
-	ssize_t r = cl->out_len ? ringo_conn_write_all(cl->c, cl->out, cl->out_len) : 0;
+	size_t len = cl->out_len;
+	ssize_t r = len ? ringo_conn_write_all(cl->c, cl->out, len) : 0;
 	cl->out_len = 0;
 	if (cl->out_cap > 4 * OUT_FLUSH) { /* after a big value */
 		cl->out_cap = OUT_FLUSH;
 		cl->out = xrealloc(cl->out, cl->out_cap);
 	}
-	return r < 0 ? -1 : 0;
+	return r == (ssize_t)len ? 0 : -1;
 }
 
 enum { NEED_MORE, DONE, BAD };

@@ -21,6 +21,9 @@
 
 #define RW_MAX ((size_t)1 << 30)
 
+/* A public call on a file (io/pd.h). */
+#define FILE_CALL(name) (&(const struct ringo__pd_call){ name, RINGO__PD_KINDS_FILE })
+
 int ringo_file_open(const char *path, int flags, mode_t mode,
 		    ringo_file **out)
 {
@@ -40,17 +43,21 @@ int ringo_file_open(const char *path, int flags, mode_t mode,
 	return 0;
 }
 
-/* Loop pread/pwrite until len bytes (or end of file for reads). */
-static ssize_t at(ringo_file *f, bool write, void *buf, size_t len,
-		  int64_t off)
+/* Loop pread/pwrite until len bytes (or end of file for reads). An
+ * error after some bytes moved returns their count, as io/net.c's xfer
+ * does; the error comes back from the next call. */
+static ssize_t at(const char *name, ringo_file *f, bool write, void *buf,
+		  size_t len, int64_t off)
 {
 	struct ringo__pd *pd;
+	ssize_t err = ringo__pd_acquire(FILE_CALL(name), f, RINGO__PD_REF, &pd);
 
-	if (off < 0)
-		return -EINVAL;
-	ssize_t err = ringo__pd_acquire(f, RINGO__PD_REF, &pd);
 	if (err)
 		return err;
+	if (off < 0) {
+		ringo__pd_release(pd, RINGO__PD_REF);
+		return -EINVAL;
+	}
 	size_t done = 0;
 	while (done < len) {
 		size_t chunk = len - done < RW_MAX ? len - done : RW_MAX;
@@ -67,26 +74,26 @@ static ssize_t at(ringo_file *f, bool write, void *buf, size_t len,
 		done += (size_t)n;
 	}
 	ringo__pd_release(pd, RINGO__PD_REF);
-	if (!err && write && done < len)
-		err = -EIO;
-	return err ? err : (ssize_t)done;
+	if (!err && write && !done && len)
+		err = -EIO; /* pwrite moved nothing and said nothing */
+	return err && !done ? err : (ssize_t)done;
 }
 
 ssize_t ringo_file_read_at(ringo_file *f, void *buf, size_t len, int64_t off)
 {
-	return at(f, false, buf, len, off);
+	return at("ringo_file_read_at", f, false, buf, len, off);
 }
 
 ssize_t ringo_file_write_at(ringo_file *f, const void *buf, size_t len,
 			    int64_t off)
 {
-	return at(f, true, (void *)buf, len, off);
+	return at("ringo_file_write_at", f, true, (void *)buf, len, off);
 }
 
-static int sync_(ringo_file *f, bool datasync)
+static int sync_(const char *name, ringo_file *f, bool datasync)
 {
 	struct ringo__pd *pd;
-	int err = ringo__pd_acquire(f, RINGO__PD_REF, &pd);
+	int err = ringo__pd_acquire(FILE_CALL(name), f, RINGO__PD_REF, &pd);
 
 	if (err)
 		return err;
@@ -97,12 +104,12 @@ static int sync_(ringo_file *f, bool datasync)
 
 int ringo_file_sync(ringo_file *f)
 {
-	return sync_(f, false);
+	return sync_("ringo_file_sync", f, false);
 }
 
 int ringo_file_datasync(ringo_file *f)
 {
-	return sync_(f, true);
+	return sync_("ringo_file_datasync", f, true);
 }
 
 static void from_statx(const struct statx *x, struct stat *st)
@@ -130,7 +137,8 @@ int ringo_file_stat(ringo_file *f, struct stat *st)
 {
 	struct ringo__pd *pd;
 	struct statx x;
-	int err = ringo__pd_acquire(f, RINGO__PD_REF, &pd);
+	int err = ringo__pd_acquire(FILE_CALL("ringo_file_stat"), f,
+				    RINGO__PD_REF, &pd);
 
 	if (err)
 		return err;
@@ -157,12 +165,10 @@ int ringo_fs_stat(const char *path, struct stat *st)
 
 int ringo_file_close(ringo_file *f)
 {
-	if (!ringo__getg())
-		ringo__panic("ringo_file_close", "called outside a goroutine");
-	return ringo__pd_close(f);
+	return ringo__pd_close(FILE_CALL("ringo_file_close"), f);
 }
 
 int ringo_file_fd(ringo_file *f)
 {
-	return ringo__pd_fd(f);
+	return ringo__pd_fd(FILE_CALL("ringo_file_fd"), f);
 }

@@ -29,6 +29,11 @@ static void need_g(const char *call)
 		ringo__panic(call, "called outside a goroutine");
 }
 
+/* A public call on a connection or a listener (io/pd.h). */
+#define CONN_CALL(name) (&(const struct ringo__pd_call){ name, RINGO__PD_KINDS_CONN })
+#define LISTENER_CALL(name) \
+	(&(const struct ringo__pd_call){ name, RINGO__PD_KINDS_LISTENER })
+
 /* A non-blocking socket of a's family, registered as a pd of `kind`.
  * setup (may be NULL) runs on the fd before registration. */
 static int sock_new(int family, int type, enum ringo__pd_kind kind,
@@ -85,9 +90,38 @@ static int bind_setup(int fd, void *arg)
 	return 0;
 }
 
-/* Bind (and for streams listen) on network/address. */
-static int bound(const char *network, const char *address, int want_type,
-		 enum ringo__pd_kind kind, struct ringo__pd **out)
+/* Bind (and for streams listen) on a; v6only as IPV6_V6ONLY for an
+ * IPv6 address. any_family: a wildcard IPv6 address may fall back to
+ * IPv4's when the kernel has no IPv6 ("tcp", "udp" without a host). */
+static int bound(const struct ringo_addr *addr, int type, bool v6only,
+		 bool any_family, void **out)
+{
+	enum ringo__pd_kind kind = type == SOCK_STREAM ? RINGO__PD_LISTENER
+						       : RINGO__PD_DGRAM;
+	struct ringo_addr a = *addr;
+	struct bind_args b = { .a = &a, .type = type, .v6only = v6only };
+	struct ringo__pd *pd;
+
+	if (a.len == 0 || a.len > sizeof(a.ss))
+		return -EINVAL;
+	int err = sock_new(a.sa.sa_family, type, kind, bind_setup, &b, &pd);
+	if (err == -EAFNOSUPPORT && any_family && a.sa.sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_UNSPECIFIED(&a.in6.sin6_addr)) {
+		uint16_t port = a.in6.sin6_port;
+		memset(&a, 0, sizeof(a));
+		a.in4.sin_family = AF_INET;
+		a.in4.sin_port = port;
+		a.len = sizeof(a.in4);
+		err = sock_new(AF_INET, type, kind, bind_setup, &b, &pd);
+	}
+	if (!err)
+		*out = ringo__pd_handle(pd);
+	return err;
+}
+
+/* bound() on network/address. */
+static int bound_str(const char *network, const char *address, int want_type,
+		     void **out)
 {
 	struct ringo__net n;
 	struct ringo_addr a;
@@ -97,54 +131,42 @@ static int bound(const char *network, const char *address, int want_type,
 		return err ? err : -EINVAL;
 	if ((err = ringo__addr_resolve(&n, address, true, &a)))
 		return err;
-	struct bind_args b = {
-		.a = &a, .type = n.type, .v6only = n.family == AF_INET6
-	};
-	err = sock_new(a.sa.sa_family, n.type, kind, bind_setup, &b, out);
-	/* "tcp" on the wildcard without IPv6 in the kernel: IPv4 only. */
-	if (err == -EAFNOSUPPORT && n.family == AF_UNSPEC &&
-	    a.sa.sa_family == AF_INET6 &&
-	    IN6_IS_ADDR_UNSPECIFIED(&a.in6.sin6_addr)) {
-		uint16_t port = a.in6.sin6_port;
-		memset(&a, 0, sizeof(a));
-		a.in4.sin_family = AF_INET;
-		a.in4.sin_port = port;
-		a.len = sizeof(a.in4);
-		err = sock_new(AF_INET, n.type, kind, bind_setup, &b, out);
-	}
-	return err;
+	return bound(&a, n.type, n.family == AF_INET6, n.family == AF_UNSPEC,
+		     out);
 }
 
 int ringo_net_listen(const char *network, const char *address,
 		     ringo_listener **out)
 {
 	need_g("ringo_net_listen");
-	struct ringo__pd *pd;
-	int err = bound(network, address, SOCK_STREAM, RINGO__PD_LISTENER, &pd);
-
-	if (!err)
-		*out = ringo__pd_handle(pd);
-	return err;
+	return bound_str(network, address, SOCK_STREAM, (void **)out);
 }
 
 int ringo_net_listen_packet(const char *network, const char *address,
 			    ringo_conn **out)
 {
 	need_g("ringo_net_listen_packet");
-	struct ringo__pd *pd;
-	int err = bound(network, address, SOCK_DGRAM, RINGO__PD_DGRAM, &pd);
+	return bound_str(network, address, SOCK_DGRAM, (void **)out);
+}
 
-	if (!err)
-		*out = ringo__pd_handle(pd);
-	return err;
+int ringo_net_listen_addr(const struct ringo_addr *a, ringo_listener **out)
+{
+	need_g("ringo_net_listen_addr");
+	return bound(a, SOCK_STREAM, false, false, (void **)out);
+}
+
+int ringo_net_listen_packet_addr(const struct ringo_addr *a, ringo_conn **out)
+{
+	need_g("ringo_net_listen_packet_addr");
+	return bound(a, SOCK_DGRAM, false, false, (void **)out);
 }
 
 int ringo_net_accept(ringo_listener *l, ringo_conn **out)
 {
 	struct ringo__pd *pd, *cpd;
 
-	need_g("ringo_net_accept");
-	int fd = ringo__pd_acquire(l, RINGO__PD_READ, &pd);
+	int fd = ringo__pd_acquire(LISTENER_CALL("ringo_net_accept"), l,
+				   RINGO__PD_READ, &pd);
 	if (fd)
 		return fd;
 	int family = pd->family;
@@ -164,13 +186,15 @@ int ringo_net_accept(ringo_listener *l, ringo_conn **out)
 
 int ringo_listener_set_deadline(ringo_listener *l, int64_t deadline)
 {
-	return ringo__pd_set_deadline(l, RINGO__PD_READ, deadline);
+	return ringo__pd_set_deadline(LISTENER_CALL("ringo_listener_set_deadline"),
+				      l, RINGO__PD_READ, deadline);
 }
 
-static int sockname(const void *h, struct ringo_addr *out, bool peer)
+static int sockname(const struct ringo__pd_call *call, const void *h,
+		    struct ringo_addr *out, bool peer)
 {
 	struct ringo__pd *pd;
-	int err = ringo__pd_acquire(h, RINGO__PD_REF, &pd);
+	int err = ringo__pd_acquire(call, h, RINGO__PD_REF, &pd);
 
 	if (err)
 		return err;
@@ -185,17 +209,17 @@ static int sockname(const void *h, struct ringo_addr *out, bool peer)
 
 int ringo_listener_addr(ringo_listener *l, struct ringo_addr *out)
 {
-	return sockname(l, out, false);
+	return sockname(LISTENER_CALL("ringo_listener_addr"), l, out, false);
 }
 
 int ringo_listener_close(ringo_listener *l)
 {
+	const struct ringo__pd_call *call = LISTENER_CALL("ringo_listener_close");
 	struct ringo_addr a = { .len = 0 };
 
-	need_g("ringo_listener_close");
-	if (sockname(l, &a, false) < 0 || a.sa.sa_family != AF_UNIX)
+	if (sockname(call, l, &a, false) < 0 || a.sa.sa_family != AF_UNIX)
 		a.len = 0;
-	int err = ringo__pd_close(l);
+	int err = ringo__pd_close(call, l);
 	/* Go's unix listener removes the file it created (not abstract). */
 	if (!err && a.len > offsetof(struct sockaddr_un, sun_path) &&
 	    a.un.sun_path[0])
@@ -205,14 +229,15 @@ int ringo_listener_close(ringo_listener *l)
 
 /* -------------------------------------------------------------- dial */
 
-int ringo_net_dial_addr(int type, const struct ringo_addr *a,
-			int64_t deadline, ringo_conn **out)
+/* dial_addr for `call`. */
+static int dial(const struct ringo__pd_call *call, int type,
+		const struct ringo_addr *a, int64_t deadline, ringo_conn **out)
 {
 	struct ringo__pd *pd;
 	int family = a->sa.sa_family;
 
-	need_g("ringo_net_dial");
-	if (type != SOCK_STREAM && type != SOCK_DGRAM)
+	if ((type != SOCK_STREAM && type != SOCK_DGRAM) || a->len == 0 ||
+	    a->len > sizeof(a->ss))
 		return -EINVAL;
 	int err = sock_new(family, type,
 			   type == SOCK_STREAM ? RINGO__PD_STREAM
@@ -224,49 +249,67 @@ int ringo_net_dial_addr(int type, const struct ringo_addr *a,
 		set_nodelay(pd->fd, family);
 	ringo_conn *h = ringo__pd_handle(pd);
 	if (deadline)
-		ringo__pd_set_deadline(h, RINGO__PD_WRITE, deadline);
-	if (!(err = ringo__pd_acquire(h, RINGO__PD_WRITE, &pd))) {
+		ringo__pd_set_deadline(call, h, RINGO__PD_WRITE, deadline);
+	if (!(err = ringo__pd_acquire(call, h, RINGO__PD_WRITE, &pd))) {
 		err = ringo__netpoll->connect(pd, &a->sa, a->len);
 		ringo__pd_release(pd, RINGO__PD_WRITE);
 	}
 	if (err) {
-		ringo__pd_close(h);
+		ringo__pd_close(call, h);
 		return err;
 	}
 	if (deadline)
-		ringo__pd_set_deadline(h, RINGO__PD_WRITE, 0);
+		ringo__pd_set_deadline(call, h, RINGO__PD_WRITE, 0);
 	*out = h;
 	return 0;
 }
 
-int ringo_net_dial_dl(const char *network, const char *address,
-		      int64_t deadline, ringo_conn **out)
+int ringo_net_dial_addr(int type, const struct ringo_addr *a,
+			int64_t deadline, ringo_conn **out)
+{
+	need_g("ringo_net_dial_addr");
+	return dial(CONN_CALL("ringo_net_dial_addr"), type, a, deadline, out);
+}
+
+/* dial on network/address, for `name`. */
+static int dial_str(const char *name, const char *network,
+		    const char *address, int64_t deadline, ringo_conn **out)
 {
 	struct ringo__net n;
 	struct ringo_addr a;
 	int err;
 
+	need_g(name);
 	if ((err = ringo__net_parse(network, &n)))
 		return err;
 	if ((err = ringo__addr_resolve(&n, address, false, &a)))
 		return err;
-	return ringo_net_dial_addr(n.type, &a, deadline, out);
+	return dial(CONN_CALL(name), n.type, &a, deadline, out);
+}
+
+int ringo_net_dial_dl(const char *network, const char *address,
+		      int64_t deadline, ringo_conn **out)
+{
+	return dial_str("ringo_net_dial_dl", network, address, deadline, out);
 }
 
 int ringo_net_dial(const char *network, const char *address,
 		   ringo_conn **out)
 {
-	return ringo_net_dial_dl(network, address, 0, out);
+	return dial_str("ringo_net_dial", network, address, 0, out);
 }
 
 /* ------------------------------------------------------- read, write */
 
-/* One read or write op; loop: until len bytes (or end of stream). */
-static ssize_t xfer(ringo_conn *c, int dir, void *buf, size_t len,
-		    bool loop)
+/* One read or write op; loop: until len bytes (or end of stream). An
+ * error after some bytes moved returns their count: the caller must
+ * know where the stream stands (a deadline can be moved and the rest
+ * sent), and the error comes back from its next call. */
+static ssize_t xfer(const char *name, ringo_conn *c, int dir, void *buf,
+		    size_t len, bool loop)
 {
 	struct ringo__pd *pd;
-	ssize_t err = ringo__pd_acquire(c, dir, &pd);
+	ssize_t err = ringo__pd_acquire(CONN_CALL(name), c, dir, &pd);
 
 	if (err)
 		return err;
@@ -289,34 +332,37 @@ static ssize_t xfer(ringo_conn *c, int dir, void *buf, size_t len,
 			break; /* end of stream (or an empty datagram) */
 	} while (loop && done < len);
 	ringo__pd_release(pd, dir);
-	return err ? err : (ssize_t)done;
+	return err && !done ? err : (ssize_t)done;
 }
 
 ssize_t ringo_conn_read(ringo_conn *c, void *buf, size_t len)
 {
-	return xfer(c, RINGO__PD_READ, buf, len, false);
+	return xfer("ringo_conn_read", c, RINGO__PD_READ, buf, len, false);
 }
 
 ssize_t ringo_conn_read_full(ringo_conn *c, void *buf, size_t len)
 {
-	return xfer(c, RINGO__PD_READ, buf, len, true);
+	return xfer("ringo_conn_read_full", c, RINGO__PD_READ, buf, len, true);
 }
 
 ssize_t ringo_conn_write(ringo_conn *c, const void *buf, size_t len)
 {
-	return xfer(c, RINGO__PD_WRITE, (void *)buf, len, false);
+	return xfer("ringo_conn_write", c, RINGO__PD_WRITE, (void *)buf, len,
+		    false);
 }
 
 ssize_t ringo_conn_write_all(ringo_conn *c, const void *buf, size_t len)
 {
-	return xfer(c, RINGO__PD_WRITE, (void *)buf, len, true);
+	return xfer("ringo_conn_write_all", c, RINGO__PD_WRITE, (void *)buf,
+		    len, true);
 }
 
 ssize_t ringo_conn_recvfrom(ringo_conn *c, void *buf, size_t len,
 			    struct ringo_addr *from)
 {
 	struct ringo__pd *pd;
-	ssize_t n = ringo__pd_acquire(c, RINGO__PD_READ, &pd);
+	ssize_t n = ringo__pd_acquire(CONN_CALL("ringo_conn_recvfrom"), c,
+				      RINGO__PD_READ, &pd);
 
 	if (n)
 		return n;
@@ -335,7 +381,8 @@ ssize_t ringo_conn_sendto(ringo_conn *c, const void *buf, size_t len,
 			  const struct ringo_addr *to)
 {
 	struct ringo__pd *pd;
-	ssize_t n = ringo__pd_acquire(c, RINGO__PD_WRITE, &pd);
+	ssize_t n = ringo__pd_acquire(CONN_CALL("ringo_conn_sendto"), c,
+				      RINGO__PD_WRITE, &pd);
 
 	if (n)
 		return n;
@@ -350,7 +397,8 @@ ssize_t ringo_conn_sendto(ringo_conn *c, const void *buf, size_t len,
 int ringo_conn_shutdown(ringo_conn *c, int how)
 {
 	struct ringo__pd *pd;
-	int err = ringo__pd_acquire(c, RINGO__PD_REF, &pd);
+	int err = ringo__pd_acquire(CONN_CALL("ringo_conn_shutdown"), c,
+				    RINGO__PD_REF, &pd);
 
 	if (err)
 		return err;
@@ -361,37 +409,38 @@ int ringo_conn_shutdown(ringo_conn *c, int how)
 
 int ringo_conn_close(ringo_conn *c)
 {
-	need_g("ringo_conn_close");
-	return ringo__pd_close(c);
+	return ringo__pd_close(CONN_CALL("ringo_conn_close"), c);
 }
 
 int ringo_conn_set_deadline(ringo_conn *c, int64_t deadline)
 {
-	return ringo__pd_set_deadline(c, RINGO__PD_READ | RINGO__PD_WRITE,
-				      deadline);
+	return ringo__pd_set_deadline(CONN_CALL("ringo_conn_set_deadline"), c,
+				      RINGO__PD_READ | RINGO__PD_WRITE, deadline);
 }
 
 int ringo_conn_set_read_deadline(ringo_conn *c, int64_t deadline)
 {
-	return ringo__pd_set_deadline(c, RINGO__PD_READ, deadline);
+	return ringo__pd_set_deadline(CONN_CALL("ringo_conn_set_read_deadline"),
+				      c, RINGO__PD_READ, deadline);
 }
 
 int ringo_conn_set_write_deadline(ringo_conn *c, int64_t deadline)
 {
-	return ringo__pd_set_deadline(c, RINGO__PD_WRITE, deadline);
+	return ringo__pd_set_deadline(CONN_CALL("ringo_conn_set_write_deadline"),
+				      c, RINGO__PD_WRITE, deadline);
 }
 
 int ringo_conn_local_addr(ringo_conn *c, struct ringo_addr *out)
 {
-	return sockname(c, out, false);
+	return sockname(CONN_CALL("ringo_conn_local_addr"), c, out, false);
 }
 
 int ringo_conn_remote_addr(ringo_conn *c, struct ringo_addr *out)
 {
-	return sockname(c, out, true);
+	return sockname(CONN_CALL("ringo_conn_remote_addr"), c, out, true);
 }
 
 int ringo_conn_fd(ringo_conn *c)
 {
-	return ringo__pd_fd(c);
+	return ringo__pd_fd(CONN_CALL("ringo_conn_fd"), c);
 }

@@ -177,12 +177,29 @@ static int live(struct ringo__pd *pd, uint32_t seq)
 	return c == CLOSING ? -ECANCELED : 0;
 }
 
-/* Lock the pd of handle h if h is its live, open life; else an error. */
-static int lock_live(const void *h, struct ringo__pd **out)
+static const char *kind_name(unsigned kind)
+{
+	switch (kind) {
+	case RINGO__PD_FILE:
+		return "a ringo_file";
+	case RINGO__PD_LISTENER:
+		return "a ringo_listener";
+	default:
+		return "a ringo_conn";
+	}
+}
+
+/* Lock the pd of handle h if h is its live, open life; else an error.
+ * Panics, naming the call, outside a goroutine or if h is a handle of
+ * another type (see pd.h). */
+static int lock_live(const struct ringo__pd_call *call, const void *h,
+		     struct ringo__pd **out)
 {
 	uint32_t seq;
-	struct ringo__pd *pd = lookup(h, &seq);
 
+	if (ringo__unlikely(!ringo__getg()))
+		ringo__panic(call->name, "called outside a goroutine");
+	struct ringo__pd *pd = lookup(h, &seq);
 	if (ringo__unlikely(!pd))
 		return -EBADF;
 	ringo__lock(&pd->lock);
@@ -191,14 +208,19 @@ static int lock_live(const void *h, struct ringo__pd **out)
 		ringo__unlock(&pd->lock);
 		return err;
 	}
+	if (ringo__unlikely(!(call->kinds & 1u << pd->kind))) {
+		unsigned kind = pd->kind;
+		ringo__unlock(&pd->lock);
+		ringo__panic(call->name, "handle %p is %s", h, kind_name(kind));
+	}
 	*out = pd;
 	return 0;
 }
 
-int ringo__pd_fd(const void *h)
+int ringo__pd_fd(const struct ringo__pd_call *call, const void *h)
 {
 	struct ringo__pd *pd;
-	int err = lock_live(h, &pd);
+	int err = lock_live(call, h, &pd);
 
 	if (err)
 		return err;
@@ -207,10 +229,11 @@ int ringo__pd_fd(const void *h)
 	return fd;
 }
 
-int ringo__pd_acquire(const void *h, int mode, struct ringo__pd **out)
+int ringo__pd_acquire(const struct ringo__pd_call *call, const void *h,
+		      int mode, struct ringo__pd **out)
 {
 	struct ringo__pd *pd;
-	int err = lock_live(h, &pd);
+	int err = lock_live(call, h, &pd);
 
 	if (err)
 		return err;
@@ -292,13 +315,14 @@ static void deadline_fire(struct ringo__timer *t, int64_t now, uint64_t seq)
 	ringo__netpoll->unblock(pd, 1 << d);
 }
 
-int ringo__pd_set_deadline(const void *h, int dirs, int64_t when)
+int ringo__pd_set_deadline(const struct ringo__pd_call *call, const void *h,
+			   int dirs, int64_t when)
 {
 	int64_t now = when > 0 ? ringo__nanotime() : 0;
 	int expired = 0;
 	struct ringo__pd *pd;
 
-	if (lock_live(h, &pd))
+	if (lock_live(call, h, &pd))
 		return -EBADF;
 	for (int d = 0; d < 2; d++) {
 		if (!(dirs & (1 << d)))
@@ -322,12 +346,12 @@ int ringo__pd_set_deadline(const void *h, int dirs, int64_t when)
 
 /* -------------------------------------------------------------- close */
 
-int ringo__pd_close(const void *h)
+int ringo__pd_close(const struct ringo__pd_call *call, const void *h)
 {
 	struct ringo__pd_waiter *queued[2];
 	struct ringo__pd *pd;
 
-	if (lock_live(h, &pd))
+	if (lock_live(call, h, &pd))
 		return -EBADF;
 	/* Seq-cst: an op that publishes itself as waiting after this sees
 	 * it in ringo__pd_check; one published before, unblock finds. */

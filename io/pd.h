@@ -171,11 +171,27 @@ static inline void *ringo__pd_handle(struct ringo__pd *pd)
 	return (void *)(uintptr_t)ringo__pd_tag(pd);
 }
 
+/* What a public call takes and who it is, for the functions below that
+ * take a handle: `call` names it in panics, `kinds` (RINGO__PD_KINDS_*)
+ * says which kinds of pd its handle may be. Handles of every type are
+ * tags, so a file cast to a connection would reach a socket op (and in
+ * io_uring mode a read request on a socket that no close can cancel):
+ * such a handle panics, naming the call, as a call outside a goroutine
+ * does. */
+struct ringo__pd_call {
+	const char *name;
+	unsigned kinds;
+};
+#define RINGO__PD_KINDS_CONN (1u << RINGO__PD_STREAM | 1u << RINGO__PD_DGRAM)
+#define RINGO__PD_KINDS_LISTENER (1u << RINGO__PD_LISTENER)
+#define RINGO__PD_KINDS_FILE (1u << RINGO__PD_FILE)
+
 /* For the handle h (a tag): take a reference and, for RINGO__PD_READ /
  * RINGO__PD_WRITE, that direction's lock (parks while another op holds
  * it), and return the pd in *out. Returns 0, or -ECANCELED if the pd is
  * closing, -EBADF if h was closed (or is not a handle). */
-int ringo__pd_acquire(const void *h, int mode, struct ringo__pd **out);
+int ringo__pd_acquire(const struct ringo__pd_call *call, const void *h,
+		      int mode, struct ringo__pd **out);
 void ringo__pd_release(struct ringo__pd *pd, int mode);
 
 /* For ops: -ECANCELED if pd is closing, -ETIMEDOUT if direction dir's
@@ -193,16 +209,17 @@ static inline int ringo__pd_check(struct ringo__pd *pd, int dir)
  * CLOCK_MONOTONIC, 0 = none; a time not after now expires it at once.
  * Wakes an op whose deadline expires. Callable while ops are pending.
  * 0 or -EBADF. */
-int ringo__pd_set_deadline(const void *h, int dirs, int64_t when);
+int ringo__pd_set_deadline(const struct ringo__pd_call *call, const void *h,
+			   int dirs, int64_t when);
 
 /* Close handle h: see the top of this file. Returns close(2)'s result,
  * or -EBADF if it is already closing or closed. Parks; call from a
  * goroutine. */
-int ringo__pd_close(const void *h);
+int ringo__pd_close(const struct ringo__pd_call *call, const void *h);
 
 /* The fd of handle h, or -EBADF if h is closed (racy by nature: a
  * concurrent close may close it right after). */
-int ringo__pd_fd(const void *h);
+int ringo__pd_fd(const struct ringo__pd_call *call, const void *h);
 
 /* After every M has stopped: close the fds the program left open and
  * return their pds to the pool (their goroutines are gone). */

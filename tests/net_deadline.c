@@ -5,6 +5,9 @@
  * read then goes on), expires a waiting read when set in the past, and
  * is cleared by 0. Write deadlines on a full socket buffer; dial
  * deadlines against a listener whose backlog is full; accept deadlines.
+ * A deadline that stops write_all or read_full half way loses nothing:
+ * the count says how far it got, and the rest goes through once the
+ * deadline is moved.
  * Durations are checked with generous upper bounds (behaviour, not
  * speed). The only sleeps let time pass to show a deadline did NOT fire.
  */
@@ -144,6 +147,80 @@ static int test_write_deadline(void)
 	return unpair();
 }
 
+/* Bigger than loopback's socket buffers on both ends (tcp_wmem and
+ * tcp_rmem top out at a few MiB). */
+#define RESUME_BYTES (32 << 20)
+
+static unsigned char resume_byte(size_t i)
+{
+	return (unsigned char)(i * 131 + (i >> 16));
+}
+
+struct drain {
+	size_t got;
+	int bad;
+};
+
+static void drainer(void *arg)
+{
+	struct drain *d = arg;
+	static unsigned char buf[1 << 16];
+	ssize_t n;
+
+	while (d->got < RESUME_BYTES &&
+	       (n = ringo_conn_read(peer, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < n; i++, d->got++)
+			d->bad |= buf[i] != resume_byte(d->got);
+	int64_t done = (int64_t)d->got;
+	ringo_chan_send(result, &done);
+}
+
+static int test_write_all_resumes(void)
+{
+	unsigned char *buf = malloc(RESUME_BYTES);
+	struct drain d = { 0, 0 };
+	int64_t got;
+
+	ASSERT(buf);
+	for (size_t i = 0; i < RESUME_BYTES; i++)
+		buf[i] = resume_byte(i);
+	ASSERT_EQ(pair(), 0);
+	ASSERT_EQ(ringo_conn_set_write_deadline(c, ringo_now() + 50 * MS), 0);
+	/* Nobody reads yet: the buffers fill and the deadline stops it. */
+	ssize_t n = ringo_conn_write_all(c, buf, RESUME_BYTES);
+	ASSERT(n > 0 && n < RESUME_BYTES);
+	EXPECT_ERR(ringo_conn_write_all(c, buf + n, RESUME_BYTES - (size_t)n),
+		   -ETIMEDOUT);
+	/* Deadline cleared: the rest follows what went, in order. */
+	ASSERT_EQ(ringo_conn_set_write_deadline(c, 0), 0);
+	ringo_go(drainer, &d);
+	ASSERT_EQ(ringo_conn_write_all(c, buf + n, RESUME_BYTES - (size_t)n),
+		  RESUME_BYTES - n);
+	ASSERT(ringo_chan_recv(result, &got));
+	ASSERT_EQ(got, RESUME_BYTES);
+	ASSERT_EQ(d.bad, 0);
+	free(buf);
+	return unpair();
+}
+
+static int test_read_full_partial(void)
+{
+	char buf[10];
+
+	ASSERT_EQ(pair(), 0);
+	ASSERT_EQ(ringo_conn_write_all(peer, "abc", 3), 3);
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, ringo_now() + 30 * MS), 0);
+	/* The three bytes come back although the deadline ended the call. */
+	ASSERT_EQ(ringo_conn_read_full(c, buf, sizeof(buf)), 3);
+	ASSERT(memcmp(buf, "abc", 3) == 0);
+	EXPECT_ERR(ringo_conn_read_full(c, buf + 3, 7), -ETIMEDOUT);
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, 0), 0);
+	ASSERT_EQ(ringo_conn_write_all(peer, "defghij", 7), 7);
+	ASSERT_EQ(ringo_conn_read_full(c, buf + 3, 7), 7);
+	ASSERT(memcmp(buf, "abcdefghij", 10) == 0);
+	return unpair();
+}
+
 static int test_dial_deadline(void)
 {
 	/* A listener with backlog 0 that never accepts: once its queue is
@@ -245,6 +322,8 @@ static int main_fn(void *arg)
 	RUN(test_extend_while_waiting);
 	RUN(test_shorten_while_waiting);
 	RUN(test_write_deadline);
+	RUN(test_write_all_resumes);
+	RUN(test_read_full_partial);
 	RUN(test_dial_deadline);
 	RUN(test_accept_deadline);
 	RUN(test_many_deadlines);

@@ -173,10 +173,59 @@ static int test_errors(void)
 	return 0;
 }
 
+/* The sockaddr forms of listen, and dial with a timeout by string: each
+ * end's addresses are the other's. */
+static int test_sockaddr_forms(void)
+{
+	struct ringo_addr want, la, a, b;
+	ringo_listener *l;
+	ringo_conn *c, *s, *u1, *u2;
+	char str[RINGO_ADDR_STRLEN], buf[8];
+
+	ASSERT_EQ(ringo_addr_parse("tcp", "127.0.0.1:0", &want), 0);
+	ASSERT_EQ(ringo_net_listen_addr(&want, &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &la), 0);
+	ASSERT(ringo_addr_format(&la, str, sizeof(str)) > 0);
+	ASSERT_EQ(ringo_net_dial_dl("tcp", str, ringo_now() + RINGO_SECOND, &c),
+		  0);
+	ASSERT_EQ(ringo_net_accept(l, &s), 0);
+	ASSERT_EQ(ringo_conn_remote_addr(c, &a), 0);
+	ASSERT_EQ(a.len, la.len);
+	ASSERT(memcmp(&a.sa, &la.sa, a.len) == 0);
+	ASSERT_EQ(ringo_conn_local_addr(c, &a), 0);
+	ASSERT_EQ(ringo_conn_remote_addr(s, &b), 0);
+	ASSERT_EQ(a.len, b.len);
+	ASSERT(memcmp(&a.sa, &b.sa, a.len) == 0);
+	ASSERT_EQ(ringo_conn_write_all(c, "ping", 4), 4);
+	ASSERT_EQ(ringo_conn_read_full(s, buf, 4), 4);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_conn_close(s), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+
+	/* Datagrams, both ends bound by sockaddr. */
+	ASSERT_EQ(ringo_addr_parse("udp", "127.0.0.1:0", &want), 0);
+	ASSERT_EQ(ringo_net_listen_packet_addr(&want, &u1), 0);
+	ASSERT_EQ(ringo_net_listen_packet_addr(&want, &u2), 0);
+	ASSERT_EQ(ringo_conn_local_addr(u1, &a), 0);
+	ASSERT_EQ(ringo_conn_sendto(u2, "dgram", 5, &a), 5);
+	ASSERT_EQ(ringo_conn_recvfrom(u1, buf, sizeof(buf), &b), 5);
+	ASSERT_EQ(ringo_conn_local_addr(u2, &a), 0);
+	ASSERT_EQ(a.len, b.len);
+	ASSERT(memcmp(&a.sa, &b.sa, a.len) == 0);
+	ASSERT_EQ(ringo_conn_close(u1), 0);
+	ASSERT_EQ(ringo_conn_close(u2), 0);
+
+	struct ringo_addr none = { .len = 0 };
+	EXPECT_ERR(ringo_net_listen_addr(&none, &l), -EINVAL);
+	EXPECT_ERR(ringo_net_dial_addr(SOCK_STREAM, &none, 0, &c), -EINVAL);
+	return 0;
+}
+
 static int main_fn(void *arg)
 {
 	(void)arg;
 	RUN(test_addr);
+	RUN(test_sockaddr_forms);
 	RUN(test_tcp4);
 	RUN(test_tcp6);
 	RUN(test_dual_stack);

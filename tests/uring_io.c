@@ -246,6 +246,10 @@ static void unblocker(void *arg)
 	(void)w;
 }
 
+static const struct ringo__pd_call test_call = {
+	"test_spurious_unblock", RINGO__PD_KINDS_CONN
+};
+
 static int test_spurious_unblock(void)
 {
 	int sv[2];
@@ -259,8 +263,8 @@ static int test_spurious_unblock(void)
 		struct spur sp = { pd, sv[1], 0 };
 		ringo_go(unblocker, &sp);
 		struct ringo__pd *p;
-		ASSERT_EQ(ringo__pd_acquire(ringo__pd_handle(pd), RINGO__PD_READ,
-					    &p), 0);
+		ASSERT_EQ(ringo__pd_acquire(&test_call, ringo__pd_handle(pd),
+					    RINGO__PD_READ, &p), 0);
 		ASSERT(p == pd);
 		ssize_t n = ringo__netpoll->recv(pd, buf, sizeof(buf), 0);
 		ringo__pd_release(pd, RINGO__PD_READ);
@@ -269,7 +273,7 @@ static int test_spurious_unblock(void)
 		ASSERT(memcmp(buf, "data", 4) == 0);
 		ringo_sleep(3 * MS); /* let the unblocker finish */
 	}
-	ASSERT_EQ(ringo__pd_close(ringo__pd_handle(pd)), 0);
+	ASSERT_EQ(ringo__pd_close(&test_call, ringo__pd_handle(pd)), 0);
 	close(sv[1]);
 	return 0;
 }

@@ -4,21 +4,24 @@
  *
  * Calls read like blocking POSIX calls. How they wait depends on the
  * netpoller: with io_uring the request runs in the ring and only the
- * calling goroutine waits; with epoll (regular files cannot be polled)
- * the call blocks the thread it runs on, and with it the goroutines
- * queued behind it on that thread until another thread steals them (Go
- * hands the thread's work to another one during such calls; ringo will
- * too). Keep that in mind for slow disks in epoll mode.
+ * calling goroutine waits (no thread blocks); with epoll (regular files
+ * cannot be polled) the call is a system call on the goroutine's thread,
+ * announced as Go announces one, so that sysmon hands the thread's P to
+ * another thread if it blocks (ringo_syscall_enter in ringo/sched.h):
+ * the other goroutines go on, at the cost of a thread per blocked call.
  *
  * Errors: every function returns 0 or a count on success and a negative
  * errno value on failure (no -1/errno form). A file closed by another
  * goroutine while a call is in progress: that call finishes first, close
- * waits for it. -EBADF on a handle already closed (handles carry a
+ * waits for it; a call that starts while the close is in progress fails
+ * with -ECANCELED. -EBADF on a handle already closed (handles carry a
  * sequence number, so a closed one never reaches a file opened later).
- * -EMFILE when out of file descriptors.
+ * -EMFILE or -ENFILE when out of file descriptors.
  *
- * Must be called from a goroutine (inside ringo_run). Files still open
- * when ringo_run returns are closed by it.
+ * Must be called from a goroutine (inside ringo_run): a call from any
+ * other thread aborts with a message naming the call, as does a handle
+ * of another type cast to a ringo_file. Files still open when ringo_run
+ * returns are closed by it.
  */
 #ifndef RINGO_FS_H
 #define RINGO_FS_H
@@ -39,13 +42,16 @@ typedef struct ringo_file ringo_file;
 int ringo_file_open(const char *path, int flags, mode_t mode,
 		    ringo_file **out);
 
-/* Read len bytes at offset off (Go's ReadAt): returns len, or fewer only
- * if the file ends first (0 at or past the end), or -errno. Does not
- * move any file position; calls may run concurrently. */
+/* Read len bytes at offset off (Go's ReadAt): returns len, or fewer if
+ * the file ends or an error comes first (0 at or past the end; the next
+ * call, for the rest, returns the error), or -errno if nothing was
+ * read. Does not move any file position; calls may run concurrently. */
 ssize_t ringo_file_read_at(ringo_file *f, void *buf, size_t len, int64_t off);
 
-/* Write all len bytes at offset off (Go's WriteAt): returns len or
- * -errno (then an unknown prefix was written). */
+/* Write all len bytes at offset off (Go's WriteAt): returns len; or, if
+ * an error stops it after some bytes were written, their count (the
+ * next call, for the rest, returns the error if it persists, as
+ * ENOSPC does); or -errno if nothing was written. */
 ssize_t ringo_file_write_at(ringo_file *f, const void *buf, size_t len,
 			    int64_t off);
 

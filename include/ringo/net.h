@@ -26,11 +26,16 @@
  *   -ECONNRESET, -EPIPE   the peer is gone. Writing to it never raises
  *                  SIGPIPE (sends use MSG_NOSIGNAL), so there is no need
  *                  to ignore the signal.
- *   -EMFILE        out of file descriptors (RLIMIT_NOFILE); nothing leaks.
+ *   -EMFILE, -ENFILE   out of file descriptors (the process's
+ *                  RLIMIT_NOFILE, or the system's file table); nothing
+ *                  leaks.
  * End of stream is not an error: read returns 0.
  *
- * Must be called from a goroutine (inside ringo_run). Connections and
- * listeners still open when ringo_run returns are closed by it.
+ * Must be called from a goroutine (inside ringo_run): a call from any
+ * other thread aborts with a message naming the call, as does a handle
+ * of another type cast to this one (a ringo_file passed as a
+ * ringo_conn). Connections and listeners still open when ringo_run
+ * returns are closed by it.
  */
 #ifndef RINGO_NET_H
 #define RINGO_NET_H
@@ -105,6 +110,11 @@ typedef struct ringo_conn ringo_conn;
 int ringo_net_listen(const char *network, const char *address,
 		     ringo_listener **out);
 
+/* Listen on a ready-made address (TCP or Unix), as ringo_net_listen
+ * does; an IPv6 wildcard ("::") accepts IPv4 too. -EINVAL if a->len is 0
+ * or larger than the union. */
+int ringo_net_listen_addr(const struct ringo_addr *a, ringo_listener **out);
+
 /* Wait for a connection and return it in *out. Fails with -ETIMEDOUT
  * after the listener's deadline, -ECANCELED if the listener is closed
  * meanwhile, -EMFILE when out of descriptors (the pending connection
@@ -139,17 +149,23 @@ int ringo_net_dial_addr(int type, const struct ringo_addr *a,
  * is 0), or -errno. Waits only if nothing is there yet. */
 ssize_t ringo_conn_read(ringo_conn *c, void *buf, size_t len);
 
-/* Read exactly len bytes unless the stream ends first: returns len, or
- * the smaller count read before the end (0 if it ended at once), or
- * -errno (bytes read before an error are lost to the caller). */
+/* Read exactly len bytes unless the stream ends or an error comes
+ * first: returns len; or the smaller count read before the end or the
+ * error (the bytes are in buf, and the next call returns 0 at the end,
+ * or the error); or -errno if nothing was read. So no byte read is lost
+ * to a deadline or a reset: as Go's io.ReadFull returns (n, err). */
 ssize_t ringo_conn_read_full(ringo_conn *c, void *buf, size_t len);
 
 /* Write some of buf: the count (> 0, possibly less than len, as write(2)
  * on a socket whose buffer filled), or -errno. */
 ssize_t ringo_conn_write(ringo_conn *c, const void *buf, size_t len);
 
-/* Write all of buf: returns len or -errno (then an unknown prefix was
- * sent). Other writers on c wait until it is done. */
+/* Write all of buf: returns len; or, if an error stops it after some
+ * bytes were sent, their count (less than len: send the rest with a
+ * later call once the cause is dealt with, e.g. a deadline moved on;
+ * the next call returns the error if it persists, as after a reset);
+ * or -errno if nothing was sent. Check for `!= len`, as with write(2).
+ * Other writers on c wait until it is done. */
 ssize_t ringo_conn_write_all(ringo_conn *c, const void *buf, size_t len);
 
 /* shutdown(2): SHUT_WR sends end-of-stream to the peer (which reads 0)
@@ -159,7 +175,7 @@ int ringo_conn_shutdown(ringo_conn *c, int how);
 /* Close the connection and free c. Goroutines blocked on c wake with
  * -ECANCELED; close returns once they are all out, and only then is the
  * descriptor number released for reuse. Returns close(2)'s result;
- * -EBADF for a second close. */
+ * -EBADF for a second close (also one racing with the first). */
 int ringo_conn_close(ringo_conn *c);
 
 /* Deadlines (Go's SetDeadline): absolute, ns of CLOCK_MONOTONIC as
@@ -190,6 +206,9 @@ int ringo_conn_fd(ringo_conn *c);
 /* A datagram socket bound to `address` ("udp*" or "unixgram"). */
 int ringo_net_listen_packet(const char *network, const char *address,
 			    ringo_conn **out);
+
+/* The same for a ready-made address (UDP or unixgram). */
+int ringo_net_listen_packet_addr(const struct ringo_addr *a, ringo_conn **out);
 
 /* Receive one datagram: its length (truncated to len if longer), with
  * the sender in *from if from is not NULL. */
