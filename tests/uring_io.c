@@ -357,9 +357,16 @@ static void file_reader(void *arg)
 	ringo_chan_send(r->done, &bad);
 }
 
+/* n goroutines read the files, which are first dropped from the page
+ * cache: a cached read is a plain preadv2 that never reaches the ring
+ * (io/netpoll_uring.c), and would show nothing about the ring's reads. */
 static int read_round(ringo_file **f, int nfiles, int n)
 {
 	struct reader r[64];
+
+	for (int i = 0; i < nfiles; i++)
+		ASSERT_EQ(posix_fadvise(ringo_file_fd(f[i]), 0, 0,
+					POSIX_FADV_DONTNEED), 0);
 	ringo_chan *done = ringo_chan_make(sizeof(int), (size_t)n);
 
 	for (int i = 0; i < n; i++) {
@@ -396,13 +403,11 @@ static int test_file_readers_no_threads(void)
 			return 1;
 	int t1 = test_count_threads(&iou1);
 	ASSERT(t0 > 0);
-	/* No M blocked in a read, so none had to be started for the others:
-	 * at most one M per P plus the one blocked in the ring, plus this
-	 * test's watchdog thread (and m0 is one of the Ms). */
-	int bound = ringo_maxprocs() + 2;
-	if (t1 > t0 && t1 > bound)
-		TEST_FAIL("threads grew from %d to %d (io-wq workers %d, %d); "
-			  "bound %d", t0, t1, iou0, iou1, bound);
+	/* No M blocked in a read, so none had to be started for the others
+	 * (epoll mode's handoff starts one per blocked read: 64 here). */
+	if (t1 > t0)
+		TEST_FAIL("threads grew from %d to %d (io-wq workers %d, %d)",
+			  t0, t1, iou0, iou1);
 	for (int i = 0; i < FILES; i++) {
 		ASSERT_EQ(ringo_file_close(f[i]), 0);
 		snprintf(path, sizeof(path), "%s/r%d", dir, i);
