@@ -308,10 +308,58 @@ static int number_line(struct client *cl, const char *s, size_t avail,
 	return DONE;
 }
 
-/* "SET k v\r\n": arguments are runs of bytes other than blanks. */
+static int hex_digit(char c)
+{
+	return c >= '0' && c <= '9' ? c - '0'
+	     : c >= 'a' && c <= 'f' ? c - 'a' + 10
+	     : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* One quoted inline argument starting at in[*i] (the quote), unescaped
+ * in place: written from in[*i] on, never longer than its source. As
+ * redis-cli quotes: "..." knows \n \r \t \b \a \xHH and any escaped
+ * byte as itself, '...' only \'. Its length, or -1 if the quotes do not
+ * close or are followed by something other than a blank. */
+static long unquote(char *in, size_t *i, size_t n)
+{
+	char q = in[*i];
+	size_t r = *i + 1, w = *i;
+
+	for (;;) {
+		if (r >= n)
+			return -1;
+		char c = in[r++];
+		if (c == q) {
+			if (r < n && in[r] != ' ' && in[r] != '\t')
+				return -1;
+			break;
+		}
+		if (c == '\\' && r < n && q == '"') {
+			c = in[r++];
+			int hi, lo;
+			if (c == 'x' && r + 1 < n && (hi = hex_digit(in[r])) >= 0 &&
+			    (lo = hex_digit(in[r + 1])) >= 0) {
+				c = (char)(hi << 4 | lo);
+				r += 2;
+			} else {
+				c = c == 'n' ? '\n' : c == 'r' ? '\r' : c == 't' ? '\t'
+				  : c == 'b' ? '\b' : c == 'a' ? '\a' : c;
+			}
+		} else if (c == '\\' && r < n && q == '\'' && in[r] == '\'') {
+			c = in[r++];
+		}
+		in[w++] = c;
+	}
+	long len = (long)(w - *i);
+	*i = r;
+	return len;
+}
+
+/* "SET k v\r\n": arguments are runs of bytes other than blanks, or
+ * quoted as redis-cli quotes them ("hello world", 'it''s'). */
 static int parse_inline(struct client *cl)
 {
-	const char *in = cl->in + cl->pos;
+	char *in = cl->in + cl->pos;
 	size_t avail = cl->len - cl->pos;
 	const char *nl = memchr(in, '\n', avail < LINE_MAX_LEN ? avail : LINE_MAX_LEN);
 	if (!nl)
@@ -325,6 +373,13 @@ static int parse_inline(struct client *cl)
 			continue;
 		}
 		size_t a = i;
+		if (in[i] == '"' || in[i] == '\'') {
+			long len = unquote(in, &i, n);
+			if (len < 0)
+				return bad(cl, "unbalanced quotes in request");
+			add_arg(cl, argc++, a, (size_t)len);
+			continue;
+		}
 		while (i < n && in[i] != ' ' && in[i] != '\t')
 			i++;
 		add_arg(cl, argc++, a, i - a);

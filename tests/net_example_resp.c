@@ -131,6 +131,8 @@ static int test_pipelined(void)
 	return 0;
 }
 
+static int expect_bad(const char *req, size_t len, const char *before);
+
 static int test_inline(void)
 {
 	int fd = dial();
@@ -144,7 +146,17 @@ static int test_inline(void)
 	ASSERT_EQ(send_str(fd, "HO abc"), 0);
 	ASSERT_EQ(send_str(fd, "\r\n"), 0);
 	ASSERT_EQ(expect_str(fd, "$3\r\nabc\r\n"), 0);
+	/* Quoted as redis-cli quotes: blanks, escapes, an empty argument. */
+	ASSERT_EQ(send_str(fd, "SET q \"hello world\"\r\nGET q\r\n"
+			       "SET \"k\\x41\" \"a\\tb\\\\\\\"\\n\"\r\nGET kA\r\n"
+			       "SET s 'it\\'s \"x\"'\r\nGET s\r\nECHO \"\"\r\n"), 0);
+	ASSERT_EQ(expect_str(fd, "+OK\r\n$11\r\nhello world\r\n+OK\r\n"
+				 "$6\r\na\tb\\\"\n\r\n+OK\r\n$8\r\nit's \"x\"\r\n"
+				 "$0\r\n\r\n"), 0);
 	close(fd);
+	/* Quotes that do not close, or run into the next argument. */
+	ASSERT_EQ(expect_bad("SET k \"open\r\n", 13, ""), 0);
+	ASSERT_EQ(expect_bad("SET k \"a\"b\r\n", 12, ""), 0);
 	return 0;
 }
 
