@@ -110,10 +110,8 @@ __attribute__((noinline)) static void send_park(struct ringo_chan *c,
 						const void *elem,
 						const char *call)
 {
-	struct ringo__g *g = ringo__getg();
+	struct ringo__g *g = ringo__must_park(call);
 
-	if (!g)
-		ringo__panic(call, "would block outside a goroutine");
 	struct ringo__sudog s = { .g = g, .c = c, .elem = (void *)elem };
 	ringo__waitq_push(&c->sendq, &s);
 	ringo__park(unlock_chan, c, RINGO_WAIT_CHAN_SEND, c);
@@ -125,10 +123,8 @@ __attribute__((noinline)) static void send_park(struct ringo_chan *c,
 __attribute__((noinline)) static bool recv_park(struct ringo_chan *c,
 						void *elem, const char *call)
 {
-	struct ringo__g *g = ringo__getg();
+	struct ringo__g *g = ringo__must_park(call);
 
-	if (!g)
-		ringo__panic(call, "would block outside a goroutine");
 	struct ringo__sudog r = { .g = g, .c = c, .elem = elem };
 	ringo__waitq_push(&c->recvq, &r);
 	ringo__park(unlock_chan, c, RINGO_WAIT_CHAN_RECV, c);

@@ -350,6 +350,7 @@ static inline struct ringo__m *ringo__must_m(const char *call)
 	return m;
 }
 
+
 /* ------------------------------------------------------------- throw */
 
 /* Impossible runtime state: print "ringo: fatal: <sub>: <msg>" with the
@@ -360,6 +361,21 @@ _Noreturn void ringo__throw(const char *sub, const char *fmt, ...)
  * prints "ringo: panic: <call>: <msg>" with the goroutine and aborts. */
 _Noreturn void ringo__panic(const char *call, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* The goroutine of a public call that is about to park: a panic naming
+ * `call` outside a goroutine or inside ringo_syscall_enter/exit (where
+ * ringo__park would otherwise fail, naming itself). */
+static inline struct ringo__g *ringo__must_park(const char *call)
+{
+	struct ringo__m *m = ringo__getm();
+
+	if (ringo__unlikely(!m || !m->curg))
+		ringo__panic(call, "would block outside a goroutine");
+	if (ringo__unlikely(!m->p))
+		ringo__must_m_fail(call);
+	return m->curg;
+}
+
 
 /* ------------------------------------------------------------- park */
 

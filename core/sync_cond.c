@@ -76,11 +76,8 @@ void ringo_cond_init(ringo_cond *c)
 void ringo_cond_wait(ringo_cond *c, ringo_mutex *m)
 {
 	struct cond *cv = cond_of(c);
-	struct ringo__g *g = ringo__getg();
+	struct ringo__g *g = ringo__must_park("ringo_cond_wait");
 
-	if (!g)
-		ringo__panic("ringo_cond_wait", "would block outside a "
-			     "goroutine");
 	uint32_t t = atomic_fetch_add(&cv->wait, 1);
 	ringo_mutex_unlock(m);
 

@@ -90,10 +90,7 @@ void ringo_sema_acquire_n(ringo_sema *s, size_t n)
 		ringo__panic("ringo_sema_acquire", "%zu units above 2^61", n);
 	if (n == 0 || try_take(sm, n))
 		return;
-	struct ringo__g *g = ringo__getg();
-	if (!g)
-		ringo__panic("ringo_sema_acquire", "would block outside a "
-			     "goroutine");
+	struct ringo__g *g = ringo__must_park("ringo_sema_acquire");
 	ringo__lock(&sm->lock);
 	uint64_t st = atomic_load(&sm->state);
 	for (;;) {

@@ -166,9 +166,7 @@ void ringo__semacquire(_Atomic uint32_t *addr, bool lifo,
 {
 	if (can_acquire(addr))
 		return;
-	struct ringo__g *g = ringo__getg();
-	if (!g)
-		ringo__panic(call, "would block outside a goroutine");
+	struct ringo__g *g = ringo__must_park(call);
 	struct semroot *r = root_for(addr);
 	struct semwaiter s = { .g = g, .addr = addr };
 	for (;;) {

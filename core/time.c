@@ -50,10 +50,8 @@ static bool arm_sleeper(struct ringo__g *g, void *arg)
 
 void ringo_sleep(int64_t ns)
 {
-	struct ringo__g *g = ringo__getg();
+	struct ringo__g *g = ringo__must_park("ringo_sleep");
 
-	if (!g)
-		ringo__panic("ringo_sleep", "called outside a goroutine");
 	if (ns <= 0) {
 		ringo_yield();
 		return;
@@ -147,6 +145,8 @@ bool ringo_timer_stop(ringo_timer *t)
 
 bool ringo_timer_reset(ringo_timer *t, int64_t ns)
 {
+	if (!ringo__getg())
+		ringo__panic("ringo_timer_reset", "called outside a goroutine");
 	if (t->t.period > 0 && ns <= 0)
 		ringo__panic("ringo_timer_reset", "non-positive ticker interval "
 			     "%lld", (long long)ns);

@@ -197,8 +197,7 @@ static int lock_live(const struct ringo__pd_call *call, const void *h,
 {
 	uint32_t seq;
 
-	if (ringo__unlikely(!ringo__getg()))
-		ringo__panic(call->name, "called outside a goroutine");
+	ringo__must_m(call->name);
 	struct ringo__pd *pd = lookup(h, &seq);
 	if (ringo__unlikely(!pd))
 		return -EBADF;

@@ -1,7 +1,8 @@
 /*
  * tests/net_misuse.c - misuse of the I/O API aborts with a message that
  * names the call, as Go's panics do: a call from a thread that is not
- * running a goroutine, and a handle of one type cast to another (a
+ * running a goroutine or from inside ringo_syscall_enter/exit, and a
+ * handle of one type cast to another (a
  * ringo_conn passed as a ringo_file would otherwise become a read
  * request on a socket, which no close can cancel).
  */
@@ -73,6 +74,21 @@ static int close_listener_as_conn(void *arg)
 	return 0;
 }
 
+/* Inside a system-call section the goroutine has no P to park on. */
+static int read_in_syscall(void *arg)
+{
+	ringo_listener *l;
+	ringo_conn *peer, *c = conn_pair(&l, &peer);
+	char buf[4];
+
+	(void)arg;
+	if (!c)
+		return 2;
+	ringo_syscall_enter();
+	ringo_conn_read(c, buf, sizeof(buf));
+	return 0;
+}
+
 /* Outside ringo_run: no goroutine at all. */
 static void read_outside(void *arg)
 {
@@ -114,6 +130,8 @@ int main(void)
 	       test_death_run("close of a listener as a conn",
 			      close_listener_as_conn, NULL,
 			      "is a ringo_listener") ||
+	       test_death_run("read in a system call", read_in_syscall, NULL,
+			      "ringo_conn_read: called between ringo_syscall_enter") ||
 	       test_death("read outside", read_outside, NULL,
 			  "ringo_conn_read: called outside a goroutine") ||
 	       test_death("write_at outside", write_at_outside, NULL,

@@ -197,6 +197,19 @@ static int yield_inside_main(void *arg)
 	return 0;
 }
 
+/* A call that parks, made inside the section: the panic names it, not
+ * the runtime function that found the M missing. */
+static int send_inside_main(void *arg)
+{
+	ringo_chan *c = ringo_chan_make(sizeof(int), 0);
+	int v = 1;
+
+	(void)arg;
+	ringo_syscall_enter();
+	ringo_chan_send(c, &v);
+	return 0;
+}
+
 int main(void)
 {
 	test_watchdog(120);
@@ -206,6 +219,8 @@ int main(void)
 			   "ringo_syscall_exit: not inside") ||
 	    test_death_run("yield inside", yield_inside_main, NULL,
 			   "ringo_yield: called between ringo_syscall_enter") ||
+	    test_death_run("send inside", send_inside_main, NULL,
+			   "ringo_chan_send: called between ringo_syscall_enter") ||
 	    test_death("thread limit", limit_child, NULL,
 		       "program exceeds the 8-thread limit"))
 		return 1;

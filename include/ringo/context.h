@@ -125,7 +125,8 @@ ringo_ctx *ringo_ctx_with_value(ringo_ctx *parent, const void *key,
 void ringo_ctx_cancel(ringo_ctx *ctx);
 /* Cancel with a cause (Go's WithCancelCause): ringo_ctx_err() still says
  * RINGO_CANCELED, ringo_ctx_cause() returns `cause` (any non-zero int, by
- * convention a negative errno or an application code). */
+ * convention a negative errno or an application code; 0 means
+ * RINGO_CANCELED, as Go's nil cause does). */
 void ringo_ctx_cancel_cause(ringo_ctx *ctx, int cause);
 
 /* Cancel (as ringo_ctx_cancel; value contexts are only released), then

@@ -80,8 +80,8 @@ int ringo_dump(FILE *out);
  * ringo_leakcheck() waits, yielding and then sleeping with a growing
  * backoff (up to 10 ms), until ringo_num_goroutines() <= expected, and
  * returns 0. If that does not happen within timeout_ns, it prints
- * "ringo_leakcheck: N goroutines, want M" and a dump of every goroutine
- * but the caller to stderr, and returns -ETIMEDOUT. Call it from a
+ * "ringo_leakcheck: N goroutines after T ms, want M" and a dump of every
+ * goroutine but the caller to stderr, and returns -ETIMEDOUT. Call it from a
  * goroutine.
  * ===================================================================== */
 

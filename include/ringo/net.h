@@ -132,7 +132,8 @@ int ringo_listener_addr(ringo_listener *l, struct ringo_addr *out);
 int ringo_listener_close(ringo_listener *l);
 
 /* Connect to `address` ("tcp*", "unix", also "udp*" and "unixgram" for a
- * connected datagram socket). Fails with -ECONNREFUSED and the like. */
+ * connected datagram socket). Fails with -ECONNREFUSED and the like. TCP
+ * connections, dialed or accepted, have TCP_NODELAY set, as in Go. */
 int ringo_net_dial(const char *network, const char *address,
 		   ringo_conn **out);
 
@@ -141,7 +142,8 @@ int ringo_net_dial(const char *network, const char *address,
 int ringo_net_dial_dl(const char *network, const char *address,
 		      int64_t deadline, ringo_conn **out);
 
-/* Connect to a ready-made address; type is SOCK_STREAM or SOCK_DGRAM. */
+/* Connect to a ready-made address; type is SOCK_STREAM or SOCK_DGRAM
+ * (-EINVAL otherwise, or if a->len is 0 or larger than the union). */
 int ringo_net_dial_addr(int type, const struct ringo_addr *a,
 			int64_t deadline, ringo_conn **out);
 

@@ -100,7 +100,9 @@ int ringo_num_goroutines(void);
 int ringo_maxprocs(void);
 
 /* The default stack size in bytes (ringo_config.stack_size or
- * RINGO_STACK_SIZE, else RINGO_STACK_DEFAULT). */
+ * RINGO_STACK_SIZE, else RINGO_STACK_DEFAULT). Inside ringo_run, the
+ * size in use: rounded up to whole pages and slab slots; outside, the
+ * size asked for. */
 size_t ringo_stack_default(void);
 
 /* Give the kernel back, now, the stacks of the dead goroutines the

@@ -172,6 +172,7 @@ typedef struct ringo_once {
 
 #define RINGO_ONCE_INIT { { 0, 0, 0 } }
 
+/* Panics if fn is NULL. */
 void ringo_once_do(ringo_once *once, void (*fn)(void *arg), void *arg);
 
 /* ========================================================================
@@ -231,8 +232,10 @@ typedef struct ringo_sema {
 /* A semaphore holding `count` units. */
 #define RINGO_SEMA_INITIALIZER(count) { { (uint64_t)(count) << 1, 0, 0, 0 } }
 
+/* Panics if count is above 2^61. */
 void ringo_sema_init(ringo_sema *s, size_t count);
-/* Take one unit / n units, waiting until available. n = 0 returns at once. */
+/* Take one unit / n units, waiting until available. n = 0 returns at
+ * once; n above 2^61 panics (no count can reach it). */
 void ringo_sema_acquire(ringo_sema *s);
 void ringo_sema_acquire_n(ringo_sema *s, size_t n);
 /* Take the units if they are available now and nobody waits before us. */

@@ -10,6 +10,11 @@
  * channel full is dropped, so a slow receiver sees fewer ticks, never a
  * backlog. Stop and reset follow Go 1.23's rules: after stop or reset
  * returns, no value from the old schedule is received.
+ *
+ * ringo_sleep and the functions that create or restart a timer
+ * (ringo_timer_new, ringo_ticker_new, ringo_timer_reset, ringo_after)
+ * must be called from a goroutine (inside ringo_run); from any other
+ * thread they abort with a message naming the call.
  */
 #ifndef RINGO_TIME_H
 #define RINGO_TIME_H
@@ -50,8 +55,9 @@ ringo_chan *ringo_timer_chan(ringo_timer *t);
 /* Stop: true if this call stopped a pending timer (false if it had
  * already fired or been stopped). Drains the channel. */
 bool ringo_timer_stop(ringo_timer *t);
-/* Restart to fire after ns (timers) or every ns (tickers). Returns true
- * if the timer was pending. Drains the channel. */
+/* Restart to fire after ns (timers) or every ns (tickers: ns > 0, else
+ * it panics). Returns true if the timer was pending. Drains the
+ * channel. */
 bool ringo_timer_reset(ringo_timer *t, int64_t ns);
 /* Stop and free. The channel is freed too. */
 void ringo_timer_free(ringo_timer *t);
