@@ -144,8 +144,8 @@ static int select_impl(struct sel *s, bool nonblock, struct ringo__sudog *sg)
 	 * shuffles with a seed of its own. */
 	uint64_t outside_rand = 0x2545f4914f6cdd1dull ^ (uintptr_t)s;
 
-	if ((!m || !m->curg) && !nonblock)
-		ringo__panic("ringo_select", "called outside a goroutine");
+	if (!nonblock)
+		ringo__must_park("ringo_select");
 	sel_order(s, m && m->curg ? &m->rand : &outside_rand);
 	sel_lock(s);
 	int i = sel_poll(s);
