@@ -145,8 +145,7 @@ bool ringo_timer_stop(ringo_timer *t)
 
 bool ringo_timer_reset(ringo_timer *t, int64_t ns)
 {
-	if (!ringo__getg())
-		ringo__panic("ringo_timer_reset", "called outside a goroutine");
+	ringo__must_m("ringo_timer_reset");
 	if (t->t.period > 0 && ns <= 0)
 		ringo__panic("ringo_timer_reset", "non-positive ticker interval "
 			     "%lld", (long long)ns);

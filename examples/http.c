@@ -414,7 +414,7 @@ static int route(const struct request *rq)
 static void serve(void *arg)
 {
 	struct client *cl = arg;
-	struct request rq;
+	struct request rq = { 0 }; /* parse_line resets it per request */
 	size_t fields, end;
 	int one = 1, status;
 

@@ -31,17 +31,20 @@ static inline char *example_format_ll(char *end, long long v)
 	return end;
 }
 
-/* Does accept's -err concern only the connection it was taking, so
- * that the next accept may well succeed? Linux passes on errors of the
- * new socket (accept(2), "Error handling"): aborted before it was taken,
- * its network failed, a firewall refused it (Go retries ECONNABORTED);
- * EINTR, a signal, is no error of the listener either. */
+/* Does accept's -err concern only the connection it was taking, or a
+ * shortage that passes, so that a later accept may well succeed? Linux
+ * passes on errors of the new socket (accept(2), "Error handling"):
+ * aborted before it was taken, its network failed, a firewall refused
+ * it (Go retries ECONNABORTED); out of descriptors or memory (EMFILE,
+ * ENFILE, ENOMEM, ENOBUFS) the connection stays queued until some are
+ * freed; EINTR, a signal, is no error of the listener either. */
 static inline bool example_accept_transient(int err)
 {
 	switch (-err) {
 	case ECONNABORTED: case EPROTO: case ENOPROTOOPT: case EHOSTDOWN:
 	case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
-	case EPERM: case EINTR:
+	case ENETDOWN: case EPERM: case EINTR:
+	case EMFILE: case ENFILE: case ENOMEM: case ENOBUFS:
 		return true;
 	default:
 		return false;
@@ -50,10 +53,11 @@ static inline bool example_accept_transient(int err)
 
 /* Listen on `address`, print "listening on ADDR" on stdout (the tests and
  * ringo-bench read the port from it), and give every accepted connection
- * to start(c), which starts the goroutine that serves it. Out of
- * descriptors or memory (EMFILE, ENFILE, ENOMEM, ENOBUFS) the connection
- * stays queued and the loop waits for some to be freed, as Go's servers
- * do; errors of one connection (example_accept_transient) are skipped.
+ * to start(c), which starts the goroutine that serves it. After an
+ * error that may pass (example_accept_transient) the loop says so on
+ * stderr and accepts again after a pause that doubles from 5 ms to 1 s
+ * while the errors go on, as Go's net/http server does: an error that
+ * lasts (EPERM from a security policy) must not spin a CPU.
  * Returns 1 once listen or accept fails otherwise (EBADF, EINVAL, or
  * ECANCELED after the listener closed), saying so on stderr after
  * `prog`. */
@@ -74,16 +78,20 @@ static int example_serve(const char *prog, const char *address,
 	printf("listening on %s\n", name);
 	fflush(stdout);
 
+	int64_t pause = 0;
 	for (;;) {
 		ringo_conn *c;
 		err = ringo_net_accept(l, &c);
-		if (err == -EMFILE || err == -ENFILE || err == -ENOMEM ||
-		    err == -ENOBUFS) {
-			ringo_sleep(10 * RINGO_MILLISECOND);
+		if (example_accept_transient(err)) {
+			pause = pause ? pause * 2 : 5 * RINGO_MILLISECOND;
+			if (pause > RINGO_SECOND)
+				pause = RINGO_SECOND;
+			fprintf(stderr, "%s: accept: %s; again in %lld ms\n", prog,
+				strerror(-err), (long long)(pause / RINGO_MILLISECOND));
+			ringo_sleep(pause);
 			continue;
 		}
-		if (example_accept_transient(err))
-			continue;
+		pause = 0;
 		if (err) {
 			fprintf(stderr, "%s: accept: %s\n", prog, strerror(-err));
 			break;

@@ -304,7 +304,8 @@ int ringo_net_dial(const char *network, const char *address,
 /* One read or write op; loop: until len bytes (or end of stream). An
  * error after some bytes moved returns their count: the caller must
  * know where the stream stands (a deadline can be moved and the rest
- * sent), and the error comes back from its next call. */
+ * sent), and the error comes back from its next call - from the
+ * deadline or the close, which stay, or from pending_err (io/pd.h). */
 static ssize_t xfer(const char *name, ringo_conn *c, int dir, void *buf,
 		    size_t len, bool loop)
 {
@@ -313,9 +314,12 @@ static ssize_t xfer(const char *name, ringo_conn *c, int dir, void *buf,
 
 	if (err)
 		return err;
-	if (len == 0 && pd->kind == RINGO__PD_STREAM) {
+	int *pending = &pd->dir[dir - 1].pending_err;
+	if (*pending || (len == 0 && pd->kind == RINGO__PD_STREAM)) {
+		err = *pending;
+		*pending = 0;
 		ringo__pd_release(pd, dir);
-		return 0;
+		return err;
 	}
 	size_t done = 0;
 	do {
@@ -331,6 +335,8 @@ static ssize_t xfer(const char *name, ringo_conn *c, int dir, void *buf,
 		if (n == 0)
 			break; /* end of stream (or an empty datagram) */
 	} while (loop && done < len);
+	if (err && done && err != -ETIMEDOUT && err != -ECANCELED)
+		*pending = (int)err;
 	ringo__pd_release(pd, dir);
 	return err && !done ? err : (ssize_t)done;
 }

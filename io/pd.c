@@ -133,6 +133,7 @@ int ringo__pd_open(int fd, enum ringo__pd_kind kind, int family,
 		atomic_store(&pd->dir[d].deadline, 0);
 		pd->dir[d].busy = false;
 		pd->dir[d].head = pd->dir[d].tail = NULL;
+		pd->dir[d].pending_err = 0;
 	}
 	atomic_store(&pd->closing, OPEN);
 	int err = ringo__netpoll->open(pd);

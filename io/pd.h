@@ -72,6 +72,13 @@ struct ringo__pd_dir {
 	/* Under pd->lock: an op holds this direction; others queue. */
 	bool busy;
 	struct ringo__pd_waiter *head, *tail;
+	/* The socket's error (-errno) that a call looping over several ops
+	 * met after moving some bytes: it returned their count, and the next
+	 * call in this direction returns the error. The kernel reports a
+	 * reset once: without this a read_full cut short by one would be
+	 * followed by what looks like a clean end of stream. Only the holder
+	 * of the direction's turn touches it. */
+	int pending_err;
 };
 
 /* The epoll backend's waiter slots, Go's pollDesc.rg/wg. States:

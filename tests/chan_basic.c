@@ -42,7 +42,8 @@ static int test_unbuffered_handoff(void)
 	ASSERT_EQ(ringo_chan_cap(c), 0);
 	atomic_store(&sent_nr, 0);
 	ringo_go(counting_sender, &p);
-	/* Nobody receives: the sender must still be in its first send. */
+	/* Nobody receives: the sender must still be in its first send
+	 * (the sleep is the time a send that wrongly completes has to show). */
 	ringo_sleep(20 * MS);
 	ASSERT_EQ(atomic_load(&sent_nr), 0);
 	ASSERT_EQ(ringo_chan_len(c), 0);
@@ -109,9 +110,7 @@ static int test_fifo_with_parked_sender(void)
 
 	atomic_store(&sent_nr, 0);
 	ringo_go(counting_sender, &p);
-	while (atomic_load(&sent_nr) < 4)
-		ringo_yield();
-	ringo_sleep(5 * MS); /* it is parked on value 4 now */
+	test_wait_parked(1, NULL, "chan send", c); /* on value 4 */
 	ASSERT_EQ(atomic_load(&sent_nr), 4);
 	ASSERT_EQ(ringo_chan_len(c), 4);
 	for (int i = 0; i < p.n; i++) {

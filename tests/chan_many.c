@@ -22,7 +22,6 @@ static void receiver(void *arg)
 {
 	int v;
 
-	atomic_fetch_add(&started, 1);
 	if (ringo_chan_recv(arg, &v)) {
 		atomic_fetch_add(&sum, v);
 		atomic_fetch_add(&got_value, 1);
@@ -46,9 +45,7 @@ static int test_many_receivers(void)
 
 	for (int i = 0; i < n; i++)
 		ringo_go(receiver, c);
-	while (atomic_load(&started) < n)
-		ringo_sleep(MS);
-	ringo_sleep(10 * MS);
+	test_wait_parked(n, NULL, "chan receive", c);
 	ASSERT_EQ(atomic_load(&got_value) + atomic_load(&got_closed), 0);
 	int64_t want = 0;
 	for (int i = 1; i <= half; i++) {

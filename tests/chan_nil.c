@@ -13,14 +13,13 @@
 
 #define MS RINGO_MILLISECOND
 
-static _Atomic int parked_nr, returned_nr;
+static _Atomic int returned_nr;
 
 static void recv_nil(void *arg)
 {
 	int v;
 
 	(void)arg;
-	atomic_fetch_add(&parked_nr, 1);
 	ringo_chan_recv(NULL, &v);
 	atomic_fetch_add(&returned_nr, 1);
 }
@@ -30,7 +29,6 @@ static void send_nil(void *arg)
 	int v = 1;
 
 	(void)arg;
-	atomic_fetch_add(&parked_nr, 1);
 	ringo_chan_send(NULL, &v);
 	atomic_fetch_add(&returned_nr, 1);
 }
@@ -42,7 +40,6 @@ static void select_nil(void *arg)
 					  RINGO_RECV(NULL, &w) };
 
 	(void)arg;
-	atomic_fetch_add(&parked_nr, 1);
 	RINGO_SELECT(cs);
 	atomic_fetch_add(&returned_nr, 1);
 }
@@ -50,7 +47,6 @@ static void select_nil(void *arg)
 static void select_empty(void *arg)
 {
 	(void)arg;
-	atomic_fetch_add(&parked_nr, 1);
 	ringo_select(NULL, 0, false); /* select {} */
 	atomic_fetch_add(&returned_nr, 1);
 }
@@ -61,8 +57,11 @@ static int test_blocks_forever(void)
 
 	for (int i = 0; i < 40; i++)
 		ringo_go(fns[i % 4], NULL);
-	while (atomic_load(&parked_nr) < 40)
-		ringo_sleep(MS);
+	/* Until each is parked for good (or, if broken, has returned). */
+	while (test_parked(NULL, "chan (nil chan)", NULL) +
+	       atomic_load(&returned_nr) < 40)
+		ringo_yield();
+	ASSERT_EQ(atomic_load(&returned_nr), 0);
 	/* The program goes on around them: channels, timers, yields. */
 	ringo_chan *c = ringo_chan_make(sizeof(int), 0);
 	for (int i = 0; i < 50; i++) {
@@ -72,7 +71,8 @@ static int test_blocks_forever(void)
 		ringo_after_free(a);
 		ringo_yield();
 	}
-	ringo_sleep(20 * MS);
+	/* None was woken meanwhile, not even left runnable. */
+	ASSERT_EQ(test_parked(NULL, "chan (nil chan)", NULL), 40);
 	ASSERT_EQ(atomic_load(&returned_nr), 0);
 	ringo_chan_free(c);
 	/* They are discarded when main returns, as in Go. */
@@ -147,7 +147,6 @@ int main(void)
 	test_watchdog(110);
 	if (ringo_run(main_fn, NULL))
 		return 1;
-	atomic_store(&parked_nr, 0);
 	struct ringo_config one = { .maxprocs = 1 };
 	return ringo_run_config(&one, main_fn, NULL);
 }

@@ -128,10 +128,11 @@ static int test_no_error(void)
 }
 
 /* The parent's cancel reaches the group's goroutines; they report it as
- * their error (as Go's ctx.Err()), which becomes the group's. */
+ * their error (as Go's ctx.Err()), which becomes the group's. It comes
+ * once all eight wait in their select. */
 static void cancel_later(void *arg)
 {
-	ringo_sleep(5 * MS);
+	test_wait_parked(8, NULL, "select", NULL);
 	ringo_ctx_cancel(arg);
 }
 
@@ -206,11 +207,14 @@ static int test_limit(void)
 	atomic_store(&max_running, 0);
 	atomic_store(&ran, 0);
 	ringo_group_set_limit(g, LIMIT);
-	ringo_go(spawn_all, &s);
-	while (atomic_load(&running) < LIMIT)
-		ringo_sleep(MS);
-	ringo_sleep(10 * MS);
-	/* Full: the spawner is blocked in its next go, trygo fails. */
+	struct ringo_go_opts o = { .name = "spawner" };
+	ringo_go_opts(&o, spawn_all, &s);
+	/* Full: the first LIMIT wait at the gate, the spawner is blocked in
+	 * its next go (unless it got past the limit), trygo fails. */
+	test_wait_parked(LIMIT, NULL, "chan receive", gate);
+	while (!test_parked("spawner", "chan send", NULL) &&
+	       atomic_load(&s.started) <= LIMIT)
+		ringo_yield();
 	ASSERT_EQ(atomic_load(&s.started), LIMIT);
 	ASSERT_EQ(atomic_load(&running), LIMIT);
 	ASSERT(!ringo_group_trygo(g, gated, NULL));

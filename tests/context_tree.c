@@ -199,7 +199,7 @@ static int test_deadline(void)
 	/* Cancelled before its deadline: DEADLINE never shows up. */
 	ringo_ctx *early = ringo_ctx_with_timeout(NULL, 2 * MS);
 	ringo_ctx_cancel(early);
-	ringo_sleep(10 * MS);
+	ringo_sleep(10 * MS); /* past the deadline, which must not show */
 	EXPECT_ERR(ringo_ctx_err(early), RINGO_CANCELED);
 	ringo_ctx_free(early);
 	return 0;
@@ -277,13 +277,17 @@ static int test_done_in_select(void)
 	return 0;
 }
 
-/* A goroutine that outlives its creator's free keeps its own reference. */
+/* A goroutine that outlives its creator's free keeps its own reference:
+ * it uses c only after the free. */
+static _Atomic bool creator_freed;
+
 static void retainer(void *p)
 {
 	ringo_ctx *c = p;
 
 	ringo_chan_recv(ringo_ctx_done(c), NULL);
-	ringo_sleep(MS); /* the creator has freed by now */
+	while (!atomic_load(&creator_freed))
+		ringo_yield();
 	if (ringo_ctx_err(c) != RINGO_CANCELED)
 		abort();
 	atomic_fetch_add(&workers_out, 1);
@@ -295,10 +299,12 @@ static int test_retain(void)
 	ringo_ctx *c = ringo_ctx_with_timeout(NULL, 3600 * RINGO_SECOND);
 
 	atomic_store(&workers_out, 0);
+	atomic_store(&creator_freed, false);
 	ringo_go(retainer, ringo_ctx_retain(c));
 	ringo_go(retainer, ringo_ctx_retain(c));
-	ringo_yield();
+	test_wait_parked(2, NULL, "chan receive", ringo_ctx_done(c));
 	ringo_ctx_free(c); /* cancels; the goroutines still hold c */
+	atomic_store(&creator_freed, true);
 	while (atomic_load(&workers_out) < 2)
 		ringo_sleep(MS);
 	return 0;

@@ -103,10 +103,17 @@ static int test_emfile(void)
 #define TEST_AUDIT_ARCH AUDIT_ARCH_AARCH64
 #endif
 
+/* test_enfile's exit status when the kernel will not install the filter
+ * (no seccomp, or another architecture): the case is skipped. */
+#define ENFILE_SKIPPED 77
+
 /* From now on socket(2) and accept4(2) fail with ENFILE on every thread
- * of the process. */
+ * of the process. 0, or -1 if seccomp filters are not available. */
 static int fail_sockets_with_enfile(void)
 {
+#ifndef TEST_AUDIT_ARCH
+	return -1;
+#else
 	struct sock_filter code[] = {
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 			 offsetof(struct seccomp_data, arch)),
@@ -125,8 +132,9 @@ static int fail_sockets_with_enfile(void)
 
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return -1;
-	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
-			    SECCOMP_FILTER_FLAG_TSYNC, &prog);
+	return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+		       SECCOMP_FILTER_FLAG_TSYNC, &prog) ? -1 : 0;
+#endif
 }
 
 static int test_enfile(void)
@@ -146,7 +154,8 @@ static int test_enfile(void)
 	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &queued), 0);
 	int before = open_fds();
 
-	ASSERT_EQ(fail_sockets_with_enfile(), 0);
+	if (fail_sockets_with_enfile() != 0)
+		return ENFILE_SKIPPED;
 	EXPECT_ERR(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), -ENFILE);
 	EXPECT_ERR(ringo_net_dial("tcp", "127.0.0.1:1", &c), -ENFILE);
 	EXPECT_ERR(ringo_net_listen("tcp", "127.0.0.1:0", &l2), -ENFILE);
@@ -193,6 +202,10 @@ static int run_enfile_child(void)
 	int st;
 	if (waitpid(pid, &st, 0) != pid)
 		return 1;
+	if (WIFEXITED(st) && WEXITSTATUS(st) == ENFILE_SKIPPED) {
+		fprintf(stderr, "enfile: seccomp filters unavailable, skipped\n");
+		return 0;
+	}
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		fprintf(stderr, "FAIL enfile child: status 0x%x\n", st);
 		return 1;

@@ -174,6 +174,8 @@ static int pipelined(size_t step)
 	for (size_t off = 0; off < len; off += step ? step : len) {
 		size_t l = step && step < len - off ? step : len - off;
 		ASSERT_EQ(send_all(rd.fd, all + off, l), 0);
+		/* Pacing, not a wait: the server reads in another process,
+		 * with nothing to wait on; pieces that merge test less. */
 		if (step)
 			usleep(200);
 	}

@@ -113,11 +113,36 @@ static int test_reset_while_reading(void)
 	return 0;
 }
 
+/* read_full cut short by a reset returns the bytes that came, and the
+ * next call the reset: the kernel reports it once, and it must not look
+ * like a clean end of stream. */
+static int test_reset_mid_read_full(void)
+{
+	ringo_listener *l;
+	ringo_conn *c, *peer;
+	struct ringo_addr a;
+	char buf[10];
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
+	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	ASSERT_EQ(ringo_conn_write_all(peer, "abc", 3), 3);
+	ASSERT_EQ(reset(peer), 0);
+	ASSERT_EQ(ringo_conn_read_full(c, buf, sizeof(buf)), 3);
+	ASSERT(memcmp(buf, "abc", 3) == 0);
+	EXPECT_ERR(ringo_conn_read(c, buf, sizeof(buf)), -ECONNRESET);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	return 0;
+}
+
 static int main_fn(void *arg)
 {
 	(void)arg;
 	RUN(test_reset_mid_write);
 	RUN(test_reset_while_reading);
+	RUN(test_reset_mid_read_full);
 	return 0;
 }
 

@@ -13,19 +13,24 @@
 
 #include "test.h"
 
-#define MS RINGO_MILLISECOND
-
 struct delayed {
 	ringo_chan *c;
 	int v;
-	int64_t delay;
+	bool after_park; /* wait for main to wait in its select first */
 };
+
+/* Until main waits in a select, so that it is parked when we come. */
+static void wait_main_selects(void)
+{
+	test_wait_parked(1, "main", "select", NULL);
+}
 
 static void send_later(void *arg)
 {
 	struct delayed d = *(struct delayed *)arg;
 
-	ringo_sleep(d.delay);
+	if (d.after_park)
+		wait_main_selects();
 	ringo_chan_send(d.c, &d.v);
 }
 
@@ -34,7 +39,8 @@ static void recv_later(void *arg)
 	struct delayed *d = arg;
 	int v;
 
-	ringo_sleep(d->delay);
+	if (d->after_park)
+		wait_main_selects();
 	ringo_chan_recv(d->c, &v);
 	d->v = v;
 	ringo_chan_close(d->c); /* tells the test the value is in d->v */
@@ -75,7 +81,7 @@ static int test_parked_cases(void)
 	int x = 0, y = 0;
 
 	/* Woken by a sender on the second channel. */
-	struct delayed d = { b, 77, 5 * MS };
+	struct delayed d = { b, 77, true };
 	ringo_go(send_later, &d);
 	struct ringo_select_case cs[] = { RINGO_RECV(a, &x), RINGO_RECV(b, &y) };
 	ASSERT_EQ(RINGO_SELECT(cs), 1);
@@ -83,7 +89,7 @@ static int test_parked_cases(void)
 	ASSERT_EQ(y, 77);
 	ASSERT_EQ(x, 0);
 	/* A send case completed by a receiver that arrives later. */
-	struct delayed r = { a, 0, 5 * MS };
+	struct delayed r = { a, 0, true };
 	ringo_go(recv_later, &r);
 	x = 88;
 	struct ringo_select_case cs2[] = { RINGO_RECV(b, &y), RINGO_SEND(a, &x) };
@@ -104,7 +110,7 @@ static int test_same_channel_twice(void)
 
 	/* Two receive cases on c, parked: one sender wakes exactly one. */
 	for (int r = 0; r < 200; r++) {
-		struct delayed d = { c, r, 0 };
+		struct delayed d = { c, r, false };
 		ringo_go(send_later, &d);
 		x = y = -1;
 		struct ringo_select_case cs[] = { RINGO_RECV(c, &x),
@@ -214,7 +220,7 @@ static int test_pairing_on_one_channel(void)
 
 static void close_later(void *arg)
 {
-	ringo_sleep(5 * MS);
+	wait_main_selects();
 	ringo_chan_close(arg);
 }
 
@@ -275,7 +281,7 @@ static int test_many_cases(void)
 	 * sender on a different channel wakes it. */
 	for (int r = 0; r < 4 * N; r++) {
 		int k = (r * 7) % N;
-		struct delayed d = { cs_chans[k], r, 0 };
+		struct delayed d = { cs_chans[k], r, false };
 		ringo_go(send_later, &d);
 		int i = ringo_select(cs, N, false);
 		ASSERT_EQ(i, k);
@@ -304,8 +310,12 @@ static void select_forever(void *arg)
 static int test_select_nothing(void)
 {
 	ASSERT_EQ(ringo_select(NULL, 0, true), -1);
-	ringo_go(select_forever, NULL);
-	ringo_sleep(10 * MS);
+	struct ringo_go_opts o = { .name = "forever" };
+	ringo_go_opts(&o, select_forever, NULL);
+	/* Until it is parked for good (or, if broken, has returned). */
+	while (!test_parked("forever", "chan (nil chan)", NULL) &&
+	       !atomic_load(&forever_returned))
+		ringo_yield();
 	ASSERT_EQ(atomic_load(&forever_returned), 0);
 	return 0;
 }

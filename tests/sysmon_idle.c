@@ -37,7 +37,8 @@ static int main_fn(void *arg)
 	(void)arg;
 	ringo_wg wg = RINGO_WG_INITIALIZER;
 
-	/* Let the start-up settle (Ms created, sysmon backed off). */
+	/* Let the start-up settle (Ms created, sysmon backed off): no event
+	 * marks its end, so this is time passing, not a wait for a state. */
 	ringo_sleep(50 * 1000 * 1000);
 	ringo_wg_add(&wg, 2);
 	ringo_go(sleeper, &wg);

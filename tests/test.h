@@ -184,6 +184,74 @@ static inline int test_count_threads(int *iou)
 	return n;
 }
 
+/* ---- parked goroutines ---- */
+
+/* How many goroutines a dump (ringo/diag.h) shows waiting: named `name`,
+ * for `reason` as the dump words it ("chan receive", "select", "IO
+ * wait"...), on `obj`; NULL matches any. A goroutine shows as waiting
+ * only once it has queued itself where a wakeup (a send, a close, a
+ * cancel) will find it. */
+static inline int test_parked(const char *name, const char *reason,
+			      const void *obj)
+{
+	char *buf = NULL, *line, *next, on[48] = "", named[48] = "";
+	size_t len = 0, rlen = reason ? strlen(reason) : 0;
+	int n = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f) {
+		perror("test_parked: open_memstream");
+		abort();
+	}
+	int r = ringo_dump(f);
+	if (fclose(f) != 0 || r < 0) {
+		fprintf(stderr, "test_parked: ringo_dump failed\n");
+		abort();
+	}
+	if (obj)
+		snprintf(on, sizeof(on), "\twaiting on %p\n", obj);
+	if (name)
+		snprintf(named, sizeof(named), " [%s] [", name);
+	for (line = buf; line; line = next) {
+		char *eol = strchr(line, '\n');
+		next = eol ? eol + 1 : NULL;
+		/* "goroutine ID [name] [state]:", the state "reason" or
+		 * "reason, N s" while it waits. */
+		if (!eol || strncmp(line, "goroutine ", 10) != 0)
+			continue;
+		char *state = memrchr(line, '[', (size_t)(eol - line));
+		if (!state)
+			continue;
+		state++;
+		if (!strncmp(state, "running]", 8) ||
+		    !strncmp(state, "runnable]", 9))
+			continue;
+		if (reason && (strncmp(state, reason, rlen) != 0 ||
+			       (state[rlen] != ']' && state[rlen] != ',')))
+			continue;
+		char *id_end = line + 10 + strspn(line + 10, "0123456789");
+		if (name && (strncmp(id_end, named, strlen(named)) != 0 ||
+			     id_end + strlen(named) != state))
+			continue;
+		if (obj && strncmp(next, on, strlen(on)) != 0)
+			continue;
+		n++;
+	}
+	free(buf);
+	return n;
+}
+
+/* Yield until at least n goroutines are parked as test_parked counts
+ * them: a wait on the state itself, not on a guess at how long it takes
+ * to get there. A goroutine that never parks hangs the test until the
+ * watchdog fails it, with a dump. */
+static inline void test_wait_parked(int n, const char *name,
+				    const char *reason, const void *obj)
+{
+	while (test_parked(name, reason, obj) < n)
+		ringo_yield();
+}
+
 /* ---- death tests ---- */
 
 /* Run fn(arg) in a child; pass if it dies by SIGABRT and its stderr

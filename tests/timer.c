@@ -65,7 +65,8 @@ static int test_stop_and_reset(void)
 	ASSERT(ringo_chan_recv(ringo_timer_chan(t), &v));
 	/* A timer that fired and was not received: reset drains it. */
 	ringo_timer_reset(t, 1 * MS);
-	ringo_sleep(20 * MS);
+	while (!ringo_chan_len(ringo_timer_chan(t)))
+		ringo_yield();
 	ASSERT_EQ(ringo_chan_len(ringo_timer_chan(t)), 1);
 	ringo_timer_reset(t, 1000 * MS);
 	ASSERT_EQ(ringo_chan_len(ringo_timer_chan(t)), 0);
@@ -83,7 +84,7 @@ static int test_ticker(void)
 		prev = v;
 	}
 	/* A slow receiver sees dropped ticks, never a backlog. */
-	ringo_sleep(30 * MS);
+	ringo_sleep(30 * MS); /* 15 periods: the slowness is the test */
 	ASSERT_LE(ringo_chan_len(ringo_timer_chan(tk)), 1);
 	ASSERT(ringo_timer_stop(tk));
 	ASSERT_EQ(ringo_chan_len(ringo_timer_chan(tk)), 0);

@@ -42,9 +42,10 @@ typedef struct ringo_file ringo_file;
 int ringo_file_open(const char *path, int flags, mode_t mode,
 		    ringo_file **out);
 
-/* Read len bytes at offset off (-EINVAL if negative; Go's ReadAt): returns len, or fewer if
- * the file ends or an error comes first (0 at or past the end; the next
- * call, for the rest, returns the error), or -errno if nothing was
+/* Read len bytes at offset off (Go's ReadAt; -EINVAL if off < 0):
+ * returns len, or fewer if the file ends or an error comes first (0 at
+ * or past the end; the next call, for the rest, returns the error if it
+ * persists), or -errno if nothing was
  * read. Does not move any file position; calls may run concurrently. */
 ssize_t ringo_file_read_at(ringo_file *f, void *buf, size_t len, int64_t off);
 

@@ -165,8 +165,9 @@ ssize_t ringo_conn_write(ringo_conn *c, const void *buf, size_t len);
 /* Write all of buf: returns len; or, if an error stops it after some
  * bytes were sent, their count (less than len: send the rest with a
  * later call once the cause is dealt with, e.g. a deadline moved on;
- * the next call returns the error if it persists, as after a reset);
- * or -errno if nothing was sent. Check for `!= len`, as with write(2).
+ * the next call returns the error unless it is gone, as a deadline
+ * moved later is); or -errno if nothing was sent. Check for `!= len`,
+ * as with write(2).
  * Other writers on c wait until it is done. */
 ssize_t ringo_conn_write_all(ringo_conn *c, const void *buf, size_t len);
 
