@@ -65,8 +65,11 @@ int ringo__stack_init(int nprocs)
 	return 0;
 }
 
-size_t ringo__stack_round(size_t size)
+size_t ringo__stack_round(size_t size, const char *call)
 {
+	if (size > RINGO_STACK_MAX)
+		ringo__panic(call, "stack size %zu above RINGO_STACK_MAX (1 GiB)",
+			     size);
 	if (size < RINGO_STACK_MIN)
 		size = RINGO_STACK_MIN;
 	return (size + page_size - 1) & ~(page_size - 1);

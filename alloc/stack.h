@@ -27,8 +27,9 @@
 int ringo__stack_init(int nprocs);
 
 /* Round a requested stack size to what ringo allocates (pages, at least
- * RINGO_STACK_MIN). */
-size_t ringo__stack_round(size_t size);
+ * RINGO_STACK_MIN). A request above RINGO_STACK_MAX panics, naming
+ * `call` (the rounding would wrap). */
+size_t ringo__stack_round(size_t size, const char *call);
 
 /* Bytes of a block for a stack of `size` (rounded) bytes: the guard page
  * plus the stack, whose top holds the G struct. */

@@ -309,7 +309,7 @@ ringo_ctx *ringo_ctx_with_deadline(ringo_ctx *parent, int64_t deadline)
 
 ringo_ctx *ringo_ctx_with_timeout(ringo_ctx *parent, int64_t timeout)
 {
-	return ringo_ctx_with_deadline(parent, ringo_now() + timeout);
+	return ringo_ctx_with_deadline(parent, ringo__nanotime_after(timeout));
 }
 
 ringo_ctx *ringo_ctx_with_value(ringo_ctx *parent, const void *key,

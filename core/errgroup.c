@@ -89,8 +89,12 @@ static void run(void *arg)
 	ringo_wg_done(&g->wg); /* last touch of g: wait may free it */
 }
 
-static bool start(ringo_group *g, ringo_group_fn fn, void *arg, bool try)
+static bool start(ringo_group *g, ringo_group_fn fn, void *arg, bool try,
+		  const char *call)
 {
+	ringo__must_m(call);
+	if (!fn)
+		ringo__panic(call, "NULL function");
 	if (g->sem) {
 		if (try && !ringo_chan_trysend(g->sem, NULL))
 			return false;
@@ -109,12 +113,12 @@ static bool start(ringo_group *g, ringo_group_fn fn, void *arg, bool try)
 
 void ringo_group_go(ringo_group *g, ringo_group_fn fn, void *arg)
 {
-	start(g, fn, arg, false);
+	start(g, fn, arg, false, "ringo_group_go");
 }
 
 bool ringo_group_trygo(ringo_group *g, ringo_group_fn fn, void *arg)
 {
-	return start(g, fn, arg, true);
+	return start(g, fn, arg, true, "ringo_group_trygo");
 }
 
 int ringo_group_wait(ringo_group *g)

@@ -98,8 +98,9 @@ static struct ringo__g *newproc(struct ringo__p *p, const struct ringo_go_opts *
 				void (*fn)(void *), void *arg,
 				struct ringo__g *creator, void *pc)
 {
-	size_t size = o && o->stack_size ? ringo__stack_round(o->stack_size)
-					 : ringo__sched.stack_size;
+	size_t size = o && o->stack_size
+			      ? ringo__stack_round(o->stack_size, "ringo_go_opts")
+			      : ringo__sched.stack_size;
 	struct ringo__g *g = ringo__gfree_get(p, size);
 
 	if (!g) {
@@ -266,7 +267,7 @@ static size_t stack_size_from(const struct ringo_config *cfg)
 			v *= 1024, end++;
 		else if (*end == 'm' || *end == 'M')
 			v *= 1024 * 1024, end++;
-		if (*end || v == 0 || v > (1ull << 30))
+		if (*end || v == 0 || v > RINGO_STACK_MAX)
 			ringo__panic("ringo_run", "RINGO_STACK_SIZE=\"%s\": want "
 				     "bytes (suffix k or m allowed), up to 1g",
 				     env);
@@ -370,7 +371,7 @@ int ringo_run_config(const struct ringo_config *cfg, int (*main_fn)(void *),
 		errno = -err;
 		ringo__throw("ringo_run", "creating jemalloc arenas failed");
 	}
-	ringo__sched.stack_size = ringo__stack_round(stack);
+	ringo__sched.stack_size = ringo__stack_round(stack, "ringo_run");
 	ringo__sched.maxmcount = ringo__maxthreads_from(cfg ? cfg->max_threads : 0);
 	if (ringo__sched.maxmcount < nprocs)
 		ringo__panic("ringo_run", "thread limit %d is below maxprocs %d",

@@ -522,6 +522,15 @@ static inline void ringo__wakep(void)
 /* ------------------------------------------------------------- misc */
 
 int64_t ringo__nanotime(void);            /* ns, CLOCK_MONOTONIC */
+
+/* ringo__nanotime() + ns, saturating at INT64_MAX ("never"), as Go's
+ * time.when does: ringo_sleep(INT64_MAX) must not wrap into the past. */
+static inline int64_t ringo__nanotime_after(int64_t ns)
+{
+	int64_t now = ringo__nanotime();
+
+	return ns > 0 && now > INT64_MAX - ns ? INT64_MAX : now + ns;
+}
 uint32_t ringo__fastrand(struct ringo__m *m);
 int ringo__procs_default(void);           /* affinity, cgroup, env */
 

@@ -137,15 +137,21 @@ static int sel_poll(struct sel *s)
 	return -1;
 }
 
+/* The shuffle's state on threads without an M (only the non-blocking
+ * form runs there): per thread, seeded at its first select from the
+ * clock and the thread's own address, so that repeated calls choose
+ * among ready cases at random, as inside goroutines. */
+static _Thread_local uint64_t outside_rand;
+
 static int select_impl(struct sel *s, bool nonblock, struct ringo__sudog *sg)
 {
 	struct ringo__m *m = ringo__getm();
-	/* Outside goroutines only the non-blocking form is allowed; it
-	 * shuffles with a seed of its own. */
-	uint64_t outside_rand = 0x2545f4914f6cdd1dull ^ (uintptr_t)s;
 
 	if (!nonblock)
 		ringo__must_park("ringo_select");
+	if (!(m && m->curg) && !outside_rand)
+		outside_rand = ((uint64_t)ringo__nanotime() ^
+				(uintptr_t)&outside_rand) | 1;
 	sel_order(s, m && m->curg ? &m->rand : &outside_rand);
 	sel_lock(s);
 	int i = sel_poll(s);

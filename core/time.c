@@ -56,7 +56,7 @@ void ringo_sleep(int64_t ns)
 		ringo_yield();
 		return;
 	}
-	struct sleeper s = { .when = ringo__nanotime() + ns };
+	struct sleeper s = { .when = ringo__nanotime_after(ns) };
 	ringo__timer_init(&s.t, wake_sleeper, g);
 	ringo__park(arm_sleeper, &s, RINGO_WAIT_SLEEP, NULL);
 }
@@ -100,7 +100,7 @@ static ringo_timer *timer_new(int64_t ns, int64_t period, const char *call)
 	ringo__timer_init(&rt->t, fire, rt);
 	rt->t.counted = true;
 	rt->t.period = period;
-	ringo__timer_add(&rt->t, ringo__nanotime() + (ns > 0 ? ns : 0));
+	ringo__timer_add(&rt->t, ringo__nanotime_after(ns > 0 ? ns : 0));
 	return rt;
 }
 
@@ -122,23 +122,29 @@ ringo_chan *ringo_timer_chan(ringo_timer *t)
 	return t->c;
 }
 
-/* Empty t's channel of what its firings sent. Caller holds t->lock. */
-static void drain(ringo_timer *t)
+/* Empty t's channel of what its firings sent; true if a value was
+ * there. Caller holds t->lock. */
+static bool drain(ringo_timer *t)
 {
 	int64_t v;
+	bool took = false;
 
 	if (!t->sent)
-		return;
+		return false;
 	while (ringo_chan_tryrecv(t->c, &v, NULL))
-		;
+		took = true;
 	t->sent = false;
+	return took;
 }
 
+/* Go 1.23: a firing nobody has received yet is still pending - its
+ * value is taken back - so stop and reset return true for it, and the
+ * old "if (!stop) receive" idiom cannot block. */
 bool ringo_timer_stop(ringo_timer *t)
 {
 	ringo__lock(&t->lock);
 	bool pending = ringo__timer_stop(&t->t);
-	drain(t);
+	pending |= drain(t);
 	ringo__unlock(&t->lock);
 	return pending;
 }
@@ -151,10 +157,10 @@ bool ringo_timer_reset(ringo_timer *t, int64_t ns)
 			     "%lld", (long long)ns);
 	ringo__lock(&t->lock);
 	bool pending = ringo__timer_stop(&t->t);
-	drain(t);
+	pending |= drain(t);
 	if (t->t.period > 0)
 		t->t.period = ns;
-	ringo__timer_add(&t->t, ringo__nanotime() + (ns > 0 ? ns : 0));
+	ringo__timer_add(&t->t, ringo__nanotime_after(ns > 0 ? ns : 0));
 	ringo__unlock(&t->lock);
 	return pending;
 }

@@ -299,6 +299,14 @@ static int main_fn(void *arg)
 
 /* ------------------------------------------------------ death tests */
 
+static int go_null_main(void *arg)
+{
+	(void)arg;
+	ringo_group *g = ringo_group_new(NULL);
+	ringo_group_go(g, NULL, NULL);
+	return 0;
+}
+
 static int set_limit_running_main(void *arg)
 {
 	(void)arg;
@@ -324,7 +332,9 @@ int main(void)
 	test_watchdog(110);
 	if (test_run_default_then_one_p(main_fn, NULL))
 		return 1;
-	if (test_death_run("set_limit while running", set_limit_running_main, NULL,
+	if (test_death_run("go with NULL", go_null_main, NULL,
+			   "ringo_group_go: NULL function") ||
+	    test_death_run("set_limit while running", set_limit_running_main, NULL,
 			   "ringo_group_set_limit: limit changed while 1 goroutines") ||
 	    test_death_run("free while running", free_running_main, NULL,
 			   "ringo_group_free: 1 goroutines of the group are "

@@ -111,6 +111,20 @@ static void outside(void *arg)
 	ringo_yield();
 }
 
+static void nothing(void *arg)
+{
+	(void)arg;
+}
+
+static int huge_stack_main(void *arg)
+{
+	struct ringo_go_opts o = { .stack_size = SIZE_MAX };
+
+	(void)arg;
+	ringo_go_opts(&o, nothing, NULL);
+	return 0;
+}
+
 static int main_exits(void *arg)
 {
 	(void)arg;
@@ -130,6 +144,9 @@ int main(void)
 		return 1;
 	if (test_death_run("exit from main", main_exits, NULL,
 			   "ringo_exit: called from the main goroutine"))
+		return 1;
+	if (test_death_run("stack above the maximum", huge_stack_main, NULL,
+			   "ringo_go_opts: stack size"))
 		return 1;
 	return 0;
 }

@@ -68,9 +68,50 @@ static int test_stop_and_reset(void)
 	while (!ringo_chan_len(ringo_timer_chan(t)))
 		ringo_yield();
 	ASSERT_EQ(ringo_chan_len(ringo_timer_chan(t)), 1);
-	ringo_timer_reset(t, 1000 * MS);
+	/* Go 1.23: a value nobody received is taken back and counts as
+	 * pending, for reset and for stop. */
+	ASSERT(ringo_timer_reset(t, 1000 * MS));
+	ASSERT_EQ(ringo_chan_len(ringo_timer_chan(t)), 0);
+	ringo_timer_reset(t, 1 * MS);
+	while (!ringo_chan_len(ringo_timer_chan(t)))
+		ringo_yield();
+	ASSERT(ringo_timer_stop(t));
 	ASSERT_EQ(ringo_chan_len(ringo_timer_chan(t)), 0);
 	ringo_timer_free(t);
+	return 0;
+}
+
+static _Atomic int long_sleep_over;
+
+static void long_sleeper(void *arg)
+{
+	(void)arg;
+	ringo_sleep(INT64_MAX);
+	atomic_store(&long_sleep_over, 1);
+}
+
+/* Durations that overflow now + ns mean "never", not the past. */
+static int test_huge_durations(void)
+{
+	int64_t v;
+	ringo_ctx *ctx = ringo_ctx_with_timeout(NULL, INT64_MAX);
+
+	ringo_go(long_sleeper, NULL);
+	ringo_timer *t = ringo_timer_new(INT64_MAX);
+	ringo_chan *after = ringo_after(INT64_MAX - 1000);
+	ringo_yield();
+	ringo_sleep(2 * MS);
+	ASSERT(!ringo_chan_tryrecv(ringo_timer_chan(t), &v, NULL));
+	ASSERT(!ringo_chan_tryrecv(after, &v, NULL));
+	ASSERT(ringo_timer_reset(t, INT64_MAX));
+	ringo_sleep(2 * MS);
+	ASSERT(!ringo_chan_tryrecv(ringo_timer_chan(t), &v, NULL));
+	ASSERT(ringo_timer_stop(t));
+	ASSERT_EQ(atomic_load(&long_sleep_over), 0);
+	ASSERT_EQ(ringo_ctx_err(ctx), 0);
+	ringo_ctx_free(ctx);
+	ringo_timer_free(t);
+	ringo_after_free(after);
 	return 0;
 }
 
@@ -148,6 +189,7 @@ static int main_fn(void *arg)
 	RUN(test_ticker);
 	RUN(test_after_in_select);
 	RUN(test_stop_reset_race);
+	RUN(test_huge_durations); /* last: leaves a goroutine asleep */
 	return 0;
 }
 

@@ -57,6 +57,7 @@ struct ringo_config {
 
 #define RINGO_STACK_DEFAULT (64u * 1024u) /* bytes; a parked G touches ~1 page */
 #define RINGO_STACK_MIN (16u * 1024u)     /* bytes; smaller requests round up */
+#define RINGO_STACK_MAX (1u << 30)        /* bytes; larger requests panic */
 
 int ringo_run(int (*main_fn)(void *arg), void *arg);
 int ringo_run_config(const struct ringo_config *cfg,

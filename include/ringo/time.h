@@ -36,7 +36,8 @@ extern "C" {
 /* Monotonic time in ns (CLOCK_MONOTONIC). */
 int64_t ringo_now(void);
 
-/* Park the calling goroutine for at least ns nanoseconds (<= 0: yield). */
+/* Park the calling goroutine for at least ns nanoseconds (<= 0: yield).
+ * Durations here and in the timers saturate: INT64_MAX is "never". */
 void ringo_sleep(int64_t ns);
 
 /* ========================================================================
@@ -52,8 +53,10 @@ ringo_timer *ringo_timer_new(int64_t ns);
 ringo_timer *ringo_ticker_new(int64_t period_ns);
 /* The channel values arrive on (element int64_t, capacity 1). */
 ringo_chan *ringo_timer_chan(ringo_timer *t);
-/* Stop: true if this call stopped a pending timer (false if it had
- * already fired or been stopped). Drains the channel. */
+/* Stop: true if this call stopped a pending timer, which includes one
+ * that fired but whose value nobody received (Go 1.23: the value is
+ * taken back); false if it had already been received from or stopped.
+ * Drains the channel. */
 bool ringo_timer_stop(ringo_timer *t);
 /* Restart to fire after ns (timers) or every ns (tickers: ns > 0, else
  * it panics). Returns true if the timer was pending. Drains the
