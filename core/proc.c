@@ -326,6 +326,8 @@ static void teardown(struct ringo__m *m0)
 	/* The semaphore table may still list waiters that live on the
 	 * stacks of discarded goroutines, freed just below. */
 	ringo__sema_teardown();
+	for (int i = 0; i < ringo__sched.nprocs; i++)
+		ringo__timers_orphan(ringo__sched.allp[i]);
 	ringo__gfree_all();
 	ringo__m_exit_thread(m0);
 	free(m0);

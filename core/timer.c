@@ -118,6 +118,12 @@ static void heap_add(struct ringo__timers *h, struct ringo__timer *t)
 	set_next(h);
 }
 
+/* Where the timers pending when ringo_run returned are (t->heap): their
+ * heaps are freed, and the program may still stop, reset or free them
+ * afterwards (a timer it kept, a context with a deadline). Always empty;
+ * a stop finds the timer here, takes it out and reports it pending. */
+static struct ringo__timers orphaned = { .lock = RINGO__LOCK_INIT };
+
 /* Lock the heap t is in; NULL (nothing locked) if it is in none. */
 static struct ringo__timers *lock_heap_of(struct ringo__timer *t)
 {
@@ -154,7 +160,12 @@ bool ringo__timer_stop(struct ringo__timer *t)
 	atomic_fetch_add(&t->seq, 1);
 	if (!h)
 		return false;
-	heap_remove(h, t);
+	if (h == &orphaned) {
+		atomic_store_explicit(&t->heap, NULL, memory_order_relaxed);
+		t->idx = -1;
+	} else {
+		heap_remove(h, t);
+	}
 	ringo__unlock(&h->lock);
 	return true;
 }
@@ -226,6 +237,23 @@ int ringo__timers_create(struct ringo__p *p)
 {
 	p->timers = calloc(1, sizeof(*p->timers));
 	return p->timers ? 0 : -1;
+}
+
+void ringo__timers_orphan(struct ringo__p *p)
+{
+	struct ringo__timers *h = p->timers;
+
+	if (!h)
+		return;
+	ringo__lock(&h->lock);
+	for (int i = 0; i < h->len; i++) {
+		struct ringo__timer *t = h->heap[i].t;
+		atomic_store_explicit(&t->heap, &orphaned, memory_order_relaxed);
+		t->idx = -1;
+	}
+	h->len = 0;
+	set_next(h);
+	ringo__unlock(&h->lock);
 }
 
 void ringo__timers_destroy(struct ringo__p *p)

@@ -75,8 +75,13 @@ void ringo__timer_add(struct ringo__timer *t, int64_t when);
 /* Remove t if pending. Returns true if it was. */
 bool ringo__timer_stop(struct ringo__timer *t);
 
-/* Per-P heaps: created with the Ps, freed at teardown. */
+/* Per-P heaps: created with the Ps, freed at teardown. Orphan first,
+ * while every timer's memory is still there (a sleeper's is on its
+ * goroutine's stack): a timer still pending then moves to a heap of its
+ * own that outlives the run, so that the program can stop or free it
+ * later (the stop reports it pending) instead of reaching a freed heap. */
 int ringo__timers_create(struct ringo__p *p);
+void ringo__timers_orphan(struct ringo__p *p);
 void ringo__timers_destroy(struct ringo__p *p);
 /* Run the expired timers of p's heap. */
 void ringo__timers_run_heap(struct ringo__timers *h, int64_t now,

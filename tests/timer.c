@@ -193,8 +193,48 @@ static int main_fn(void *arg)
 	return 0;
 }
 
+/* Timers still pending when ringo_run returns outlive their heaps: the
+ * program can stop, free or rearm them afterwards. */
+static ringo_timer *kept;
+static ringo_chan *kept_after;
+static ringo_ctx *kept_ctx;
+
+static int keep_pending(void *arg)
+{
+	(void)arg;
+	kept = ringo_timer_new(10 * RINGO_SECOND);
+	kept_after = ringo_after(10 * RINGO_SECOND);
+	kept_ctx = ringo_ctx_with_timeout(NULL, 10 * RINGO_SECOND);
+	return !kept || !kept_after || !kept_ctx;
+}
+
+static int rearm_kept(void *arg)
+{
+	int64_t v;
+
+	(void)arg;
+	ASSERT(!ringo_timer_reset(kept, MS)); /* stopped after the last run */
+	ASSERT(ringo_chan_recv(ringo_timer_chan(kept), &v));
+	ringo_timer_free(kept);
+	return 0;
+}
+
+static int test_outlive_run(void)
+{
+	ASSERT_EQ(ringo_run(keep_pending, NULL), 0);
+	ASSERT(ringo_timer_stop(kept));
+	ASSERT(!ringo_timer_stop(kept));
+	ringo_after_free(kept_after);
+	ASSERT_EQ(ringo_ctx_err(kept_ctx), 0);
+	ringo_ctx_free(kept_ctx); /* drops its timer's reference too */
+	ASSERT_EQ(ringo_run(rearm_kept, NULL), 0);
+	return 0;
+}
+
 int main(void)
 {
 	test_watchdog(120);
-	return ringo_run(main_fn, NULL);
+	if (ringo_run(main_fn, NULL))
+		return 1;
+	return test_outlive_run();
 }
