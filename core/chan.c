@@ -72,7 +72,22 @@ ringo_chan *ringo_chan_make(size_t elem_size, size_t cap)
 	return c;
 }
 
+void ringo__chan_not_owned(ringo_chan *c, const char *call)
+{
+	if (ringo__unlikely(c && c->owner))
+		ringo__panic(call, "channel %p belongs to a timer or a context "
+			     "(only receive from it; ringo_timer_free, "
+			     "ringo_after_free or ringo_ctx_free frees it)",
+			     (void *)c);
+}
+
 void ringo_chan_free(ringo_chan *c)
+{
+	ringo__chan_not_owned(c, "ringo_chan_free");
+	ringo__chan_free_owned(c);
+}
+
+void ringo__chan_free_owned(ringo_chan *c)
 {
 	if (!c)
 		return;
@@ -169,10 +184,17 @@ chan_send(struct ringo_chan *c, const void *elem, bool nonblock,
 
 void ringo_chan_send(ringo_chan *c, const void *elem)
 {
+	ringo__chan_not_owned(c, "ringo_chan_send");
 	chan_send(c, elem, false, "ringo_chan_send");
 }
 
 bool ringo_chan_trysend(ringo_chan *c, const void *elem)
+{
+	ringo__chan_not_owned(c, "ringo_chan_trysend");
+	return chan_send(c, elem, true, "ringo_chan_trysend");
+}
+
+bool ringo__chan_trysend_owned(ringo_chan *c, const void *elem)
 {
 	return chan_send(c, elem, true, "ringo_chan_trysend");
 }
@@ -239,6 +261,12 @@ bool ringo_chan_tryrecv(ringo_chan *c, void *elem, bool *closed)
 /* ------------------------------------------------------------- close */
 
 void ringo_chan_close(ringo_chan *c)
+{
+	ringo__chan_not_owned(c, "ringo_chan_close");
+	ringo__chan_close_owned(c);
+}
+
+void ringo__chan_close_owned(ringo_chan *c)
 {
 	if (!c)
 		ringo__panic("ringo_chan_close", "close of nil channel");

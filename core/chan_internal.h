@@ -39,8 +39,19 @@ struct ringo_chan {
 	size_t recvx;      /* next slot to take */
 	struct ringo__waitq recvq, sendq;
 	char *buf;         /* cap * elem_size bytes */
-	void *owner;       /* the timer of a timer channel, else NULL */
+	/* The timer of a timer channel or the context of a done channel,
+	 * else NULL. Only the owner sends on, closes or frees its channel
+	 * (the ringo__chan_*_owned calls): the public calls panic, as Go's
+	 * receive-only time.C and Done() channels do not compile. */
+	void *owner;
 };
+
+bool ringo__chan_trysend_owned(ringo_chan *c, const void *elem);
+void ringo__chan_close_owned(ringo_chan *c);
+void ringo__chan_free_owned(ringo_chan *c);
+
+/* Panics, naming `call`, if c belongs to a timer or a context. */
+void ringo__chan_not_owned(ringo_chan *c, const char *call);
 
 /* Win the select that g is parked in: CAS of g->select_done 0 -> 1. Only
  * the winner may complete an operation with one of g's sudogs. */

@@ -35,6 +35,7 @@
 #include <ringo/context.h>
 #include <ringo/time.h>
 
+#include "chan_internal.h"
 #include "lock.h"
 #include "runtime.h"
 #include "timer.h"
@@ -112,7 +113,7 @@ static void ctx_release(ringo_ctx *c, const char *call)
 		 * went through ringo_ctx_release. */
 		ctx_unlink(c);
 		ringo_ctx *parent = c->parent;
-		ringo_chan_free(c->done);
+		ringo__chan_free_owned(c->done);
 		free(c);
 		c = parent;
 	}
@@ -143,7 +144,7 @@ static void cancel_locked(ringo_ctx *c, int err, int cause)
 	}
 	/* The close's channel lock orders the stores above before any
 	 * receive that sees done closed. */
-	ringo_chan_close(c->done);
+	ringo__chan_close_owned(c->done);
 	for (ringo_ctx *ch = c->children; ch; ch = ch->sib_next) {
 		ringo__lock(&ch->lock);
 		cancel_locked(ch, err, cause);
@@ -238,6 +239,7 @@ static ringo_ctx *new_cancel(ringo_ctx *parent)
 	c->done = ringo_chan_make(0, 0);
 	if (!c->done)
 		ringo__throw("context", "out of memory");
+	c->done->owner = c;
 	if (!pc)
 		return c;
 	/* Register, or be born done: c is not shared yet, so its lock

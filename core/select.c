@@ -209,11 +209,14 @@ int ringo_select(struct ringo_select_case *cases, int n, bool nonblock)
 {
 	if (n < 0 || n > UINT16_MAX || (n && !cases))
 		ringo__panic("ringo_select", "bad case array (n = %d)", n);
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (cases[i].dir != RINGO_SELECT_SEND &&
 		    cases[i].dir != RINGO_SELECT_RECV)
 			ringo__panic("ringo_select", "case %d: bad direction %d",
 				     i, (int)cases[i].dir);
+		if (cases[i].dir == RINGO_SELECT_SEND)
+			ringo__chan_not_owned(cases[i].chan, "ringo_select");
+	}
 
 	struct sel s = { .cases = cases, .n = n };
 	if (n <= SMALL_CASES) {

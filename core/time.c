@@ -77,7 +77,8 @@ static void fire(struct ringo__timer *t, int64_t now, uint64_t seq)
 	struct ringo_timer *rt = (struct ringo_timer *)t;
 
 	ringo__lock(&rt->lock);
-	if (atomic_load(&t->seq) == seq && ringo_chan_trysend(rt->c, &now))
+	if (atomic_load(&t->seq) == seq &&
+	    ringo__chan_trysend_owned(rt->c, &now))
 		rt->sent = true;
 	ringo__unlock(&rt->lock);
 	ringo__timer_done(t);
@@ -174,7 +175,7 @@ void ringo_timer_free(ringo_timer *t)
 	 * the lock (it will see a stale seq and send nothing): wait for it. */
 	while (atomic_load(&t->t.running))
 		ringo_yield();
-	ringo_chan_free(t->c);
+	ringo__chan_free_owned(t->c);
 	free(t);
 }
 

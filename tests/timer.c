@@ -231,10 +231,53 @@ static int test_outlive_run(void)
 	return 0;
 }
 
+/* Channels that belong to a timer or a context are theirs to send on,
+ * close and free: the program may only receive. */
+static int close_timer_chan(void *arg)
+{
+	(void)arg;
+	ringo_chan_close(ringo_timer_chan(ringo_timer_new(RINGO_SECOND)));
+	return 0;
+}
+
+static int free_after_chan(void *arg)
+{
+	(void)arg;
+	ringo_chan_free(ringo_after(5 * MS));
+	return 0;
+}
+
+static int send_on_done(void *arg)
+{
+	ringo_ctx *ctx = ringo_ctx_with_cancel(NULL);
+
+	(void)arg;
+	ringo_chan_trysend(ringo_ctx_done(ctx), NULL);
+	return 0;
+}
+
+static int select_send_on_ticker(void *arg)
+{
+	int64_t v = 0;
+	ringo_timer *tk = ringo_ticker_new(RINGO_SECOND);
+	struct ringo_select_case cs[] = { RINGO_SEND(ringo_timer_chan(tk), &v) };
+
+	(void)arg;
+	RINGO_SELECT_DEFAULT(cs);
+	return 0;
+}
+
 int main(void)
 {
 	test_watchdog(120);
-	if (ringo_run(main_fn, NULL))
+	if (ringo_run(main_fn, NULL) || test_outlive_run())
 		return 1;
-	return test_outlive_run();
+	return test_death_run("close a timer's channel", close_timer_chan, NULL,
+			      "ringo_chan_close: channel") ||
+	       test_death_run("free an after channel", free_after_chan, NULL,
+			      "ringo_chan_free: channel") ||
+	       test_death_run("send on a done channel", send_on_done, NULL,
+			      "ringo_chan_trysend: channel") ||
+	       test_death_run("select send on a ticker", select_send_on_ticker,
+			      NULL, "ringo_select: channel");
 }

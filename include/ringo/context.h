@@ -147,7 +147,7 @@ void ringo_ctx_release(ringo_ctx *ctx);
 /* A channel (element size 0) that is closed when ctx is done. NULL for
  * the background and its value children: a NULL channel is never ready,
  * so a select case on it simply never fires, as with Go's nil Done().
- * Only receive from it: never send, close or free it. */
+ * Only receive from it: sending on it, closing or freeing it panics. */
 ringo_chan *ringo_ctx_done(ringo_ctx *ctx);
 
 /* 0 while ctx is live; then RINGO_CANCELED or RINGO_DEADLINE_EXCEEDED. */

@@ -51,7 +51,10 @@ typedef struct ringo_timer ringo_timer;
 ringo_timer *ringo_timer_new(int64_t ns);
 /* A ticker that sends every period_ns (> 0, else it panics). */
 ringo_timer *ringo_ticker_new(int64_t period_ns);
-/* The channel values arrive on (element int64_t, capacity 1). */
+/* The channel values arrive on (element int64_t, capacity 1). It
+ * belongs to the timer: only receive from it (sending on it, closing or
+ * freeing it with the chan.h calls panics; ringo_timer_free frees it,
+ * and ringo_after_free an after channel). */
 ringo_chan *ringo_timer_chan(ringo_timer *t);
 /* Stop: true if this call stopped a pending timer, which includes one
  * that fired but whose value nobody received (Go 1.23: the value is
