@@ -92,7 +92,10 @@ void ringo__chan_free_owned(ringo_chan *c)
 	if (!c)
 		return;
 	ringo__lock(&c->lock);
-	bool waiting = c->recvq.first || c->sendq.first;
+	/* Outside a run, waiters can only be goroutines ringo_run discarded
+	 * when it returned (their entries name freed stacks): free anyway. */
+	bool waiting = (c->recvq.first || c->sendq.first) &&
+		       ringo__sched.running;
 	ringo__unlock(&c->lock);
 	if (waiting)
 		ringo__panic("ringo_chan_free", "channel %p still has waiting "

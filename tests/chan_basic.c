@@ -291,8 +291,34 @@ static int main_fn(void *arg)
 	return 0;
 }
 
+/* A channel with goroutines still blocked on it when ringo_run returns
+ * can be freed afterwards: they were discarded. */
+static ringo_chan *left;
+
+static void blocked_on_left(void *arg)
+{
+	int v = 1;
+
+	(void)arg;
+	ringo_chan_send(left, &v);
+}
+
+static int leave_blocked(void *arg)
+{
+	(void)arg;
+	left = ringo_chan_make(sizeof(int), 0);
+	ringo_go(blocked_on_left, NULL);
+	ringo_go(blocked_on_left, NULL);
+	test_wait_parked(2, NULL, "chan send", left);
+	return 0;
+}
+
 int main(void)
 {
 	test_watchdog(110);
-	return test_run_default_then_one_p(main_fn, NULL);
+	if (test_run_default_then_one_p(main_fn, NULL) ||
+	    ringo_run(leave_blocked, NULL))
+		return 1;
+	ringo_chan_free(left);
+	return 0;
 }

@@ -10,6 +10,11 @@
  * freeing a channel that goroutines still wait on. Blocking calls must be
  * made from a goroutine. "Closed", "empty" and "full" are return values,
  * not errors.
+ *
+ * Goroutines still blocked on a channel when ringo_run returns are
+ * discarded (ringo/sched.h) and stay in its queues: such a channel can
+ * only be freed (ringo_chan_free accepts it once ringo_run has
+ * returned); make a new one for a later run.
  */
 #ifndef RINGO_CHAN_H
 #define RINGO_CHAN_H
