@@ -178,6 +178,9 @@ void ringo_exit(void)
 	if (m->curg->is_main)
 		ringo__panic("ringo_exit", "called from the main goroutine "
 			     "(return from main instead)");
+	if (m->curg->in_once)
+		ringo__panic("ringo_exit", "called from a ringo_once_do "
+			     "function (its once would never be done)");
 	goexit(m, m->curg);
 }
 

@@ -102,6 +102,9 @@ struct ringo__g {
 	uint8_t wait_reason;      /* enum ringo__wait_reason while WAITING */
 	bool is_main;
 	uint8_t guard;            /* enum ringo__guard (alloc/stack.h) */
+	/* ringo_once_do functions running on this G: ringo_exit from one
+	 * would leave its once locked and never done. */
+	uint8_t in_once;
 	int64_t wait_since;       /* ns, CLOCK_MONOTONIC, when it parked (P's
 				   * coarse clock, a few microseconds late) */
 	struct ringo__g *schedlink; /* global run queue / free list link */

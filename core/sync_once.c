@@ -41,7 +41,12 @@ static __attribute__((noinline)) void once_slow(struct once *o,
 	ringo__mutex_lock(&o->m, RINGO_WAIT_ONCE, once);
 	if (!atomic_load_explicit(&o->done, memory_order_relaxed)) {
 		atomic_store_explicit(&o->runner, self, memory_order_relaxed);
+		struct ringo__g *g = ringo__getg();
+		if (g)
+			g->in_once++;
 		fn(arg);
+		if (g)
+			g->in_once--;
 		atomic_store_explicit(&o->runner, 0, memory_order_relaxed);
 		/* Release: pairs with the acquire load in ringo_once_do. */
 		atomic_store_explicit(&o->done, 1, memory_order_release);

@@ -107,13 +107,36 @@ static int recursive_main(void *arg)
 	return 0;
 }
 
+static ringo_once exit_once = RINGO_ONCE_INIT;
+
+static void exit_now(void *arg)
+{
+	(void)arg;
+	ringo_exit();
+}
+
+static void once_then_exit(void *arg)
+{
+	ringo_once_do(&exit_once, exit_now, arg);
+}
+
+static int exit_in_once_main(void *arg)
+{
+	(void)arg;
+	ringo_go(once_then_exit, NULL);
+	ringo_chan_recv(NULL, NULL); /* until the panic ends the process */
+	return 0;
+}
+
 int main(void)
 {
 	test_watchdog(110);
 	if (ringo_run(main_fn, NULL))
 		return 1;
 	if (test_death_run("recursive", recursive_main, NULL,
-			   "ringo_once_do: called recursively"))
+			   "ringo_once_do: called recursively") ||
+	    test_death_run("exit in the function", exit_in_once_main, NULL,
+			   "ringo_exit: called from a ringo_once_do function"))
 		return 1;
 	return 0;
 }

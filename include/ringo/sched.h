@@ -87,7 +87,9 @@ uint64_t ringo_go_opts(const struct ringo_go_opts *opts,
 void ringo_yield(void);
 
 /* End the calling goroutine now (runtime.Goexit). Ending main this way
- * aborts: main's result is ringo_run's result. */
+ * aborts: main's result is ringo_run's result. So does ending a
+ * goroutine from inside a ringo_once_do function, whose once would stay
+ * locked (Go's deferred unlock has no C equivalent). */
 _Noreturn void ringo_exit(void);
 
 /* Id of the calling goroutine (> 0), or 0 outside a goroutine. */
