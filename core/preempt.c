@@ -55,7 +55,6 @@
 #endif
 
 #define PREEMPT_SIGNAL SIGURG
-#define PREEMPT_REQ_BIT (1ull << 32)
 #define RANGES_MAX 256
 
 /* Libraries whose code may hold locks or is the runtime itself (matched
@@ -156,7 +155,7 @@ static void try_preempt(struct ringo__m *m, ucontext_t *uc)
 	if (!g || !p || g->preempt_off)
 		return;
 	uint64_t req = atomic_load_explicit(&p->preempt_req, memory_order_relaxed);
-	if (req != (PREEMPT_REQ_BIT | ringo__schedtick(p)))
+	if (req != (RINGO__PREEMPT_REQ_BIT | ringo__schedtick(p)))
 		return;
 	uintptr_t pc, sp;
 	context_pc_sp(uc, &pc, &sp);
@@ -257,14 +256,16 @@ void ringo__preempt_fini(void)
 
 bool ringo__preempt_request(struct ringo__p *p, uint32_t tick)
 {
-	if (!enabled)
-		return false;
 	struct ringo__m *m = atomic_load(&p->m);
 	if (!m)
 		return false;
-	atomic_store_explicit(&p->preempt_req, PREEMPT_REQ_BIT | tick,
+	/* Recorded even without signals: the P's next hand-off to a
+	 * runnext goroutine honours it (pick_next), so that a pair that
+	 * passes the slice back and forth cannot keep the P forever. */
+	atomic_store_explicit(&p->preempt_req, RINGO__PREEMPT_REQ_BIT | tick,
 			      memory_order_relaxed);
-	pthread_kill(m->thread, PREEMPT_SIGNAL);
+	if (enabled)
+		pthread_kill(m->thread, PREEMPT_SIGNAL);
 	return true;
 }
 

@@ -169,9 +169,12 @@ struct ringo__p {
 	_Atomic uint32_t schedtick;
 	/* System-call sections entered; owner writes, sysmon reads. */
 	_Atomic uint32_t syscalltick;
-	/* sysmon's request to preempt a slice: PREEMPT_REQ_BIT | schedtick
-	 * of that slice, 0 = none. Set by sysmon, cleared by the signal
-	 * handler on the owner M when it preempts (core/preempt.c). */
+	/* sysmon's request to preempt a slice: RINGO__PREEMPT_REQ_BIT |
+	 * schedtick of that slice, 0 = none. Set by sysmon (also when
+	 * signals are off), cleared by the signal handler on the owner M
+	 * when it preempts (core/preempt.c), or by the owner's next switch
+	 * to a runnext goroutine, which then starts a new slice instead of
+	 * inheriting the old one (core/switch.c, pick_next). */
 	_Atomic uint64_t preempt_req;
 	/* The owner M is looking for work on its g0 (findrunnable), so
 	 * there is no goroutine to preempt. Set by the scheduler loop before
@@ -412,6 +415,8 @@ static inline void ringo__schedtick_inc(struct ringo__p *p)
 						   memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 }
+
+#define RINGO__PREEMPT_REQ_BIT (UINT64_C(1) << 32)
 
 static inline uint32_t ringo__schedtick(const struct ringo__p *p)
 {

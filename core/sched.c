@@ -7,8 +7,10 @@
  * yields or exits and no other G of the same P could be switched to
  * directly (core/proc.c does the direct G-to-G switches).
  *
- * Where a G is found, in order: every 61st tick the global queue (so a
- * pair of Gs ping-ponging through runnext cannot starve it); the expired
+ * Where a G is found, in order: every 61st tick the global queue (a tick
+ * is a new time slice; a pair of Gs ping-ponging through runnext shares
+ * one until sysmon finds it over 10 ms, and then the next hand-off
+ * starts a new one: core/switch.c, pick_next); the expired
  * timers of every P, whose Gs become this P's (a P whose M runs one long
  * goroutine, such as a loop spawning a million others, cannot run its own);
  * runnext and the local ring; the global queue; the netpoller (io/); then

@@ -192,6 +192,18 @@ static inline struct ringo__g *pick_next(struct ringo__p *p)
 		return NULL;
 	bool inherit;
 	struct ringo__g *next = ringo__runqget_inherit(p, &inherit);
+	if (ringo__unlikely(inherit &&
+			    atomic_load_explicit(&p->preempt_req,
+						 memory_order_relaxed) ==
+				    (RINGO__PREEMPT_REQ_BIT | ringo__schedtick(p)))) {
+		/* sysmon found this slice over 10 ms and no signal ended it
+		 * (preemption off, or the goroutines pass it on too fast to
+		 * catch): the runnext goroutine waits its turn at the tail,
+		 * as a preempted one would, and the head starts a slice. */
+		atomic_store_explicit(&p->preempt_req, 0, memory_order_relaxed);
+		ringo__runqput(p, next, false);
+		next = ringo__runqget_inherit(p, &inherit);
+	}
 	if (next && !inherit)
 		ringo__schedtick_inc(p);
 	return next;

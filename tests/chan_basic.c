@@ -313,11 +313,56 @@ static int leave_blocked(void *arg)
 	return 0;
 }
 
+/* Two goroutines that pass a value back and forth hand each other the
+ * time slice (runnext). With preemption off, as under TSan and valgrind,
+ * nothing but the scheduler can end that slice: once sysmon finds it
+ * over 10 ms the next hand-off starts a new one, and a sleeper on the
+ * same P runs. Without that this test hangs until the watchdog. */
+static ringo_chan *ping, *pong;
+static _Atomic int pair_stop;
+
+static void pinger(void *arg)
+{
+	int v = 0;
+
+	(void)arg;
+	while (!atomic_load(&pair_stop)) {
+		ringo_chan_send(ping, &v);
+		ringo_chan_recv(pong, &v);
+	}
+}
+
+static void ponger(void *arg)
+{
+	int v;
+
+	(void)arg;
+	while (!atomic_load(&pair_stop)) {
+		ringo_chan_recv(ping, &v);
+		ringo_chan_send(pong, &v);
+	}
+}
+
+static int pair_main(void *arg)
+{
+	(void)arg;
+	ping = ringo_chan_make(sizeof(int), 0);
+	pong = ringo_chan_make(sizeof(int), 0);
+	ringo_go(pinger, NULL);
+	ringo_go(ponger, NULL);
+	ringo_sleep(RINGO_MILLISECOND);
+	atomic_store(&pair_stop, 1);
+	return 0;
+}
+
 int main(void)
 {
+	struct ringo_config one_p_no_preempt = { .maxprocs = 1, .preempt = -1 };
+
 	test_watchdog(110);
 	if (test_run_default_then_one_p(main_fn, NULL) ||
-	    ringo_run(leave_blocked, NULL))
+	    ringo_run(leave_blocked, NULL) ||
+	    ringo_run_config(&one_p_no_preempt, pair_main, NULL))
 		return 1;
 	ringo_chan_free(left);
 	return 0;
