@@ -279,6 +279,14 @@ void ringo__chan_close_owned(ringo_chan *c)
 		ringo__panic("ringo_chan_close", "close of closed channel");
 	}
 	c->closed = true;
+	if (!ringo__sched.running) {
+		/* Waiters outside a run are goroutines ringo_run discarded:
+		 * their entries name freed stacks. Nobody to wake. */
+		c->recvq = (struct ringo__waitq){ 0 };
+		c->sendq = (struct ringo__waitq){ 0 };
+		ringo__unlock(&c->lock);
+		return;
+	}
 
 	/* Collect every waiter under the lock, ready them after: their
 	 * sudogs stay valid until they run, and they only run once readied. */

@@ -44,6 +44,9 @@ struct ringo_chan {
 	 * (the ringo__chan_*_owned calls): the public calls panic, as Go's
 	 * receive-only time.C and Done() channels do not compile. */
 	void *owner;
+	/* An after channel (ringo_after): its owner is the timer that
+	 * ringo_after_free frees. */
+	bool after;
 };
 
 bool ringo__chan_trysend_owned(ringo_chan *c, const void *elem);

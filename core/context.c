@@ -297,6 +297,7 @@ ringo_ctx *ringo_ctx_with_deadline(ringo_ctx *parent, int64_t deadline)
 			     "needs a timer: call from a goroutine");
 	atomic_fetch_add(&c->refs, 1); /* the timer's */
 	ringo__timer_init(&c->timer, deadline_fired, c);
+	c->timer.outlives_run = true;
 	ringo__lock(&c->lock);
 	bool armed = !atomic_load(&c->err);
 	if (armed) {

@@ -93,8 +93,8 @@ static bool start(ringo_group *g, ringo_group_fn fn, void *arg, bool try,
 		  const char *call)
 {
 	ringo__must_m(call);
-	if (!fn)
-		ringo__panic(call, "NULL function");
+	if (!g || !fn)
+		ringo__panic(call, "NULL %s", g ? "function" : "group");
 	if (g->sem) {
 		if (try && !ringo_chan_trysend(g->sem, NULL))
 			return false;

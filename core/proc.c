@@ -266,10 +266,14 @@ static size_t stack_size_from(const struct ringo_config *cfg)
 	if (env && *env) {
 		char *end;
 		unsigned long long v = strtoull(env, &end, 10);
+		unsigned long long unit = 1;
 		if (*end == 'k' || *end == 'K')
-			v *= 1024, end++;
+			unit = 1024, end++;
 		else if (*end == 'm' || *end == 'M')
-			v *= 1024 * 1024, end++;
+			unit = 1024 * 1024, end++;
+		if (v > RINGO_STACK_MAX / unit)
+			v = 0; /* too big: refused below, before it can wrap */
+		v *= unit;
 		if (*end || v == 0 || v > RINGO_STACK_MAX)
 			ringo__panic("ringo_run", "RINGO_STACK_SIZE=\"%s\": want "
 				     "bytes (suffix k or m allowed), up to 1g",
@@ -302,6 +306,8 @@ static void create_ps(int nprocs)
 			ringo__throw("ringo_run", "out of memory");
 		ringo__sched.allp[i] = p;
 	}
+	/* Timers an earlier run left pending (core/timer.h). */
+	ringo__timers_adopt(ringo__sched.allp[0]);
 }
 
 static void teardown(struct ringo__m *m0)
@@ -322,15 +328,18 @@ static void teardown(struct ringo__m *m0)
 		}
 		m = next;
 	}
-	/* First the netpoller: its fini waits for every request in flight,
+	/* Timers first, while each is as its owner left it (the netpoller's
+	 * fini re-initialises the descriptors' deadline timers) and a
+	 * sleeper's stack is still there (core/timer.h). */
+	for (int i = 0; i < ringo__sched.nprocs; i++)
+		ringo__timers_orphan(ringo__sched.allp[i]);
+	/* Then the netpoller: its fini waits for every request in flight,
 	 * and the kernel may still be writing into a discarded goroutine's
 	 * stack for one of them. */
 	ringo__netpoll->fini();
 	/* The semaphore table may still list waiters that live on the
 	 * stacks of discarded goroutines, freed just below. */
 	ringo__sema_teardown();
-	for (int i = 0; i < ringo__sched.nprocs; i++)
-		ringo__timers_orphan(ringo__sched.allp[i]);
 	ringo__gfree_all();
 	ringo__m_exit_thread(m0);
 	free(m0);

@@ -195,11 +195,14 @@ static inline struct ringo__g *pick_next(struct ringo__p *p)
 	if (ringo__unlikely(inherit &&
 			    atomic_load_explicit(&p->preempt_req,
 						 memory_order_relaxed) ==
-				    (RINGO__PREEMPT_REQ_BIT | ringo__schedtick(p)))) {
+				    (RINGO__PREEMPT_REQ_BIT | ringo__schedtick(p)) &&
+			    !ringo__runqfull(p))) {
 		/* sysmon found this slice over 10 ms and no signal ended it
 		 * (preemption off, or the goroutines pass it on too fast to
 		 * catch): the runnext goroutine waits its turn at the tail,
-		 * as a preempted one would, and the head starts a slice. */
+		 * as a preempted one would, and the head starts a slice. Not
+		 * with a full queue, whose overflow takes the scheduler's
+		 * mutex while the parking goroutine's lock is still held. */
 		atomic_store_explicit(&p->preempt_req, 0, memory_order_relaxed);
 		ringo__runqput(p, next, false);
 		next = ringo__runqget_inherit(p, &inherit);

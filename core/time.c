@@ -100,6 +100,7 @@ static ringo_timer *timer_new(int64_t ns, int64_t period, const char *call)
 	rt->c->owner = rt;
 	ringo__timer_init(&rt->t, fire, rt);
 	rt->t.counted = true;
+	rt->t.outlives_run = true;
 	rt->t.period = period;
 	ringo__timer_add(&rt->t, ringo__nanotime_after(ns > 0 ? ns : 0));
 	return rt;
@@ -183,11 +184,18 @@ ringo_chan *ringo_after(int64_t ns)
 {
 	ringo_timer *t = timer_new(ns, 0, "ringo_after");
 
-	return t ? t->c : NULL;
+	if (!t)
+		return NULL;
+	t->c->after = true;
+	return t->c;
 }
 
 void ringo_after_free(ringo_chan *c)
 {
-	if (c)
-		ringo_timer_free(c->owner);
+	if (!c)
+		return;
+	if (!c->after)
+		ringo__panic("ringo_after_free", "channel %p does not come from "
+			     "ringo_after", (void *)c);
+	ringo_timer_free(c->owner);
 }

@@ -118,10 +118,11 @@ static void heap_add(struct ringo__timers *h, struct ringo__timer *t)
 	set_next(h);
 }
 
-/* Where the timers pending when ringo_run returned are (t->heap): their
- * heaps are freed, and the program may still stop, reset or free them
- * afterwards (a timer it kept, a context with a deadline). Always empty;
- * a stop finds the timer here, takes it out and reports it pending. */
+/* The timers that outlive a run (t->outlives_run) and were pending when
+ * ringo_run returned: the per-P heaps are freed, and the program may
+ * still stop, reset or free them afterwards (a timer it kept, a context
+ * with a deadline), or run again with them pending. A heap like the
+ * others that nothing runs; the next ringo_run adopts its timers. */
 static struct ringo__timers orphaned = { .lock = RINGO__LOCK_INIT };
 
 /* Lock the heap t is in; NULL (nothing locked) if it is in none. */
@@ -150,6 +151,7 @@ void ringo__timer_init(struct ringo__timer *t, ringo__timer_fn fn, void *arg)
 	t->idx = -1;
 	atomic_store(&t->seq, 0);
 	t->counted = false;
+	t->outlives_run = false;
 	atomic_store(&t->running, 0);
 }
 
@@ -160,12 +162,7 @@ bool ringo__timer_stop(struct ringo__timer *t)
 	atomic_fetch_add(&t->seq, 1);
 	if (!h)
 		return false;
-	if (h == &orphaned) {
-		atomic_store_explicit(&t->heap, NULL, memory_order_relaxed);
-		t->idx = -1;
-	} else {
-		heap_remove(h, t);
-	}
+	heap_remove(h, t);
 	ringo__unlock(&h->lock);
 	return true;
 }
@@ -246,14 +243,31 @@ void ringo__timers_orphan(struct ringo__p *p)
 	if (!h)
 		return;
 	ringo__lock(&h->lock);
-	for (int i = 0; i < h->len; i++) {
-		struct ringo__timer *t = h->heap[i].t;
-		atomic_store_explicit(&t->heap, &orphaned, memory_order_relaxed);
-		t->idx = -1;
+	ringo__lock(&orphaned.lock);
+	while (h->len) {
+		struct ringo__timer *t = h->heap[h->len - 1].t;
+		heap_remove(h, t);
+		atomic_fetch_add(&t->seq, 1);
+		if (t->outlives_run)
+			heap_add(&orphaned, t);
 	}
-	h->len = 0;
-	set_next(h);
+	ringo__unlock(&orphaned.lock);
 	ringo__unlock(&h->lock);
+}
+
+void ringo__timers_adopt(struct ringo__p *p)
+{
+	struct ringo__timers *h = p->timers;
+
+	ringo__lock(&orphaned.lock);
+	ringo__lock(&h->lock);
+	while (orphaned.len) {
+		struct ringo__timer *t = orphaned.heap[orphaned.len - 1].t;
+		heap_remove(&orphaned, t);
+		heap_add(h, t);
+	}
+	ringo__unlock(&h->lock);
+	ringo__unlock(&orphaned.lock);
 }
 
 void ringo__timers_destroy(struct ringo__p *p)

@@ -41,6 +41,11 @@ struct ringo__timer {
 	 * stack (sleep) are not counted: the callback's ready ends their use. */
 	bool counted;
 	_Atomic int running;
+	/* The timer's memory is the program's, not a goroutine's (a
+	 * ringo_timer, a context's deadline): pending when ringo_run
+	 * returns, it waits for the next run (ringo__timers_orphan). A
+	 * sleeper's, on a discarded goroutine's stack, is dropped. */
+	bool outlives_run;
 };
 
 /* End of a counted timer's callback: the last access to t. */
@@ -77,11 +82,13 @@ bool ringo__timer_stop(struct ringo__timer *t);
 
 /* Per-P heaps: created with the Ps, freed at teardown. Orphan first,
  * while every timer's memory is still there (a sleeper's is on its
- * goroutine's stack): a timer still pending then moves to a heap of its
- * own that outlives the run, so that the program can stop or free it
- * later (the stop reports it pending) instead of reaching a freed heap. */
+ * goroutine's stack): a pending timer that outlives the run moves to a
+ * heap of its own, so that the program can stop, reset or free it later
+ * instead of reaching a freed heap; the others are dropped. The next
+ * run's first P adopts the orphans: they fire in that run. */
 int ringo__timers_create(struct ringo__p *p);
 void ringo__timers_orphan(struct ringo__p *p);
+void ringo__timers_adopt(struct ringo__p *p);
 void ringo__timers_destroy(struct ringo__p *p);
 /* Run the expired timers of p's heap. */
 void ringo__timers_run_heap(struct ringo__timers *h, int64_t now,

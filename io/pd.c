@@ -393,9 +393,8 @@ void ringo__pd_fini(void)
 
 	for (uint32_t i = 1; i < n; i++) {
 		struct ringo__pd *pd = slot(i);
-		/* The heaps these timers may sit in are about to go. */
-		for (int d = 0; d < 2; d++)
-			ringo__timer_init(&pd->dir[d].timer, deadline_fire, pd);
+		/* Its deadline timers left their heaps already (teardown
+		 * drops pending timers first: core/timer.h). */
 		if (atomic_load(&pd->closing) == CLOSED)
 			continue;
 		close(pd->fd);

@@ -219,8 +219,45 @@ static int rearm_kept(void *arg)
 	return 0;
 }
 
+/* Pending at the end of one run, they fire in the next; and a context
+ * whose done channel a discarded goroutine waited on can be freed. */
+static ringo_timer *next_run_timer;
+static ringo_ctx *next_run_ctx, *waited_ctx;
+
+static void wait_done(void *arg)
+{
+	ringo_chan_recv(ringo_ctx_done(arg), NULL);
+}
+
+static int leave_for_next_run(void *arg)
+{
+	(void)arg;
+	next_run_timer = ringo_timer_new(5 * MS);
+	next_run_ctx = ringo_ctx_with_timeout(NULL, 5 * MS);
+	waited_ctx = ringo_ctx_with_cancel(NULL);
+	ringo_go(wait_done, waited_ctx);
+	test_wait_parked(1, NULL, "chan receive", ringo_ctx_done(waited_ctx));
+	return 0;
+}
+
+static int fire_in_next_run(void *arg)
+{
+	int64_t v;
+
+	(void)arg;
+	ASSERT(ringo_chan_recv(ringo_timer_chan(next_run_timer), &v));
+	ringo_chan_recv(ringo_ctx_done(next_run_ctx), NULL);
+	ASSERT_EQ(ringo_ctx_err(next_run_ctx), RINGO_DEADLINE_EXCEEDED);
+	ringo_timer_free(next_run_timer);
+	ringo_ctx_free(next_run_ctx);
+	return 0;
+}
+
 static int test_outlive_run(void)
 {
+	ASSERT_EQ(ringo_run(leave_for_next_run, NULL), 0);
+	ringo_ctx_free(waited_ctx);
+	ASSERT_EQ(ringo_run(fire_in_next_run, NULL), 0);
 	ASSERT_EQ(ringo_run(keep_pending, NULL), 0);
 	ASSERT(ringo_timer_stop(kept));
 	ASSERT(!ringo_timer_stop(kept));
@@ -256,6 +293,13 @@ static int send_on_done(void *arg)
 	return 0;
 }
 
+static int after_free_of_done(void *arg)
+{
+	(void)arg;
+	ringo_after_free(ringo_ctx_done(ringo_ctx_with_cancel(NULL)));
+	return 0;
+}
+
 static int select_send_on_ticker(void *arg)
 {
 	int64_t v = 0;
@@ -279,5 +323,7 @@ int main(void)
 	       test_death_run("send on a done channel", send_on_done, NULL,
 			      "ringo_chan_trysend: channel") ||
 	       test_death_run("select send on a ticker", select_send_on_ticker,
-			      NULL, "ringo_select: channel");
+			      NULL, "ringo_select: channel") ||
+	       test_death_run("after_free of a done channel", after_free_of_done,
+			      NULL, "ringo_after_free: channel");
 }
