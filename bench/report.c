@@ -353,8 +353,8 @@ static void fill_row(char (*row)[CELL], const struct bench_result *r,
 	fmt_extra(extra, sizeof(extra), &r->med);
 	/* Server rows: the throughput as people quote it, besides ns/op. */
 	if (r->b->net && bench_has(&r->med, BENCH_OPS_PER_S))
-		snprintf(row[C_EXTRA], CELL, "%.0f ops/s%s%s", r->med.v[BENCH_OPS_PER_S],
-			 extra[0] ? ", " : "", extra);
+		snprintf(row[C_EXTRA], CELL, "%.0f ops/s%s%.150s",
+			 r->med.v[BENCH_OPS_PER_S], extra[0] ? ", " : "", extra);
 	else
 		snprintf(row[C_EXTRA], CELL, "%s", extra);
 	if (r->setup[0]) {

@@ -301,7 +301,7 @@ struct test_death_run_ {
 	void *arg;
 };
 
-static void test_death_run_child_(void *p)
+static inline void test_death_run_child_(void *p)
 {
 	struct test_death_run_ *r = p;
 	exit(ringo_run(r->main_fn, r->arg));
