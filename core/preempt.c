@@ -264,8 +264,9 @@ bool ringo__preempt_request(struct ringo__p *p, uint32_t tick)
 	 * passes the slice back and forth cannot keep the P forever. */
 	atomic_store_explicit(&p->preempt_req, RINGO__PREEMPT_REQ_BIT | tick,
 			      memory_order_relaxed);
-	if (enabled)
-		pthread_kill(m->thread, PREEMPT_SIGNAL);
+	if (!enabled)
+		return false; /* nothing sent: sysmon need not retry soon */
+	pthread_kill(m->thread, PREEMPT_SIGNAL);
 	return true;
 }
 

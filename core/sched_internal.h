@@ -52,7 +52,8 @@ void ringo__preempt_init(int cfg_value);
 void ringo__preempt_fini(void);
 /* sysmon: ask the M running p to preempt the slice with schedtick
  * `tick`, if the goroutine is at a safe point when the signal lands.
- * Returns false if preemption is off (nothing was sent). */
+ * Returns false if preemption is off (nothing was sent); the request is
+ * recorded either way, for core/switch.c's pick_next. */
 bool ringo__preempt_request(struct ringo__p *p, uint32_t tick);
 /* In the preempting signal handler: switch away from g as a yield to
  * the global queue (core/proc.c). Returns when g runs again. */
