@@ -2,8 +2,8 @@
  * bench/main.c - ringo-bench's command line, and the loop that runs each
  * selected benchmark's ringo side (once per netpoll mode where the mode
  * matters) and then its Go twin, at each point of its curve, and reports
- * them side by side. A server benchmark's rows at one point take turns,
- * a repetition each per round (run_net_point).
+ * them side by side. The rows of one point take turns, a repetition each
+ * per round (run_point).
  *
  * The run is planned first as a list of items, one per row of the report
  * (bench, impl, mode, procs, n), so a progress line can say how far it is
@@ -340,16 +340,43 @@ static bool same_point(const struct item *a, const struct item *b)
 	return a->b == b->b && a->p.n == b->p.n && a->p.procs == b->p.procs;
 }
 
-/* The rows of a server benchmark's point (ringo per mode, the Go twin,
- * nginx or redis) take turns: each round gives every row one repetition,
- * with its own server start and warm-up. This VM's speed flips by ~30%
- * from one second to the next; run back to back, a row's repetitions
- * would all share one state and the order of the rows would follow it.
- * Taking turns spreads those states over all rows alike. Runs the rows
- * from items[i] on; returns how many. */
-static int run_net_point(struct item *items, int i, int nr,
-			 const struct sys_info *si, const char *gobench,
-			 struct bench_result *rs)
+/* One repetition of it's row into *sample, with its own process (and
+ * server) start and warm-up; false if the row failed or was skipped (r
+ * says why). *wall_ns: how long it took, warm-up included. */
+static bool run_one(struct item *it, const char *gobench, struct bench_result *r,
+		    struct bench_sample *sample, int64_t *wall_ns)
+{
+	struct bench_plan one = it->p;
+	int64_t t0 = sys_now_ns();
+
+	one.reps = 1;
+	if (it->b->net) {
+		bench_run_net(it->b, &one, gobench, r, sample);
+	} else {
+		struct bench_result tmp = *r;
+		if (strcmp(it->impl, "go") == 0)
+			bench_run_go(it->b, gobench, &one, &tmp);
+		else
+			bench_run_ringo(it->b, it->mode, &one, &tmp);
+		memcpy(r->failed, tmp.failed, sizeof(r->failed));
+		memcpy(r->skipped, tmp.skipped, sizeof(r->skipped));
+		*sample = tmp.med;
+	}
+	*wall_ns = sys_now_ns() - t0;
+	return !r->failed[0] && !r->skipped[0];
+}
+
+/* The rows of one point (ringo per mode, the Go twin, a server
+ * benchmark's nginx or redis) take turns: each round gives every row one
+ * repetition, with its own process start and warm-up. This VM's speed
+ * flips by ~30% from one second to the next; run back to back, a row's
+ * repetitions would all share one state and the order of the rows would
+ * follow it. Taking turns spreads those states over all rows alike. Once
+ * a repetition has taken BENCH_LONG_REP_NS, BENCH_LONG_REPS rounds are
+ * enough (bench.h). Runs the rows from items[i] on; returns how many. */
+static int run_point(struct item *items, int i, int nr,
+		     const struct sys_info *si, const char *gobench,
+		     struct bench_result *rs)
 {
 	int end = i, reps = items[i].p.reps;
 
@@ -365,20 +392,23 @@ static int run_net_point(struct item *items, int i, int nr,
 	 * the rounds after. */
 	for (int k = i; k < end; k++)
 		item_start(&items[k], si, &rs[k], rs, k);
-	for (int round = 0; round < reps; round++) {
+	int rounds = 0;
+	bool long_seen = false;
+	while (rounds < reps && !(long_seen && rounds >= BENCH_LONG_REPS)) {
 		for (int k = i; k < end; k++) {
 			if (rs[k].skipped[0] || rs[k].failed[0])
 				continue;
-			struct bench_plan one = items[k].p;
-			one.reps = 1;
+			int64_t wall;
 			progress_show(&items[k], k, nr);
-			bench_run_net(items[k].b, &one, gobench, &rs[k],
-				      &samples[(k - i) * reps + round]);
+			if (run_one(&items[k], gobench, &rs[k],
+				    &samples[(k - i) * reps + rounds], &wall))
+				long_seen |= wall >= BENCH_LONG_REP_NS;
 		}
+		rounds++;
 	}
 	for (int k = i; k < end; k++) {
 		if (!rs[k].skipped[0] && !rs[k].failed[0])
-			bench_fold(&rs[k], &samples[(k - i) * reps], reps);
+			bench_fold(&rs[k], &samples[(k - i) * reps], rounds);
 		progress_done(&rs[k]);
 	}
 	free(samples);
@@ -442,22 +472,8 @@ int main(int argc, char **argv)
 	join_args(args, sizeof(args), argc, argv);
 	tty = isatty(STDERR_FILENO);
 	run_start_ns = sys_now_ns();
-	for (int i = 0; i < nr;) {
-		struct item *it = &items[i];
-		if (it->b->net) {
-			i += run_net_point(items, i, nr, &si, gobench, rs);
-			continue;
-		}
-		progress_show(it, i, nr);
-		if (item_start(it, &si, &rs[i], rs, i)) {
-			if (strcmp(it->impl, "go") == 0)
-				bench_run_go(it->b, gobench, &it->p, &rs[i]);
-			else
-				bench_run_ringo(it->b, it->mode, &it->p, &rs[i]);
-		}
-		progress_done(&rs[i]);
-		i++;
-	}
+	for (int i = 0; i < nr;)
+		i += run_point(items, i, nr, &si, gobench, rs);
 
 	report_table(table, &si, rs, nr);
 	if (json) {
