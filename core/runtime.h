@@ -356,7 +356,6 @@ static inline struct ringo__m *ringo__must_m(const char *call)
 	return m;
 }
 
-
 /* ------------------------------------------------------------- throw */
 
 /* Impossible runtime state: print "ringo: fatal: <sub>: <msg>" with the

@@ -30,7 +30,8 @@ static __attribute__((noinline)) void once_slow(struct once *o,
 						ringo_once *once,
 						void (*fn)(void *), void *arg)
 {
-	uint64_t self = ringo_id();
+	struct ringo__g *g = ringo__getg();
+	uint64_t self = g ? g->id : 0;
 
 	if (!fn)
 		ringo__panic("ringo_once_do", "NULL function");
@@ -41,7 +42,6 @@ static __attribute__((noinline)) void once_slow(struct once *o,
 	ringo__mutex_lock(&o->m, RINGO_WAIT_ONCE, once);
 	if (!atomic_load_explicit(&o->done, memory_order_relaxed)) {
 		atomic_store_explicit(&o->runner, self, memory_order_relaxed);
-		struct ringo__g *g = ringo__getg();
 		if (g)
 			g->in_once++;
 		fn(arg);

@@ -236,6 +236,21 @@ int ringo__timers_create(struct ringo__p *p)
 	return p->timers ? 0 : -1;
 }
 
+/* Take every timer out of `from`, the last entry first (nothing to
+ * sift), and put it into `to` - only those that outlive a run if
+ * `outliving_only`; the others are left stopped. Caller holds both
+ * heaps' locks. */
+static void heap_move_all(struct ringo__timers *from, struct ringo__timers *to,
+			  bool outliving_only)
+{
+	while (from->len) {
+		struct ringo__timer *t = from->heap[from->len - 1].t;
+		heap_remove(from, t);
+		if (!outliving_only || t->outlives_run)
+			heap_add(to, t);
+	}
+}
+
 void ringo__timers_orphan(struct ringo__p *p)
 {
 	struct ringo__timers *h = p->timers;
@@ -244,13 +259,7 @@ void ringo__timers_orphan(struct ringo__p *p)
 		return;
 	ringo__lock(&h->lock);
 	ringo__lock(&orphaned.lock);
-	while (h->len) {
-		struct ringo__timer *t = h->heap[h->len - 1].t;
-		heap_remove(h, t);
-		atomic_fetch_add(&t->seq, 1);
-		if (t->outlives_run)
-			heap_add(&orphaned, t);
-	}
+	heap_move_all(h, &orphaned, true);
 	ringo__unlock(&orphaned.lock);
 	ringo__unlock(&h->lock);
 }
@@ -261,11 +270,7 @@ void ringo__timers_adopt(struct ringo__p *p)
 
 	ringo__lock(&orphaned.lock);
 	ringo__lock(&h->lock);
-	while (orphaned.len) {
-		struct ringo__timer *t = orphaned.heap[orphaned.len - 1].t;
-		heap_remove(&orphaned, t);
-		heap_add(h, t);
-	}
+	heap_move_all(&orphaned, h, false);
 	ringo__unlock(&h->lock);
 	ringo__unlock(&orphaned.lock);
 }
