@@ -24,12 +24,7 @@ static ringo_chan *started;
 
 static int pair(void)
 {
-	struct ringo_addr a;
-
-	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
-	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
-	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
-	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	ASSERT_EQ(tcp_pair(&l, &c, &peer), 0);
 	result = ringo_chan_make(sizeof(int64_t), 1);
 	started = ringo_chan_make(sizeof(int), 1);
 	return 0;

@@ -96,6 +96,21 @@ static inline int done_wait(ringo_chan *c, int n)
 	return bad;
 }
 
+/* A TCP listener on loopback and one connection to it, accepted: *c is
+ * the dialing end, *peer the accepted one. 0, or 1 after a failed step
+ * (named on stderr, as ASSERT does). */
+static inline int tcp_pair(ringo_listener **l, ringo_conn **c,
+			   ringo_conn **peer)
+{
+	struct ringo_addr a;
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", l), 0);
+	ASSERT_EQ(ringo_listener_addr(*l, &a), 0);
+	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, c), 0);
+	ASSERT_EQ(ringo_net_accept(*l, peer), 0);
+	return 0;
+}
+
 /* Raise RLIMIT_NOFILE's soft limit to the hard one; returns the new soft
  * limit. */
 #include <sys/resource.h>

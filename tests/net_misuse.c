@@ -12,30 +12,54 @@
 
 #include "net_helpers.h"
 
-static ringo_conn *conn_pair(ringo_listener **l, ringo_conn **peer)
-{
-	struct ringo_addr a;
-	ringo_conn *c = NULL;
+/* The misuses that need a listener and a connection: main runs one on
+ * a fresh pair (arg). */
+struct on_pair {
+	void (*misuse)(ringo_listener *l, ringo_conn *c);
+};
 
-	if (ringo_net_listen("tcp", "127.0.0.1:0", l) ||
-	    ringo_listener_addr(*l, &a) ||
-	    ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c) ||
-	    ringo_net_accept(*l, peer))
-		return NULL;
-	return c;
+static int pair_main(void *arg)
+{
+	const struct on_pair *op = arg;
+	ringo_listener *l;
+	ringo_conn *c, *peer;
+
+	if (tcp_pair(&l, &c, &peer))
+		return 2;
+	op->misuse(l, c);
+	return 0;
 }
 
-static int file_read_on_conn(void *arg)
+static void file_read_on_conn(ringo_listener *l, ringo_conn *c)
 {
-	ringo_listener *l;
-	ringo_conn *peer, *c = conn_pair(&l, &peer);
 	char buf[4];
 
-	(void)arg;
-	if (!c)
-		return 2;
+	(void)l;
 	ringo_file_read_at((ringo_file *)c, buf, sizeof(buf), 0);
-	return 0;
+}
+
+static void accept_on_conn(ringo_listener *l, ringo_conn *c)
+{
+	ringo_conn *x;
+
+	(void)l;
+	ringo_net_accept((ringo_listener *)c, &x);
+}
+
+static void close_listener_as_conn(ringo_listener *l, ringo_conn *c)
+{
+	(void)c;
+	ringo_conn_close((ringo_conn *)l);
+}
+
+/* Inside a system-call section the goroutine has no P to park on. */
+static void read_in_syscall(ringo_listener *l, ringo_conn *c)
+{
+	char buf[4];
+
+	(void)l;
+	ringo_syscall_enter();
+	ringo_conn_read(c, buf, sizeof(buf));
 }
 
 static int conn_read_on_file(void *arg)
@@ -47,45 +71,6 @@ static int conn_read_on_file(void *arg)
 	if (ringo_file_open("/dev/null", O_RDONLY, 0, &f))
 		return 2;
 	ringo_conn_read((ringo_conn *)f, buf, sizeof(buf));
-	return 0;
-}
-
-static int accept_on_conn(void *arg)
-{
-	ringo_listener *l;
-	ringo_conn *peer, *c = conn_pair(&l, &peer), *x;
-
-	(void)arg;
-	if (!c)
-		return 2;
-	ringo_net_accept((ringo_listener *)c, &x);
-	return 0;
-}
-
-static int close_listener_as_conn(void *arg)
-{
-	ringo_listener *l;
-	ringo_conn *peer, *c = conn_pair(&l, &peer);
-
-	(void)arg;
-	if (!c)
-		return 2;
-	ringo_conn_close((ringo_conn *)l);
-	return 0;
-}
-
-/* Inside a system-call section the goroutine has no P to park on. */
-static int read_in_syscall(void *arg)
-{
-	ringo_listener *l;
-	ringo_conn *peer, *c = conn_pair(&l, &peer);
-	char buf[4];
-
-	(void)arg;
-	if (!c)
-		return 2;
-	ringo_syscall_enter();
-	ringo_conn_read(c, buf, sizeof(buf));
 	return 0;
 }
 
@@ -120,17 +105,22 @@ static void dial_outside(void *arg)
 
 int main(void)
 {
+	static const struct on_pair file_read = { file_read_on_conn },
+				    accept = { accept_on_conn },
+				    close_listener = { close_listener_as_conn },
+				    syscall_read = { read_in_syscall };
+
 	test_watchdog(60);
-	return test_death_run("file read on a conn", file_read_on_conn, NULL,
-			      "ringo_file_read_at: handle") ||
+	return test_death_run("file read on a conn", pair_main,
+			      (void *)&file_read, "ringo_file_read_at: handle") ||
 	       test_death_run("conn read on a file", conn_read_on_file, NULL,
 			      "is a ringo_file") ||
-	       test_death_run("accept on a conn", accept_on_conn, NULL,
+	       test_death_run("accept on a conn", pair_main, (void *)&accept,
 			      "ringo_net_accept: handle") ||
-	       test_death_run("close of a listener as a conn",
-			      close_listener_as_conn, NULL,
-			      "is a ringo_listener") ||
-	       test_death_run("read in a system call", read_in_syscall, NULL,
+	       test_death_run("close of a listener as a conn", pair_main,
+			      (void *)&close_listener, "is a ringo_listener") ||
+	       test_death_run("read in a system call", pair_main,
+			      (void *)&syscall_read,
 			      "ringo_conn_read: called between ringo_syscall_enter") ||
 	       test_death("read outside", read_outside, NULL,
 			  "ringo_conn_read: called outside a goroutine") ||

@@ -67,13 +67,9 @@ static int test_reset_mid_write(void)
 {
 	ringo_listener *l;
 	ringo_conn *c, *peer;
-	struct ringo_addr a;
 	int r;
 
-	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
-	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
-	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
-	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	ASSERT_EQ(tcp_pair(&l, &c, &peer), 0);
 	result = ringo_chan_make(sizeof(int), 2);
 	ringo_go(writer, c);
 	ASSERT_EQ(wait_queued(peer, 64 * 1024), 0);
@@ -94,13 +90,9 @@ static int test_reset_while_reading(void)
 {
 	ringo_listener *l;
 	ringo_conn *c, *peer;
-	struct ringo_addr a;
 	int r;
 
-	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
-	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
-	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
-	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	ASSERT_EQ(tcp_pair(&l, &c, &peer), 0);
 	result = ringo_chan_make(sizeof(int), 1);
 	ringo_go(reader, c);
 	ringo_yield();
@@ -120,13 +112,9 @@ static int test_reset_mid_read_full(void)
 {
 	ringo_listener *l;
 	ringo_conn *c, *peer;
-	struct ringo_addr a;
 	char buf[10];
 
-	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
-	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
-	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
-	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	ASSERT_EQ(tcp_pair(&l, &c, &peer), 0);
 	ASSERT_EQ(ringo_conn_write_all(peer, "abc", 3), 3);
 	ASSERT_EQ(reset(peer), 0);
 	ASSERT_EQ(ringo_conn_read_full(c, buf, sizeof(buf)), 3);

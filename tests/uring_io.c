@@ -26,18 +26,12 @@ static bool uring_mode(void)
 	return strcmp(ringo__netpoll->name, "uring") == 0;
 }
 
-/* A connected TCP pair over loopback. */
-static int tcp_pair(ringo_conn **a, ringo_conn **b)
+/* A connected TCP pair over loopback, its listener closed. */
+static int conn_pair(ringo_conn **a, ringo_conn **b)
 {
 	ringo_listener *l;
-	struct ringo_addr addr;
-	char s[RINGO_ADDR_STRLEN];
 
-	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
-	ASSERT_EQ(ringo_listener_addr(l, &addr), 0);
-	ASSERT(ringo_addr_format(&addr, s, sizeof(s)) > 0);
-	ASSERT_EQ(ringo_net_dial("tcp", s, a), 0);
-	ASSERT_EQ(ringo_net_accept(l, b), 0);
+	ASSERT_EQ(tcp_pair(&l, a, b), 0);
 	ASSERT_EQ(ringo_listener_close(l), 0);
 	return 0;
 }
@@ -47,7 +41,7 @@ static int test_read_deadline(void)
 	ringo_conn *a, *b;
 	char buf[16];
 
-	if (tcp_pair(&a, &b))
+	if (conn_pair(&a, &b))
 		return 1;
 	int64_t t0 = ringo_now();
 	ASSERT_EQ(ringo_conn_set_read_deadline(a, t0 + 50 * MS), 0);
@@ -88,7 +82,7 @@ static int test_deadline_extended(void)
 	struct extend e;
 	char buf[8];
 
-	if (tcp_pair(&e.reader, &e.writer))
+	if (conn_pair(&e.reader, &e.writer))
 		return 1;
 	ASSERT_EQ(ringo_conn_set_read_deadline(e.reader, ringo_now() + 50 * MS),
 		  0);
@@ -116,7 +110,7 @@ static int test_deadline_shortened(void)
 	ringo_conn *a, *b;
 	char buf[8];
 
-	if (tcp_pair(&a, &b))
+	if (conn_pair(&a, &b))
 		return 1;
 	atomic_store(&shortened, false);
 	ringo_go(expire_soon, a);
@@ -159,7 +153,7 @@ static int test_close_cancels(void)
 	ringo_chan *done = ringo_chan_make(sizeof(int), N);
 
 	for (int i = 0; i < N; i++) {
-		if (tcp_pair(&a[i], &b[i]))
+		if (conn_pair(&a[i], &b[i]))
 			return 1;
 		bl[i] = (struct blocked){ a[i], done };
 		go_named("reader", blocked_reader, &bl[i]);
@@ -567,7 +561,7 @@ static int ms_main(void *arg)
 		return 77;
 	const size_t rlens[] = { 1, 100, 4096, 5000 };
 	for (int k = 0; k < 4; k++) {
-		if (tcp_pair(&a, &b))
+		if (conn_pair(&a, &b))
 			return 1;
 		struct streamer st = { b, k % 2 ? 7000 : 333 };
 		ringo_go(stream_out, &st);
@@ -578,7 +572,7 @@ static int ms_main(void *arg)
 	if (test_spurious_unblock())
 		return 1;
 	/* Deadline and close while the multishot request is armed. */
-	if (tcp_pair(&a, &b))
+	if (conn_pair(&a, &b))
 		return 1;
 	ASSERT_EQ(ringo_conn_write(b, "x", 1), 1);
 	ASSERT_EQ(ringo_conn_read(a, buf, sizeof(buf)), 1);
@@ -647,7 +641,7 @@ static int exit_main(void *arg)
 	ringo_chan *done = exit_done = ringo_chan_make(sizeof(int), 32);
 
 	for (int i = 0; i < n; i++) {
-		if (tcp_pair(&a[i], &b[i]))
+		if (conn_pair(&a[i], &b[i]))
 			return 1;
 		bl[i] = (struct blocked){ a[i], done };
 		go_named("reader", blocked_reader, &bl[i]);
