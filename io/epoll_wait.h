@@ -1,6 +1,6 @@
 /*
  * io/epoll_wait.h - epoll_wait with a timeout in nanoseconds, for the
- * pollers that sleep in epoll (io/netpoll_epoll.c; io/netpoll_uring.c with
+ * pollers that sleep in epoll (io/netpoll_epoll.c; io/uring_cq.c with
  * a ring per P) until the next timer.
  */
 #ifndef RINGO_IO_EPOLL_WAIT_H

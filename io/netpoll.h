@@ -128,7 +128,7 @@ struct ringo__netpoll_ops {
 	 * queued at its previous call too and not flushed since: requests
 	 * an M queued and then left behind, going on to a long goroutine.
 	 * Flushing sooner would make sysmon the submitter of requests an
-	 * M was about to submit (io/netpoll_uring.c: completions run task
+	 * M was about to submit (io/uring_sq.c: completions run task
 	 * work on their submitter). */
 	void (*flush)(void);
 

@@ -338,14 +338,9 @@ static int epoll_accept(struct ringo__pd *pd, struct sockaddr *sa,
 static int epoll_connect(struct ringo__pd *pd, const struct sockaddr *sa,
 			 socklen_t salen)
 {
-	int err = ringo__pd_check(pd, RINGO__PD_WRITE);
-	if (err)
+	int err = ringo__pd_connect_start(pd, sa, salen);
+	if (err != -EINPROGRESS)
 		return err;
-	if (connect(pd->fd, sa, salen) == 0)
-		return 0;
-	/* EINTR: the connection goes on in the background, as EINPROGRESS. */
-	if (errno != EINPROGRESS && errno != EINTR && errno != EALREADY)
-		return -errno;
 	for (;;) {
 		if ((err = slot_wait(pd, RINGO__PD_WRITE)))
 			return err;

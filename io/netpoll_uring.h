@@ -1,8 +1,8 @@
 /*
- * io/netpoll_uring.h - what the io_uring backend's files share: the ring's
- * submission lock, the type-stable slots that user_data names, and
- * counters tests read. Nothing outside io/netpoll_uring*.c includes it,
- * except tests that look at the counters.
+ * io/netpoll_uring.h - the io_uring backend's slots and what tests may
+ * look at: the type-stable slots that user_data names, cancels by
+ * user_data, and counters. The rings themselves are in io/uring_ring.h.
+ * Nothing outside the backend's files includes it, except tests.
  */
 #ifndef RINGO_IO_NETPOLL_URING_H
 #define RINGO_IO_NETPOLL_URING_H
@@ -75,17 +75,6 @@ uint64_t ringo__uslot_ud(const struct ringo__uslot *s, unsigned kind);
 /* OWNED -> ARMED, counted in flight; call before the SQE can reach the
  * kernel (under the SQ lock, before submitting). */
 void ringo__uslot_armed(struct ringo__uslot *s);
-
-/* SQ access to ring `ring` (a slot's s->ring): lock, take SQEs (NULL if
- * the kernel accepts none now), then unlock with or without submitting. */
-void ringo__uring_sq_lock(unsigned ring);
-struct io_uring_sqe *ringo__uring_sqe_locked(unsigned ring);
-void ringo__uring_sq_unlock_submit(unsigned ring);
-/* Unlock, leaving the new SQEs for the next flush (io/netpoll.h). */
-void ringo__uring_sq_unlock_defer(unsigned ring);
-void ringo__uring_sq_unlock(unsigned ring);
-/* Reap the CQs now where nobody else is, readying what completed. */
-void ringo__uring_reap_ready(void);
 
 /* Cancel the request user_data names, if that request is still in
  * flight (IORING_OP_ASYNC_CANCEL); a request not yet submitted is marked

@@ -217,6 +217,20 @@ static int lock_live(const struct ringo__pd_call *call, const void *h,
 	return 0;
 }
 
+int ringo__pd_connect_start(struct ringo__pd *pd, const struct sockaddr *sa,
+			    socklen_t salen)
+{
+	int err = ringo__pd_check(pd, RINGO__PD_WRITE);
+
+	if (err)
+		return err;
+	if (connect(pd->fd, sa, salen) == 0)
+		return 0;
+	if (errno == EINPROGRESS || errno == EINTR || errno == EALREADY)
+		return -EINPROGRESS;
+	return -errno;
+}
+
 int ringo__pd_fd(const struct ringo__pd_call *call, const void *h)
 {
 	struct ringo__pd *pd;

@@ -37,6 +37,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "core/lock.h"
 #include "core/runtime.h"
@@ -100,7 +101,7 @@ struct ringo__pd_epoll {
 	_Atomic uintptr_t rg, wg;
 };
 
-/* Reserved for io/netpoll_uring.c; its owner may reshape it (keep the
+/* Reserved for the io_uring backend (io/uring_ops.c); its owner may reshape it (keep the
  * union's size reasonable: a pd exists per open fd). */
 struct ringo__pd_uring {
 	void *_Atomic op[2];  /* in-flight request per direction, for cancel */
@@ -211,6 +212,13 @@ static inline int ringo__pd_check(struct ringo__pd *pd, int dir)
 		return -ETIMEDOUT;
 	return 0;
 }
+
+/* For the backends' connect: check pd's write direction, then start a
+ * connect on its non-blocking socket. 0: connected at once; -EINPROGRESS:
+ * wait until it is writable, then read SO_ERROR; or the error. EINTR and
+ * EALREADY mean the attempt goes on in the background, as EINPROGRESS. */
+int ringo__pd_connect_start(struct ringo__pd *pd, const struct sockaddr *sa,
+			    socklen_t salen);
 
 /* Set the deadline of direction(s) dirs of handle h: `when` in ns
  * CLOCK_MONOTONIC, 0 = none; a time not after now expires it at once.

@@ -32,8 +32,8 @@
 
 #include "core/lock.h"
 #include "netpoll.h"
-#include "netpoll_uring.h"
 #include "pd.h"
+#include "uring_ring.h"
 
 #define BGID 7
 #define BUF_SIZE 4096u
@@ -317,10 +317,11 @@ static bool arm_locked(struct msr *m)
 		return false;
 	s->done = ms_done;
 	s->done_arg = m;
-	ringo__uring_sq_lock(s->ring);
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked(s->ring);
+	struct ringo__uring *u = &ringo__urings[s->ring];
+	ringo__lock(&u->sq_lock);
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked(u);
 	if (!sqe) {
-		ringo__uring_sq_unlock(s->ring);
+		ringo__unlock(&u->sq_lock);
 		ringo__uslot_put(s);
 		return false;
 	}
@@ -330,7 +331,7 @@ static bool arm_locked(struct msr *m)
 	io_uring_sqe_set_data64(sqe, ringo__uslot_ud(s, RINGO__UD_OP));
 	m->slot = s;
 	ringo__uslot_armed(s);
-	ringo__uring_sq_unlock_submit(s->ring);
+	ringo__uring_unlock_submit(u);
 	return true;
 }
 

@@ -370,7 +370,7 @@ static void file_reader(void *arg)
 
 /* n goroutines read the files, which are first dropped from the page
  * cache: a cached read is a plain preadv2 that never reaches the ring
- * (io/netpoll_uring.c), and would show nothing about the ring's reads. */
+ * (io/uring_ops.c), and would show nothing about the ring's reads. */
 static int read_round(ringo_file **f, int nfiles, int n)
 {
 	struct reader r[64];

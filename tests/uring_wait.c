@@ -21,7 +21,7 @@
 #include <ringo/ringo.h>
 
 #include "io/netpoll.h"
-#include "io/netpoll_uring.h"
+#include "io/uring_ring.h"
 #include "test.h"
 
 #define MS 1000000LL
@@ -214,14 +214,15 @@ static int test_concurrent_wakes(void)
 
 static void post_nop(unsigned ring, uint64_t ud, bool defer)
 {
-	ringo__uring_sq_lock(ring);
-	struct io_uring_sqe *sqe = ringo__uring_sqe_locked(ring);
+	struct ringo__uring *u = &ringo__urings[ring];
+	ringo__lock(&u->sq_lock);
+	struct io_uring_sqe *sqe = ringo__uring_sqe_locked(u);
 	io_uring_prep_nop(sqe);
 	io_uring_sqe_set_data64(sqe, ud);
 	if (defer)
-		ringo__uring_sq_unlock_defer(ring);
+		ringo__uring_unlock_defer(u);
 	else
-		ringo__uring_sq_unlock_submit(ring);
+		ringo__uring_unlock_submit(u);
 }
 
 /* user_data of a slot already freed: its CQE is dropped and counted. */
