@@ -176,9 +176,12 @@ static int select_impl(struct sel *s, bool nonblock, struct ringo__sudog *sg)
 							     : &cs->chan->recvq,
 				  &sg[ci]);
 	}
-	/* select {} with only NULL channels parks forever, as in Go. */
-	ringo__park(sel_unlock_cb, s, s->nlock ? RINGO_WAIT_SELECT
-					       : RINGO_WAIT_CHAN_NIL, NULL);
+	/* A select with no channel parks forever, as in Go: with no cases
+	 * at all it is Go's select {}, shown under Go's name for it. */
+	enum ringo__wait_reason why = s->nlock ? RINGO_WAIT_SELECT
+				      : s->n ? RINGO_WAIT_CHAN_NIL
+				      : RINGO_WAIT_SELECT_NO_CASES;
+	ringo__park(sel_unlock_cb, s, why, NULL);
 
 	struct ringo__sudog *won = g->park_obj;
 	sel_lock(s);
