@@ -104,9 +104,13 @@ void ringo__chan_free_owned(ringo_chan *c)
 	free(c);
 }
 
+/* The owned channels report len and cap 0, as Go's do: a context's done
+ * channel is unbuffered, and a timer's, which holds a firing in its one
+ * slot until it is received, is synchronous since Go 1.23 - stop and
+ * reset take that value back, so it is no buffered element to count. */
 size_t ringo_chan_len(ringo_chan *c)
 {
-	if (!c)
+	if (!c || c->owner)
 		return 0;
 	ringo__lock(&c->lock);
 	size_t n = c->qcount;
@@ -116,7 +120,7 @@ size_t ringo_chan_len(ringo_chan *c)
 
 size_t ringo_chan_cap(ringo_chan *c)
 {
-	return c ? c->cap : 0;
+	return c && !c->owner ? c->cap : 0;
 }
 
 /* -------------------------------------------------------------- send */

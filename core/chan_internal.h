@@ -28,7 +28,8 @@ struct ringo__waitq {
 	struct ringo__sudog *first, *last;
 };
 
-/* Lock protects every field but elem_size and cap (immutable). */
+/* Lock protects every field but elem_size, cap, owner and after, which
+ * are set before the channel is shared and never change. */
 struct ringo_chan {
 	struct ringo__lock lock;
 	bool closed;

@@ -2,8 +2,9 @@
  * tests/context_tree.c - contexts: cancellation reaches exactly the
  * subtree, through value nodes; deadlines fire with DEADLINE_EXCEEDED
  * and an earlier parent deadline wins; values shadow and are found
- * through any node; done works in select; frees in any order, racing
- * with cancels and timers, leave nothing behind (ASan counts leaks).
+ * through any node; done works in select and reports len and cap 0;
+ * frees in any order, racing with cancels and timers, leave nothing
+ * behind (ASan counts leaks).
  */
 #include <stdatomic.h>
 
@@ -93,6 +94,27 @@ static int test_cancel_subtree(void)
 	ringo_ctx_free(d);
 	ringo_ctx_free(v);
 	ringo_ctx_free(c);
+	return 0;
+}
+
+/* A done channel is unbuffered, as Go's make(chan struct{}): len and cap
+ * are 0, before and after it is closed. */
+static int test_done_len_cap(void)
+{
+	ringo_ctx *cs[] = { ringo_ctx_with_cancel(NULL),
+			    ringo_ctx_with_timeout(NULL, 3600 * RINGO_SECOND) };
+
+	for (int i = 0; i < 2; i++) {
+		ringo_chan *done = ringo_ctx_done(cs[i]);
+		ASSERT(done != NULL);
+		ASSERT_EQ(ringo_chan_len(done), 0);
+		ASSERT_EQ(ringo_chan_cap(done), 0);
+		ringo_ctx_cancel(cs[i]);
+		ASSERT(is_done(cs[i]));
+		ASSERT_EQ(ringo_chan_len(done), 0);
+		ASSERT_EQ(ringo_chan_cap(done), 0);
+		ringo_ctx_free(cs[i]);
+	}
 	return 0;
 }
 
@@ -377,6 +399,7 @@ static int main_fn(void *arg)
 	(void)arg;
 	RUN(test_background);
 	RUN(test_cancel_subtree);
+	RUN(test_done_len_cap);
 	RUN(test_cause);
 	RUN(test_values);
 	RUN(test_deadline);

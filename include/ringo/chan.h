@@ -52,7 +52,10 @@ bool ringo_chan_tryrecv(ringo_chan *c, void *elem, bool *closed);
  * panic. Panics if c is NULL or already closed. */
 void ringo_chan_close(ringo_chan *c);
 
-size_t ringo_chan_len(ringo_chan *c); /* elements buffered now */
+/* Elements buffered now, and the buffer's capacity. Both are 0 for NULL,
+ * for a context's done channel and for a timer's channel (Go 1.23's timer
+ * channels are synchronous). */
+size_t ringo_chan_len(ringo_chan *c);
 size_t ringo_chan_cap(ringo_chan *c);
 
 /* ========================================================================

@@ -6,10 +6,11 @@
  * 4-ary heap per P and idle Ms sleep until the earliest one.
  *
  * A timer or ticker delivers on a channel of int64_t (the time it fired,
- * as ringo_now()) with capacity 1, like Go's: a tick that finds the
- * channel full is dropped, so a slow receiver sees fewer ticks, never a
- * backlog. Stop and reset follow Go 1.23's rules: after stop or reset
- * returns, no value from the old schedule is received.
+ * as ringo_now()) that holds one firing until it is received: a tick that
+ * finds one waiting is dropped, so a slow receiver sees fewer ticks,
+ * never a backlog. Stop and reset follow Go 1.23's rules: after stop or
+ * reset returns, no value from the old schedule is received; and, as
+ * Go 1.23's synchronous timer channels, the channel reports len and cap 0.
  *
  * ringo_sleep and the functions that create or restart a timer
  * (ringo_timer_new, ringo_ticker_new, ringo_timer_reset, ringo_after)
@@ -51,7 +52,7 @@ typedef struct ringo_timer ringo_timer;
 ringo_timer *ringo_timer_new(int64_t ns);
 /* A ticker that sends every period_ns (> 0, else it panics). */
 ringo_timer *ringo_ticker_new(int64_t period_ns);
-/* The channel values arrive on (element int64_t, capacity 1). It
+/* The channel values arrive on (element int64_t; len and cap 0). It
  * belongs to the timer: only receive from it (sending on it, closing or
  * freeing it with the chan.h calls panics; ringo_timer_free frees it,
  * and ringo_after_free an after channel). */
