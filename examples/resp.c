@@ -12,14 +12,14 @@
  *   unknown, so clients stay on RESP2. Keys and values are binary-safe.
  *
  * Requests are RESP arrays of bulk strings, or inline lines ("SET k v",
- * split at blanks, no quoting). Each goroutine answers every complete
- * request in its buffer and writes the replies in one go before it reads
- * again, so pipelined requests cost one read and one write per batch
- * (more only past 64 KiB of replies). Limits, as Redis's: 512 MiB per
- * argument, 2^20 arguments, 64 KiB per inline request; buffers grow with
- * the data actually received, up to 1 GiB for one request. A malformed
- * request is answered "-ERR Protocol error: ..." and the connection
- * closes.
+ * split as Redis splits them: at blanks, with "..." and '...' quoting).
+ * Each goroutine answers every complete request in its buffer and writes
+ * the replies in one go before it reads again, so pipelined requests cost
+ * one read and one write per batch (more only past 64 KiB of replies).
+ * Limits, as Redis's: 512 MiB per argument, 2^20 arguments, 64 KiB per
+ * inline request; buffers grow with the data actually received, up to
+ * 1 GiB for one request. A malformed request is answered "-ERR Protocol
+ * error: ..." and the connection closes.
  *
  * Listens on 127.0.0.1:6380 unless told otherwise (a bare port keeps the
  * host; 0 picks a free one) and prints "listening on ADDR", as
@@ -315,25 +315,36 @@ static int hex_digit(char c)
 	     : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
-/* One quoted inline argument starting at in[*i] (the quote), unescaped
- * in place: written from in[*i] on, never longer than its source. As
- * redis-cli quotes: "..." knows \n \r \t \b \a \xHH and any escaped
- * byte as itself, '...' only \'. Its length, or -1 if the quotes do not
- * close or are followed by something other than a blank. */
-static long unquote(char *in, size_t *i, size_t n)
+/* Blanks as Redis skips them between inline arguments (isspace() in the
+ * C locale); a closing quote must be followed by one or end the line. */
+static bool is_blank(char c)
 {
-	char q = in[*i];
-	size_t r = *i + 1, w = *i;
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
+	       c == '\r';
+}
+
+/* The bytes that end an unquoted run; \v and \f do not, in Redis. */
+static bool ends_word(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+/* The quoted part of an inline argument, its opening quote q just read:
+ * read from in[*rp] up to the closing quote and written unescaped from
+ * in[*wp] on (never past what was read); both move past it. As redis-cli
+ * quotes: "..." knows \n \r \t \b \a \xHH and any escaped byte as
+ * itself, '...' only \'. False if the quote does not close, or closes
+ * before something other than a blank. */
+static bool unquote(char *in, size_t *rp, size_t *wp, size_t n, char q)
+{
+	size_t r = *rp, w = *wp;
 
 	for (;;) {
 		if (r >= n)
-			return -1;
+			return false;
 		char c = in[r++];
-		if (c == q) {
-			if (r < n && in[r] != ' ' && in[r] != '\t')
-				return -1;
+		if (c == q)
 			break;
-		}
 		if (c == '\\' && r < n && q == '"') {
 			c = in[r++];
 			int hi, lo;
@@ -350,13 +361,36 @@ static long unquote(char *in, size_t *i, size_t n)
 		}
 		in[w++] = c;
 	}
+	*rp = r;
+	*wp = w;
+	return r == n || is_blank(in[r]);
+}
+
+/* One inline argument starting at in[*i], not a blank, unescaped in
+ * place from in[*i] on; *i moves past it. As Redis splits: a run of
+ * bytes up to a blank, in which a quote - first or after other bytes -
+ * opens a quoted part joined to what came before (a"b c" is "ab c") and
+ * its closing quote ends the argument. Its length, or -1 for unbalanced
+ * quotes (see unquote). */
+static long inline_arg(char *in, size_t *i, size_t n)
+{
+	size_t r = *i, w = *i;
+
+	while (r < n && !ends_word(in[r])) {
+		char c = in[r++];
+		if (c == '"' || c == '\'') {
+			if (!unquote(in, &r, &w, n, c))
+				return -1;
+			break;
+		}
+		in[w++] = c;
+	}
 	long len = (long)(w - *i);
 	*i = r;
 	return len;
 }
 
-/* "SET k v\r\n": arguments are runs of bytes other than blanks, or
- * quoted as redis-cli quotes them ("hello world", 'it''s'). */
+/* "SET k v\r\n": arguments split as inline_arg says, between blanks. */
 static int parse_inline(struct client *cl)
 {
 	char *in = cl->in + cl->pos;
@@ -368,21 +402,15 @@ static int parse_inline(struct client *cl)
 	if (n > 0 && in[n - 1] == '\r')
 		n--;
 	while (i < n) {
-		if (in[i] == ' ' || in[i] == '\t') {
+		if (is_blank(in[i])) {
 			i++;
 			continue;
 		}
 		size_t a = i;
-		if (in[i] == '"' || in[i] == '\'') {
-			long len = unquote(in, &i, n);
-			if (len < 0)
-				return bad(cl, "unbalanced quotes in request");
-			add_arg(cl, argc++, a, (size_t)len);
-			continue;
-		}
-		while (i < n && in[i] != ' ' && in[i] != '\t')
-			i++;
-		add_arg(cl, argc++, a, i - a);
+		long len = inline_arg(in, &i, n);
+		if (len < 0)
+			return bad(cl, "unbalanced quotes in request");
+		add_arg(cl, argc++, a, (size_t)len);
 	}
 	cl->argc = (int)argc;
 	cl->used = (size_t)(nl - in) + 1;

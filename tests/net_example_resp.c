@@ -1,14 +1,15 @@
 /*
  * tests/net_example_resp.c - runs examples/resp (path in argv[1]) on a
  * free port and speaks RESP to it over plain blocking sockets: pipelined
- * SET/GET/DEL/INCR/PING, inline commands, binary-safe keys and values, a
- * 1 MiB value, what redis-cli and redis-benchmark send as they connect,
- * malformed requests (an error, then the connection closes), random
- * bytes after which the server must still answer, and many clients at
- * once sharing one counter. If redis-cli is installed it is run against
- * the server too; if not, that check alone is skipped. Every socket has
- * 10 s timeouts and the server dies with us, so a broken server fails the
- * test instead of hanging it. The mode comes from RINGO_NETPOLL.
+ * SET/GET/DEL/INCR/PING, inline commands (split and quoted as Redis
+ * splits them), binary-safe keys and values, a 1 MiB value, what
+ * redis-cli and redis-benchmark send as they connect, malformed requests
+ * (an error, then the connection closes), random bytes after which the
+ * server must still answer, and many clients at once sharing one
+ * counter. If redis-cli is installed it is run against the server too;
+ * if not, that check alone is skipped. Every socket has 10 s timeouts
+ * and the server dies with us, so a broken server fails the test instead
+ * of hanging it. The mode comes from RINGO_NETPOLL.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -133,6 +134,21 @@ static int test_pipelined(void)
 
 static int expect_bad(const char *req, size_t len, const char *before);
 
+/* req, an inline request, is answered with Redis's error for unbalanced
+ * quotes and the connection closes. */
+static int expect_unbalanced(const char *req)
+{
+	int fd = dial();
+	ASSERT(fd >= 0);
+	ASSERT_EQ(send_str(fd, req), 0);
+	if (expect_str(fd, "-ERR Protocol error: unbalanced quotes in "
+			   "request\r\n") != 0)
+		TEST_FAIL("request \"%s\"", req);
+	ASSERT(at_eof(fd));
+	close(fd);
+	return 0;
+}
+
 static int test_inline(void)
 {
 	int fd = dial();
@@ -153,10 +169,27 @@ static int test_inline(void)
 	ASSERT_EQ(expect_str(fd, "+OK\r\n$11\r\nhello world\r\n+OK\r\n"
 				 "$6\r\na\tb\\\"\n\r\n+OK\r\n$8\r\nit's \"x\"\r\n"
 				 "$0\r\n\r\n"), 0);
+	/* As Redis splits: a quote inside a word opens a part joined to the
+	 * bytes before it. Blanks are isspace()'s between arguments and
+	 * after a closing quote, but \v and \f do not end a word; a CR
+	 * inside the line does. */
+	ASSERT_EQ(send_str(fd, "SET a\"b c\" x\r\nGET \"ab c\"\r\n"
+			       "ECHO it's '\r\nECHO pre\"\\x41\\n\"\r\n"
+			       "ECHO ab\"\"\r\n\v\fECHO\t'a b'\f\r\n"
+			       "ECHO a\vb\r\nSET cr\rv\r\nGET cr\r\n"), 0);
+	ASSERT_EQ(expect_str(fd, "+OK\r\n$1\r\nx\r\n$4\r\nits \r\n"
+				 "$5\r\npreA\n\r\n$2\r\nab\r\n$3\r\na b\r\n"
+				 "$3\r\na\vb\r\n+OK\r\n$1\r\nv\r\n"), 0);
 	close(fd);
-	/* Quotes that do not close, or run into the next argument. */
-	ASSERT_EQ(expect_bad("SET k \"open\r\n", 13, ""), 0);
-	ASSERT_EQ(expect_bad("SET k \"a\"b\r\n", 12, ""), 0);
+	/* Quotes that do not close, at the start of a word or inside it,
+	 * or that close before anything but a blank. */
+	static const char *const unbalanced[] = {
+		"SET k \"open\r\n", "SET k \"a\"b\r\n", "SET a\"b c\"d x\r\n",
+		"SET a\"b x\r\n", "SET k v\"\r\n", "SET 'a'b v\r\n",
+		"SET k 'it''s'\r\n", "ECHO \"a\\\"\r\n",
+	};
+	for (size_t i = 0; i < sizeof(unbalanced) / sizeof(unbalanced[0]); i++)
+		ASSERT_EQ(expect_unbalanced(unbalanced[i]), 0);
 	return 0;
 }
 
