@@ -1,7 +1,7 @@
 /*
  * bench/b_chan.c - channel benchmarks: pingpong and mpmc (against the
  * number of Ps), select, ring (up to millions of goroutines). Each mirrors
- * the function of the same name in bench/go/gobench.go, with the same
+ * the function of the same name in bench/go/chan.go, with the same
  * goroutines, channels and counts;
  * values are int64_t, as Go's int; goroutines are joined on latches
  * (latch.h) where Go uses a sync.WaitGroup.

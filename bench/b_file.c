@@ -1,6 +1,6 @@
 /*
  * bench/b_file.c - file benchmarks: file. Mirrors benchFile in
- * bench/go/gobench.go.
+ * bench/go/file.go.
  */
 #include <errno.h>
 #include <stdatomic.h>

@@ -1,6 +1,6 @@
 /*
  * bench/b_sched.c - scheduler benchmarks: spawn, park (millions), yield. Each mirrors
- * the function of the same name in bench/go/gobench.go; where Go waits on
+ * the function of the same name in bench/go/sched.go; where Go waits on
  * a sync.WaitGroup, ringo waits on a latch (latch.h: a channel the last
  * goroutine closes), so both sides park the waiter rather than spin.
  */

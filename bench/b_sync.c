@@ -1,6 +1,6 @@
 /*
  * bench/b_sync.c - sync benchmarks: mutex. Mirrors benchMutex in
- * bench/go/gobench.go: 8 goroutines, one lock, a counter inside.
+ * bench/go/sync.go: 8 goroutines, one lock, a counter inside.
  */
 #include <stdio.h>
 

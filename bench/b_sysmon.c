@@ -1,7 +1,7 @@
 /*
  * bench/b_sysmon.c - what sysmon buys: preemption of CPU hogs (hog) and
  * the P handed off around blocking file reads (handoff). Each mirrors the
- * function of the same name in bench/go/gobench.go.
+ * function of the same name in bench/go/sysmon.go.
  */
 #include <errno.h>
 #include <fcntl.h>

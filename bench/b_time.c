@@ -1,7 +1,7 @@
 /*
  * bench/b_time.c - timer benchmarks: sleepers, and the cost of one timer
  * against the number of live timers (timer-stop, timer-fire). Each mirrors
- * the function of the same name in bench/go/gobench.go; where Go joins on
+ * the function of the same name in bench/go/time.go; where Go joins on
  * a sync.WaitGroup, ringo joins on a latch (latch.h: a channel the last
  * goroutine closes), so the waiter parks.
  */

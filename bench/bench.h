@@ -3,7 +3,7 @@
  *
  * A benchmark is a `struct bench`: its ringo side is a run function called
  * inside the main goroutine of a runtime started in a fork()ed child (see
- * child.c); its Go side, if any, is the same benchmark in bench/go/gobench.go
+ * child.c); its Go side, if any, is the same benchmark in bench/go/<area>.go
  * run as a separate process (see gobench.c). A server benchmark instead
  * runs servers (ringo's examples, Go's, nginx, redis-server) as processes
  * under a load generator (see net.h). Both produce one
@@ -176,12 +176,12 @@ struct bench_plan {
 	bool quick;      /* --quick: server benchmarks measure for less long */
 };
 
-/* How many repetitions to take, the same rule on both sides (gobench.go
- * has it too): a first run shorter than BENCH_WARMUP_NS is an untimed
- * warm-up, a longer one counts as the first repetition; once a repetition
- * has taken BENCH_LONG_REP_NS, BENCH_LONG_REPS repetitions are enough. A
- * point with a million goroutines takes a minute a run, and three such
- * runs say what five would. */
+/* How many repetitions to take, the same rule on both sides
+ * (bench/go/main.go has it too): a first run shorter than BENCH_WARMUP_NS
+ * is an untimed warm-up, a longer one counts as the first repetition; once
+ * a repetition has taken BENCH_LONG_REP_NS, BENCH_LONG_REPS repetitions
+ * are enough. A point with a million goroutines takes a minute a run, and
+ * three such runs say what five would. */
 #define BENCH_WARMUP_NS 1000000000LL
 #define BENCH_LONG_REP_NS 10000000000LL
 #define BENCH_LONG_REPS 3

@@ -1,6 +1,6 @@
 /*
  * bench/gobench.c - the Go side of a benchmark: run the twin in
- * bench/go/gobench.go as `gobench NAME -n N -reps R -procs P` and read
+ * bench/go/ as `gobench NAME -n N -reps R -procs P` and read
  * back its R JSON lines.
  *
  * gobench does its own warm-up (in-process, or none for benchmarks it
