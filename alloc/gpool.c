@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "../core/switch.h"
+#include "slab.h"
 #include "stack.h"
 
 #define SCAVENGE_KEEP 16384
@@ -237,6 +238,7 @@ void ringo_free_os_memory(void)
 	if (!ringo__getg())
 		return;
 	global_release(INT64_MAX, 0, 0);
+	ringo__slab_trim();
 }
 
 void ringo__gfree_all(void)

@@ -230,10 +230,10 @@ struct ringo__g *ringo__slab_alloc_g(struct ringo__p *p)
 	return place(s, i);
 }
 
-/* Return dirty slots to the kernel until DIRTY_MAX / 2 are left, taking
+/* Return dirty slots to the kernel until `keep` are left, taking
  * them from the slabs that have been partly free longest (the list's
  * tail). Under slab_lock: a slot being cleaned must not be handed out. */
-static void trim_locked(void)
+static void trim_locked(int keep)
 {
 	struct ringo__stack_slab *tail = free_slabs;
 	char *addrs[RINGO_MADV_BATCH];
@@ -243,8 +243,8 @@ static void trim_locked(void)
 		tail = tail->fnext;
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	for (struct ringo__stack_slab *s = tail;
-	     s && dirty_total > DIRTY_MAX / 2; s = s->fprev) {
-		while (s->dirty_nr && dirty_total > DIRTY_MAX / 2) {
+	     s && dirty_total > keep; s = s->fprev) {
+		while (s->dirty_nr && dirty_total > keep) {
 			int i = s->dirty[--s->dirty_nr];
 			s->clean[s->clean_nr++] = (uint16_t)i;
 			dirty_total--;
@@ -294,13 +294,20 @@ void ringo__slab_free_gs(struct ringo__g **gs, int n)
 				      freed,
 			      memory_order_relaxed);
 	if (dirty_total > DIRTY_MAX)
-		trim_locked();
+		trim_locked(DIRTY_MAX / 2);
 	pthread_mutex_unlock(&slab_lock);
 	while (dead) {
 		struct ringo__stack_slab *next = dead->next;
 		free_slab(dead);
 		dead = next;
 	}
+}
+
+void ringo__slab_trim(void)
+{
+	pthread_mutex_lock(&slab_lock);
+	trim_locked(0);
+	pthread_mutex_unlock(&slab_lock);
 }
 
 void ringo__slab_free_all(void)

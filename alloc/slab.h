@@ -16,6 +16,10 @@ struct ringo__g *ringo__slab_alloc_g(struct ringo__p *p);
  * Any thread. */
 void ringo__slab_free_gs(struct ringo__g **gs, int n);
 
+/* Return every dirty free slot's pages to the kernel now (they stay
+ * free slots, with their guards). Any thread. */
+void ringo__slab_trim(void);
+
 /* Teardown: free every slab, whatever its slots hold. */
 void ringo__slab_free_all(void);
 

@@ -45,13 +45,34 @@ static void overflow_and_yield(void *arg)
 	ringo_yield();
 }
 
-static int depth_arg;
+/* A frame of 64 KiB whose first write is at its bottom, far below the
+ * guard page of a 16 KiB stack. Built with -fstack-clash-protection (as
+ * meson.build builds everything) the frame is probed page by page as it
+ * grows, and the first probe past the stack's bottom hits the guard;
+ * without it this write could land in another goroutine's stack. */
+__attribute__((noinline)) static uint64_t big_frame(void)
+{
+	volatile char buf[64 * 1024];
 
-static int main_overflow(void *arg)
+	buf[0] = 1;
+	return (uint64_t)buf[0];
+}
+
+static void big_frame_and_yield(void *arg)
 {
 	(void)arg;
+	sink = big_frame();
+	ringo_yield();
+}
+
+static int depth_arg;
+
+/* arg: NULL for deep recursion, else one big frame. */
+static int main_overflow(void *arg)
+{
 	struct ringo_go_opts o = { .stack_size = 16 * 1024, .name = "deep" };
-	ringo_go_opts(&o, overflow_and_yield, &depth_arg);
+	ringo_go_opts(&o, arg ? big_frame_and_yield : overflow_and_yield,
+		      &depth_arg);
 	for (;;)
 		ringo_yield();
 	return 0;
@@ -63,6 +84,12 @@ static void run_overflow(void *mode)
 	ringo_run(main_overflow, NULL);
 }
 
+static void run_big_frame(void *mode)
+{
+	setenv("RINGO_STACK_GUARD", mode, 1);
+	ringo_run(main_overflow, "big frame");
+}
+
 int main(void)
 {
 	test_watchdog(120);
@@ -72,6 +99,13 @@ int main(void)
 	if (test_death("madvise guard", run_overflow, "madvise",
 		       "stack overflow in goroutine") ||
 	    test_death("mprotect guard", run_overflow, "mprotect",
+		       "stack overflow in goroutine"))
+		return 1;
+	/* A canary sees only what is written over it, so the big frame is
+	 * for the guard pages. */
+	if (test_death("big frame, madvise guard", run_big_frame, "madvise",
+		       "stack overflow in goroutine") ||
+	    test_death("big frame, mprotect guard", run_big_frame, "mprotect",
 		       "stack overflow in goroutine"))
 		return 1;
 	/* Sanitized frames are larger and less predictable; the canary's
