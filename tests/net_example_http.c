@@ -15,6 +15,7 @@
 #include <netinet/tcp.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "example_client.h"
 #include "test.h"
@@ -44,6 +45,7 @@ struct resp {
 	int status;
 	long length;
 	int closing;            /* "Connection: close" */
+	time_t date;            /* its Date header, -1 if none or malformed */
 	char body[sizeof(file_data) + 1]; /* NUL-terminated */
 };
 
@@ -65,6 +67,11 @@ static int read_resp(struct rd *r, struct resp *out, int head)
 	char *cl = strcasestr(h, "\r\nContent-Length:");
 	out->length = cl ? strtol(cl + 17, NULL, 10) : -1;
 	out->closing = strcasestr(h, "\r\nConnection: close\r\n") != NULL;
+	struct tm tm = { 0 };
+	char *date = strstr(h, "\r\nDate: ");
+	char *rest = date ? strptime(date + 8, "%a, %d %b %Y %H:%M:%S GMT", &tm)
+			  : NULL;
+	out->date = rest && strncmp(rest, "\r\n", 2) == 0 ? timegm(&tm) : -1;
 	if (out->length < 0 || (size_t)out->length >= sizeof(out->body))
 		return -1;
 	size_t blen = head ? 0 : (size_t)out->length;
@@ -105,6 +112,10 @@ static int test_basic(void)
 	ASSERT_EQ(resp.length, 6);
 	ASSERT(strcmp(resp.body, "hello\n") == 0);
 	ASSERT(!resp.closing);
+	/* A Date in RFC 9110's fixed format, of about now (the bound only
+	 * rules out a wrong zone or field, not a slow machine). */
+	time_t now = time(NULL);
+	ASSERT(resp.date > now - 3600 && resp.date < now + 3600);
 	/* HEAD: same length, no body; then a 404 on the same connection. */
 	ASSERT_EQ(send_all(rd.fd, "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n", 28), 0);
 	ASSERT_EQ(read_resp(&rd, &resp, 1), 0);
