@@ -61,8 +61,8 @@ static inline bool example_accept_transient(int err)
  * Returns 1 once listen or accept fails otherwise (EBADF, EINVAL, or
  * ECANCELED after the listener closed), saying so on stderr after
  * `prog`. */
-static int example_serve(const char *prog, const char *address,
-			 void (*start)(ringo_conn *c))
+static inline int example_serve(const char *prog, const char *address,
+				void (*start)(ringo_conn *c))
 {
 	ringo_listener *l;
 	struct ringo_addr a;
