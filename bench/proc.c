@@ -9,15 +9,24 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "proc.h"
 #include "sys.h"
 
+void proc_die_with_parent(pid_t parent)
+{
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	if (getppid() != parent)
+		_exit(127); /* the parent died before the prctl */
+}
+
 int proc_start(struct proc *pr, void (*body)(void *arg, int wfd), void *arg,
 	       char *why, size_t why_len)
 {
+	pid_t parent = getpid();
 	int fds[2];
 	if (pipe2(fds, O_CLOEXEC) != 0) {
 		snprintf(why, why_len, "pipe: %s", strerror(errno));
@@ -34,6 +43,7 @@ int proc_start(struct proc *pr, void (*body)(void *arg, int wfd), void *arg,
 		return -1;
 	}
 	if (pid == 0) {
+		proc_die_with_parent(parent);
 		close(fds[0]);
 		dup2(STDERR_FILENO, STDOUT_FILENO);
 		body(arg, fds[1]);

@@ -19,10 +19,19 @@ struct proc {
 
 /* Fork; the child runs body(arg, wfd) with wfd the pipe's write end and
  * its stdout redirected to stderr, so nothing it prints can land in a
- * report on stdout. body must end the child with _exit or exec.
- * Returns 0, or -1 with why filled. */
+ * report on stdout. body must end the child with _exit or exec. The
+ * child dies with the caller (proc_die_with_parent). Returns 0, or -1
+ * with why filled. */
 int proc_start(struct proc *pr, void (*body)(void *arg, int wfd), void *arg,
 	       char *why, size_t why_len);
+
+/* In a child forked by the process `parent`: be killed (SIGKILL) when it
+ * ends (strictly, when the thread that forked ends: ringo-bench has one
+ * thread), so that an interrupted ringo-bench leaves no benchmark, server
+ * or client running (a `park --full` child holds 17 GB). The setting
+ * survives exec. Exits at once (status 127) if the parent is gone
+ * already, since then the signal would never come. */
+void proc_die_with_parent(pid_t parent);
 
 /* Read the child's output into buf (up to cap bytes) until it closes the
  * pipe, killing it after timeout_s seconds, then reap it. Returns the

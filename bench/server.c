@@ -1,8 +1,8 @@
 /*
  * bench/server.c - start, watch and stop a server under test.
  *
- * The server dies with ringo-bench (PR_SET_PDEATHSIG), so an interrupted
- * run leaves no server holding a port or a core.
+ * The server dies with ringo-bench (proc_die_with_parent), so an
+ * interrupted run leaves no server holding a port or a core.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,12 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "proc.h"
 #include "server.h"
 #include "sys.h"
 
@@ -27,9 +27,7 @@
 
 static void child(const struct server_spec *spec, int out, pid_t parent)
 {
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	if (getppid() != parent)
-		_exit(127); /* the parent died before the prctl */
+	proc_die_with_parent(parent);
 	if (spec->cpus && sched_setaffinity(0, sizeof(*spec->cpus), spec->cpus) != 0) {
 		fprintf(stderr, "ringo-bench: sched_setaffinity: %s\n", strerror(errno));
 		_exit(127);
