@@ -18,7 +18,7 @@
 static const struct bench_net echo_net = {
 	.client = BENCH_CLIENT_ECHO,
 	.example = "echo",
-	.example_args = { "0" },
+	.example_args = { "--addr", "127.0.0.1:0" },
 };
 
 const struct bench bench_echo_p1 = {
@@ -56,13 +56,13 @@ const struct bench bench_echo = {
 static const struct bench_net http_net = {
 	.client = BENCH_CLIENT_WRK,
 	.example = "http",
-	.example_args = { "0" },
+	.example_args = { "--addr", "127.0.0.1:0" },
 };
 
 static const struct bench_net http_p1_net = {
 	.client = BENCH_CLIENT_WRK,
 	.example = "http",
-	.example_args = { "0" },
+	.example_args = { "--addr", "127.0.0.1:0" },
 	.baselines = { "nginx" },
 };
 

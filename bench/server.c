@@ -79,7 +79,7 @@ static int read_line(struct server *s, char *line, size_t cap, char *why, size_t
 	return 0;
 }
 
-/* "listening on [::]:PORT" or "ready PORT": the number at the end. */
+/* "listening on 127.0.0.1:PORT" or "ready PORT": the number at the end. */
 static int parse_port(const char *line)
 {
 	const char *p = line + strlen(line);

@@ -4,10 +4,11 @@
  * to its own goroutine, which reads and writes back until the client
  * closes.
  *
- *   echo [--mode uring|epoll] [port]
+ *   echo [--mode uring|epoll] [--addr HOST:PORT] [port]
  *
- * Listens on every local address (IPv4 and IPv6) at `port` (default
- * 7777; 0 picks a free one) and prints "listening on ADDR". The mode
+ * Listens on every local address (IPv4 and IPv6) at port 7777 unless
+ * told otherwise (--addr 127.0.0.1:0: loopback only, a free port; a bare
+ * port keeps the host) and prints "listening on ADDR". The mode
  * picks the netpoller (default: RINGO_NETPOLL, else uring). Try it with
  *   ./echo 7777 &  nc localhost 7777
  */
@@ -46,20 +47,24 @@ static int main_g(void *arg)
 int main(int argc, char **argv)
 {
 	struct ringo_config cfg = { 0 };
-	const char *port = "7777";
-	char address[32];
+	const char *address = ":7777", *port = NULL;
+	char buf[RINGO_ADDR_STRLEN + 8];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
 			cfg.netpoll = argv[++i];
-		} else if (argv[i][0] != '-' && !argv[i][strspn(argv[i], "0123456789")]) {
+		} else if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc &&
+			   strlen(argv[i + 1]) < RINGO_ADDR_STRLEN) {
+			address = argv[++i];
+		} else if (argv[i][0] != '-' && strlen(argv[i]) < 8 &&
+			   !argv[i][strspn(argv[i], "0123456789")]) {
 			port = argv[i];
 		} else {
-			fprintf(stderr, "usage: %s [--mode uring|epoll] [port]\n",
-				argv[0]);
+			fprintf(stderr, "usage: %s [--mode uring|epoll] "
+				"[--addr HOST:PORT] [port]\n", argv[0]);
 			return 2;
 		}
 	}
-	snprintf(address, sizeof(address), ":%s", port);
-	return ringo_run_config(&cfg, main_g, address);
+	example_address(buf, sizeof(buf), address, port);
+	return ringo_run_config(&cfg, main_g, buf);
 }

@@ -4,7 +4,7 @@
  * connection's buffer (so pipelined requests are answered in order),
  * keeps the connection alive as HTTP/1.1 asks, and closes on errors.
  *
- *   http [--mode uring|epoll] [--file PATH] [port]
+ *   http [--mode uring|epoll] [--file PATH] [--addr HOST:PORT] [port]
  *
  *   GET|HEAD /      200 "hello\n"
  *   GET|HEAD /file  the file given by --file (read with ringo_file_*, so
@@ -17,7 +17,8 @@
  *   body is read, unless all of it has arrived already.
  *   Every reply carries Date, Content-Type, Content-Length and Connection.
  *
- * Listens on every local address at `port` (default 8080; 0 picks a free
+ * Listens on every local address at port 8080 unless told otherwise
+ * (--addr HOST:PORT; a bare port keeps the host; port 0 picks a free
  * one) and prints "listening on ADDR", as examples/echo does. Try
  *   ./http 8080 &  curl -v localhost:8080/
  */
@@ -508,23 +509,26 @@ static int main_g(void *arg)
 int main(int argc, char **argv)
 {
 	struct ringo_config cfg = { 0 };
-	const char *port = "8080";
-	char address[32];
+	const char *address = ":8080", *port = NULL;
+	char buf[RINGO_ADDR_STRLEN + 8];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
 			cfg.netpoll = argv[++i];
 		} else if (strcmp(argv[i], "--file") == 0 && i + 1 < argc) {
 			file_path = argv[++i];
+		} else if (strcmp(argv[i], "--addr") == 0 && i + 1 < argc &&
+			   strlen(argv[i + 1]) < RINGO_ADDR_STRLEN) {
+			address = argv[++i];
 		} else if (argv[i][0] != '-' && strlen(argv[i]) < 8 &&
 			   !argv[i][strspn(argv[i], "0123456789")]) {
 			port = argv[i];
 		} else {
-			fprintf(stderr, "usage: %s [--mode uring|epoll] "
-				"[--file PATH] [port]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--mode uring|epoll] [--file PATH] "
+				"[--addr HOST:PORT] [port]\n", argv[0]);
 			return 2;
 		}
 	}
-	snprintf(address, sizeof(address), ":%s", port);
-	return ringo_run_config(&cfg, main_g, address);
+	example_address(buf, sizeof(buf), address, port);
+	return ringo_run_config(&cfg, main_g, buf);
 }

@@ -267,11 +267,6 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	const char *colon = strrchr(address, ':');
-	int host = colon ? (int)(colon - address) : (int)strlen(address);
-	if (port) /* replaces the port of the address */
-		snprintf(buf, sizeof(buf), "%.*s:%s", host, address, port);
-	else
-		snprintf(buf, sizeof(buf), "%s", address);
+	example_address(buf, sizeof(buf), address, port);
 	return ringo_run_config(&cfg, main_g, buf);
 }

@@ -31,6 +31,21 @@ static inline char *example_format_ll(char *end, long long v)
 	return end;
 }
 
+/* The address to listen on, into buf: `address` (HOST:PORT, as --addr
+ * gives it) with its port replaced by `port` (a bare port argument) if
+ * that is not NULL. */
+static inline void example_address(char *buf, size_t cap, const char *address,
+				   const char *port)
+{
+	const char *colon = strrchr(address, ':');
+	int host = colon ? (int)(colon - address) : (int)strlen(address);
+
+	if (port)
+		snprintf(buf, cap, "%.*s:%s", host, address, port);
+	else
+		snprintf(buf, cap, "%s", address);
+}
+
 /* Does accept's -err concern only the connection it was taking, or a
  * shortage that passes, so that a later accept may well succeed? Linux
  * passes on errors of the new socket (accept(2), "Error handling"):
