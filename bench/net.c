@@ -2,10 +2,13 @@
  * bench/net.c - one row of a server benchmark: start the server, put the
  * client on it, fold the repetitions, stop the server.
  *
- * Anything missing (an example not built, gobench, nginx, wrk,
- * descriptors) makes the row "skipped" with the reason; a server or client
- * that misbehaves makes it "failed". ringo-bench runs the rows one after
- * another, so no server loads the machine under another.
+ * A missing baseline or third-party tool (gobench, nginx, redis-server,
+ * wrk, redis-benchmark) or too few descriptors makes the row "skipped"
+ * with the reason; ringo's own side missing (an example or ringo-loadgen
+ * not built) makes it "failed", as does a server or client that
+ * misbehaves: a run that measured nothing of ringo must not pass.
+ * ringo-bench runs the rows one after another, so no server loads the
+ * machine under another.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -58,23 +61,26 @@ static bool find_tool(const char *name, char *out, size_t cap)
 	return false;
 }
 
-/* The client's path into path; false with why if it is missing. */
-static bool find_client(const struct row *rw, char *path, size_t cap, char *why,
-			size_t why_len)
+/* The client's path into path. Returns 0; or 1 with why in r->skipped
+ * (a third-party tool is missing); or -1 with why in r->failed
+ * (ringo-loadgen, which is ours, is not built). */
+static int find_client(const struct row *rw, char *path, size_t cap,
+		       struct bench_result *r)
 {
 	const char *tool = rw->b->net->client == BENCH_CLIENT_WRK ? "wrk" : "redis-benchmark";
 
 	if (rw->b->net->client == BENCH_CLIENT_ECHO) {
 		snprintf(path, cap, "%s", RINGO_BENCH_LOADGEN);
 		if (executable(path))
-			return true;
-		snprintf(why, why_len, "no %.120s (not built)", path);
-		return false;
+			return 0;
+		snprintf(r->failed, sizeof(r->failed), "no %.120s (not built)", path);
+		return -1;
 	}
 	if (find_tool(tool, path, cap))
-		return true;
-	snprintf(why, why_len, "%s not found (make bench installs it)", tool);
-	return false;
+		return 0;
+	snprintf(r->skipped, sizeof(r->skipped), "%s not found (make bench installs it)",
+		 tool);
+	return 1;
 }
 
 /* ======================================================================
@@ -167,8 +173,8 @@ static int nginx_conf(struct server *s, char *conf, size_t cap, char *why, size_
 	return 0;
 }
 
-/* Start the row's server. Returns 0; or 1 with why (skip: something is
- * missing); or -1 with why (failed). */
+/* Start the row's server. Returns 0; or 1 with why (skip: a baseline is
+ * missing); or -1 with why (failed, ringo's example missing included). */
 static int start(const struct row *rw, struct server *s, char *why, size_t why_len)
 {
 	const struct bench_net *net = rw->b->net;
@@ -185,7 +191,7 @@ static int start(const struct row *rw, struct server *s, char *why, size_t why_l
 		snprintf(path, sizeof(path), "%s/%s", RINGO_BENCH_EXAMPLES, net->example);
 		if (!executable(path)) {
 			snprintf(why, why_len, "no %.120s (not built)", path);
-			return 1;
+			return -1;
 		}
 		snprintf(env, sizeof(env), "RINGO_MAXPROCS=%d", rw->p->procs);
 		spec.env = env;
@@ -260,7 +266,7 @@ void bench_run_net(const struct bench *b, const struct bench_plan *p,
 			 "hard limit)", p->n, need, limit);
 		return;
 	}
-	if (!find_client(&rw, client, sizeof(client), r->skipped, sizeof(r->skipped)))
+	if (find_client(&rw, client, sizeof(client), r) != 0)
 		return;
 	int st = start(&rw, &s, r->failed, sizeof(r->failed));
 	if (st != 0) {
