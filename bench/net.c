@@ -22,6 +22,7 @@
 #include "server.h"
 
 #define FD_SPARE 64 /* descriptors a process needs besides its connections */
+#define PORT_TRIES 3 /* free ports tried for nginx or redis-server */
 
 /* What one row runs, and where. */
 struct row {
@@ -173,8 +174,38 @@ static int nginx_conf(struct server *s, char *conf, size_t cap, char *why, size_
 	return 0;
 }
 
+/* The command of a baseline that is given its port (nginx, redis-server
+ * at path) from argv[k] on, for a free port picked now into s->port; conf
+ * and port are its buffers. Returns 0, or -1 with why. */
+static int baseline_argv(const struct row *rw, struct server *s, const char *path,
+			 char **argv, int k, char *conf, size_t conf_cap, char *port,
+			 size_t port_cap, char *why, size_t why_len)
+{
+	if ((s->port = server_free_port()) < 0) {
+		snprintf(why, why_len, "no free port on 127.0.0.1");
+		return -1;
+	}
+	snprintf(port, port_cap, "%d", s->port);
+	if (strcmp(rw->impl, "nginx") == 0) {
+		if (nginx_conf(s, conf, conf_cap, why, why_len) != 0) {
+			server_stop(s);
+			return -1;
+		}
+		char *a[] = { (char *)path, "-p", s->dir, "-c", conf, "-e", "stderr", NULL };
+		memcpy(argv + k, a, sizeof(a));
+		return 0;
+	}
+	char *a[] = { (char *)path, "--port", port, "--bind", "127.0.0.1", "--save", "",
+		      "--appendonly", "no", "--maxclients", "15000", NULL };
+	memcpy(argv + k, a, sizeof(a));
+	return 0;
+}
+
 /* Start the row's server. Returns 0; or 1 with why (skip: a baseline is
- * missing); or -1 with why (failed, ringo's example missing included). */
+ * missing); or -1 with why (failed, ringo's example missing included). A
+ * baseline whose free port another process took first (server_start
+ * says so) is started again on another, up to PORT_TRIES times; the
+ * others are given port 0 and announce the port the kernel chose. */
 static int start(const struct row *rw, struct server *s, char *why, size_t why_len)
 {
 	const struct bench_net *net = rw->b->net;
@@ -211,38 +242,25 @@ static int start(const struct row *rw, struct server *s, char *why, size_t why_l
 		argv[k++] = (char *)rw->b->go_name;
 		argv[k++] = "-procs";
 		argv[k++] = procs;
-	} else if (strcmp(rw->impl, "nginx") == 0) {
-		if (!find_tool("nginx", path, sizeof(path))) {
-			snprintf(why, why_len, "nginx not found (make bench installs it)");
-			return 1;
-		}
-		if ((s->port = spec.port = server_free_port()) < 0)
-			goto no_port;
-		if (nginx_conf(s, conf, sizeof(conf), why, why_len) != 0) {
-			server_stop(s);
-			return -1;
-		}
-		char *a[] = { path, "-p", s->dir, "-c", conf, "-e", "stderr" };
-		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
-			argv[k++] = a[i];
 	} else {
-		if (!find_tool("redis-server", path, sizeof(path))) {
-			snprintf(why, why_len, "redis-server not found (make bench installs it)");
+		const char *tool = strcmp(rw->impl, "nginx") == 0 ? "nginx" : "redis-server";
+		if (!find_tool(tool, path, sizeof(path))) {
+			snprintf(why, why_len, "%s not found (make bench installs it)", tool);
 			return 1;
 		}
-		if ((spec.port = server_free_port()) < 0)
-			goto no_port;
-		snprintf(port, sizeof(port), "%d", spec.port);
-		char *a[] = { path, "--port", port, "--bind", "127.0.0.1", "--save", "",
-			      "--appendonly", "no", "--maxclients", "15000" };
-		for (size_t i = 0; i < sizeof(a) / sizeof(a[0]); i++)
-			argv[k++] = a[i];
+		for (int tries = 1;; tries++) {
+			if (baseline_argv(rw, s, path, argv, k, conf, sizeof(conf), port,
+					  sizeof(port), why, why_len) != 0)
+				return -1;
+			spec.port = s->port;
+			int st = server_start(s, &spec, why, why_len);
+			if (st <= 0 || tries == PORT_TRIES)
+				return st <= 0 ? st : -1;
+			why[0] = '\0'; /* the port's, which the next try replaces */
+		}
 	}
 	argv[k] = NULL;
 	return server_start(s, &spec, why, why_len) == 0 ? 0 : -1;
-no_port:
-	snprintf(why, why_len, "no free port on 127.0.0.1");
-	return -1;
 }
 
 /* ======================================================================

@@ -5,12 +5,14 @@
  * interrupted run leaves no server holding a port or a core.
  */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +105,86 @@ static int try_connect(int port)
 	return ret;
 }
 
+/* Is socket inode `ino` one of process pid's descriptors? */
+static bool holds_socket(pid_t pid, unsigned long ino)
+{
+	char dir[64], path[320], link[64], want[48];
+	struct dirent *e;
+	bool found = false;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+	snprintf(want, sizeof(want), "socket:[%lu]", ino);
+	DIR *d = opendir(dir);
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		ssize_t k = readlink(path, link, sizeof(link) - 1);
+		if (k > 0) {
+			link[k] = '\0';
+			found = strcmp(link, want) == 0;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+/* Local addresses (as /proc/net/tcp{,6} print them) whose listener takes
+ * a connection to 127.0.0.1: 127.0.0.1 itself and the wildcards, IPv4
+ * and IPv6 (dual-stack). */
+static bool reaches_loopback(const char *addr)
+{
+	static const char *const any[] = {
+		"0100007F", "00000000", "00000000000000000000000000000000",
+		"0000000000000000FFFF00000100007F",
+	};
+	for (size_t i = 0; i < sizeof(any) / sizeof(any[0]); i++)
+		if (strcmp(addr, any[i]) == 0)
+			return true;
+	return false;
+}
+
+/* Does the server own the port, i.e. is every socket listening on it
+ * where a connection to 127.0.0.1 could land one of the server's? A port
+ * picked by server_free_port is bound and released, so another process
+ * can take it before the server does; the server then fails to bind, but
+ * the port answers all the same and the client would measure the other
+ * process. Returns 0, or -1 with why. */
+static int owns_port(const struct server *s, char *why, size_t why_len)
+{
+	static const char *const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
+	int ours = 0, other = 0;
+	char *line = NULL;
+	size_t cap = 0;
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		FILE *f = fopen(tables[t], "r");
+		if (!f)
+			continue; /* no IPv6: nothing listens there */
+		while (getline(&line, &cap, f) > 0) {
+			char addr[40];
+			unsigned port, state;
+			unsigned long ino;
+			/* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+			if (sscanf(line, " %*u: %39[0-9A-F]:%x %*s %x %*s %*s %*s %*u %*u %lu",
+				   addr, &port, &state, &ino) != 4 ||
+			    (int)port != s->port || state != 0x0A || !reaches_loopback(addr))
+				continue;
+			if (holds_socket(s->pid, ino))
+				ours++;
+			else
+				other++;
+		}
+		fclose(f);
+	}
+	free(line);
+	if (ours && !other)
+		return 0;
+	snprintf(why, why_len, "port %d is taken by another process%s", s->port,
+		 ours ? " as well" : "");
+	return -1;
+}
+
 /* Until the server accepts connections on s->port. */
 static int wait_listening(struct server *s, char *why, size_t why_len)
 {
@@ -164,6 +246,14 @@ int server_start(struct server *s, const struct server_spec *spec, char *why,
 	if (wait_listening(s, why, why_len) != 0) {
 		server_stop(s);
 		return -1;
+	}
+	if (server_alive(s, why, why_len) != 0) {
+		server_stop(s);
+		return -1;
+	}
+	if (owns_port(s, why, why_len) != 0) {
+		server_stop(s);
+		return 1;
 	}
 	return 0;
 }

@@ -30,7 +30,11 @@ struct server_spec {
 	int port;              /* 0: the server announces its port on stdout */
 };
 
-/* Returns 0, or -1 with why filled (the server is then stopped). */
+/* Start the server and wait until it accepts connections on its port and
+ * holds every socket listening there. Returns 0; or -1 with why filled;
+ * or 1 with why filled if another process holds the port (spec->port was
+ * taken between server_free_port and the server's bind: try another).
+ * On -1 and 1 the server is stopped. */
 int server_start(struct server *s, const struct server_spec *spec, char *why,
 		 size_t why_len);
 
@@ -44,9 +48,9 @@ int server_alive(struct server *s, char *why, size_t why_len);
 /* Kill (SIGKILL: nothing to flush), reap, remove s->dir. */
 void server_stop(struct server *s);
 
-/* A free TCP port on 127.0.0.1 (bound and released: another process can
- * take it before the server does, which then fails to start, loudly), or
- * -1. */
+/* A free TCP port on 127.0.0.1, or -1. It is bound and released, so
+ * another process can take it before the server does: server_start then
+ * returns 1. */
 int server_free_port(void);
 
 /* A new directory under $TMPDIR or /tmp in s->dir. Returns 0 or -1. */
