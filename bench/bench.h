@@ -6,10 +6,10 @@
  * child.c); its Go side, if any, is the same benchmark in bench/go/<area>.go
  * run as a separate process (see gobench.c). A server benchmark instead
  * runs servers (ringo's examples, Go's, nginx, redis-server) as processes
- * under a load generator (see net.h). Both produce one
- * `struct bench_sample` per measured repetition; stats.c folds the
- * repetitions of one (bench, impl, mode) into a `struct bench_result`, and
- * report.c prints those.
+ * under a load generator (see net.h). Each runner measures one repetition
+ * per call into a `struct bench_sample`; main.c calls them once per round,
+ * stats.c folds the repetitions of one (bench, impl, mode) into a
+ * `struct bench_result`, and report.c prints those.
  *
  * Names shared between bench files start with bench_ (the library's ringo_
  * and ringo__ prefixes are kept for the runtime itself).
@@ -53,7 +53,7 @@ struct bench_sample {
 	long n;         /* problem size */
 	unsigned has;   /* bit (1u << m) set for each metric m measured */
 	double v[BENCH_METRIC_NR];
-	int64_t run_ns; /* wall time of the whole repetition (ringo side) */
+	int64_t run_ns; /* wall time of the repetition's run (ringo side) */
 };
 
 static inline void bench_set(struct bench_sample *s, enum bench_metric m, double v)
@@ -153,8 +153,10 @@ struct bench_result {
 	const char *mode;           /* "uring", "epoll", or "-" */
 	int procs;
 	long n;
-	int reps;                   /* repetitions measured (a run with
-				     * long ones may stop early, >= 1) */
+	int reps;                   /* repetitions measured, >= 1: fewer
+				     * than asked when a point with long
+				     * ones stops early, or a fresh row's
+				     * memory went after some (main.c) */
 	struct bench_sample med;    /* per-metric medians over the reps */
 	double ns_min, ns_max;      /* of ns_per_op over the reps */
 	bool noisy;                 /* (max - min) / median > 0.25 */
@@ -167,7 +169,8 @@ struct bench_result {
 /* What to run: size, repetitions, limit. */
 struct bench_plan {
 	long n;
-	int reps;        /* at most; see BENCH_LONG_REP_NS */
+	int reps;        /* rounds of the point, at most (main.c; see
+			  * BENCH_LONG_REP_NS); each runner call is one */
 	int procs;       /* resolved: never 0 */
 	int timeout_s;   /* per process; past it the process is killed */
 	double mem_need; /* bytes the goroutines need (0: not checked), so a
@@ -176,12 +179,12 @@ struct bench_plan {
 	bool quick;      /* --quick: server benchmarks measure for less long */
 };
 
-/* How many repetitions to take, the same rule on both sides
- * (bench/go/main.go has it too): a first run shorter than BENCH_WARMUP_NS
- * is an untimed warm-up, a longer one counts as the first repetition; once
- * a repetition has taken BENCH_LONG_REP_NS, BENCH_LONG_REPS repetitions
- * are enough. A point with a million goroutines takes a minute a run, and
- * three such runs say what five would. */
+/* Warm-up and repetitions, the same rule on both sides: a first run
+ * shorter than BENCH_WARMUP_NS is an untimed warm-up, a longer one counts
+ * as the repetition (child.c, bench/go/main.go); once a repetition has
+ * taken BENCH_LONG_REP_NS, BENCH_LONG_REPS rounds are enough (main.c). A
+ * point with a million goroutines takes a minute a run, and three such
+ * runs say what five would. */
 #define BENCH_WARMUP_NS 1000000000LL
 #define BENCH_LONG_REP_NS 10000000000LL
 #define BENCH_LONG_REPS 3
@@ -189,17 +192,20 @@ struct bench_plan {
 /* stats.c: fill r's numbers from reps samples (reps >= 1). */
 void bench_fold(struct bench_result *r, const struct bench_sample *samples, int reps);
 
-/* The runners get r with b, impl, mode, procs and n set, and fill in the
- * rest: the folded samples, or r->failed / r->skipped. */
+/* The runners measure one repetition of the row r (b, impl, mode, procs
+ * and n set) into *s, or set r->failed or r->skipped with the reason
+ * (*s then means nothing). */
 
-/* child.c: run b's ringo side under netpoll mode (NULL = default), each
- * measurement in a fork()ed child. */
+/* child.c: b's ringo side under netpoll mode (NULL = default), in
+ * fork()ed children. */
 void bench_run_ringo(const struct bench *b, const char *mode,
-		     const struct bench_plan *p, struct bench_result *r);
+		     const struct bench_plan *p, struct bench_result *r,
+		     struct bench_sample *s);
 
-/* gobench.c: run b's Go twin with the binary at path ("" = none: then
+/* gobench.c: b's Go twin with the binary at path ("" = none: then
  * r->skipped says so). */
 void bench_run_go(const struct bench *b, const char *path,
-		  const struct bench_plan *p, struct bench_result *r);
+		  const struct bench_plan *p, struct bench_result *r,
+		  struct bench_sample *s);
 
 #endif

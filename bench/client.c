@@ -71,25 +71,24 @@ static void set_sample(struct bench_sample *s, double ops, double wall_ns,
 }
 
 /* ------------------------------------------------------------------------
- * echo: ringo-loadgen does the warm-up and all repetitions in one run. */
+ * echo: ringo-loadgen does the warm-up and the measured window in one run. */
 
 static int run_echo(const struct client_plan *p, struct bench_sample *out, char *why,
 		    size_t why_len)
 {
-	char conns[24], threads[16], warm[16], window[16], reps[16], pid[16], addr[32];
+	char conns[24], threads[16], warm[16], window[16], pid[16], addr[32];
 	char *argv[] = {
 		(char *)p->tool, "--conns", conns, "--size", "64", "--threads", threads,
-		"--warmup-ms", warm, "--window-ms", window, "--reps", reps,
+		"--warmup-ms", warm, "--window-ms", window, "--reps", "1",
 		"--server-pid", pid, addr, NULL,
 	};
 	char *text = malloc(OUT_MAX);
-	int got = 0, ret = -1;
+	int ret = -1;
 
 	snprintf(conns, sizeof(conns), "%ld", p->conns);
 	snprintf(threads, sizeof(threads), "%d", p->threads);
 	snprintf(warm, sizeof(warm), "%d", p->quick ? 300 : 1000);
 	snprintf(window, sizeof(window), "%d", p->quick ? 500 : 1000);
-	snprintf(reps, sizeof(reps), "%d", p->reps);
 	snprintf(pid, sizeof(pid), "%d", (int)p->server->pid);
 	snprintf(addr, sizeof(addr), "127.0.0.1:%d", p->server->port);
 	if (!text) {
@@ -98,32 +97,29 @@ static int run_echo(const struct client_plan *p, struct bench_sample *out, char 
 	}
 	if (run_tool(argv, p->cpus, text, why, why_len) != 0)
 		goto out;
-	for (char *save, *line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		unsigned long long ops, p99;
-		long long wall, cpu;
-		if (sscanf(line, "window ops=%llu wall_ns=%lld p99_ns=%llu server_cpu_ns=%lld",
-			   &ops, &wall, &p99, &cpu) != 4 || got == p->reps)
-			continue;
-		if (ops == 0 || wall <= 0 || cpu < 0) {
-			snprintf(why, why_len, "ringo-loadgen: a window without round "
-				 "trips or CPU time: %.80s", line);
-			goto out;
-		}
-		set_sample(&out[got++], (double)ops, (double)wall, (double)cpu, (double)p99);
+	unsigned long long ops, p99;
+	long long wall, cpu;
+	int end = 0;
+	/* Its one line, and nothing else. */
+	if (sscanf(text, "window ops=%llu wall_ns=%lld p99_ns=%llu server_cpu_ns=%lld\n%n",
+		   &ops, &wall, &p99, &cpu, &end) != 4 || !end || text[end]) {
+		snprintf(why, why_len, "ringo-loadgen printed no window line: %.80s", text);
+		goto out;
 	}
-	if (got != p->reps)
-		snprintf(why, why_len, "ringo-loadgen printed %d windows, expected %d",
-			 got, p->reps);
-	else
-		ret = 0;
+	if (ops == 0 || wall <= 0 || cpu < 0) {
+		snprintf(why, why_len, "ringo-loadgen: a window without round trips or "
+			 "CPU time: %.80s", text);
+		goto out;
+	}
+	set_sample(out, (double)ops, (double)wall, (double)cpu, (double)p99);
+	ret = 0;
 out:
 	free(text);
 	return ret;
 }
 
 /* ------------------------------------------------------------------------
- * Clients that run once per repetition: wrk, redis-benchmark. */
+ * Clients that run once per measurement: wrk, redis-benchmark. */
 
 struct one_run {
 	double ops, wall_ns, p99_ns; /* parsed from the client's output */
@@ -254,7 +250,7 @@ static int run_each(const struct client_plan *p, struct bench_sample *out, char 
 		snprintf(why, why_len, "out of memory");
 		return -1;
 	}
-	for (int i = -1; i < p->reps && ret == 0; i++) {
+	for (int i = -1; i < 1 && ret == 0; i++) {
 		struct argv_buf b;
 		struct one_run r;
 		client_argv(p, i < 0, &b);
@@ -275,7 +271,7 @@ static int run_each(const struct client_plan *p, struct bench_sample *out, char 
 					  &r, why, why_len);
 		}
 		if (ret == 0)
-			set_sample(&out[i], r.ops, r.wall_ns, (double)(cpu1 - cpu0), r.p99_ns);
+			set_sample(out, r.ops, r.wall_ns, (double)(cpu1 - cpu0), r.p99_ns);
 	}
 	free(text);
 	return ret;

@@ -19,13 +19,12 @@ struct client_plan {
 	long conns;
 	int threads;                 /* client threads */
 	const cpu_set_t *cpus;       /* client affinity, or NULL */
-	bool quick;                  /* shorter warm-up and repetitions */
-	int reps;
+	bool quick;                  /* shorter warm-up and measurement */
 	const char *tool;            /* the client program's path */
 };
 
-/* Warm up, then measure p->reps repetitions into out (ops_per_s,
- * ns_per_op, server_cpu_ns_per_op, p99_ns). Returns 0, or -1 with why. */
+/* Warm up, then measure one repetition into out (ops_per_s, ns_per_op,
+ * server_cpu_ns_per_op, p99_ns). Returns 0, or -1 with why. */
 int client_run(const struct client_plan *p, struct bench_sample *out, char *why,
 	       size_t why_len);
 

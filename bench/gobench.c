@@ -1,14 +1,13 @@
 /*
  * bench/gobench.c - the Go side of a benchmark: run the twin in
- * bench/go/ as `gobench NAME -n N -reps R -procs P` and read
- * back its R JSON lines.
+ * bench/go/ as `gobench NAME -n N -procs P` and read back its JSON line,
+ * one repetition.
  *
- * gobench does its own warm-up (in-process, or none for benchmarks it
- * runs in fresh processes) and stops early after long repetitions by the
- * rule in bench.h, so it is run once. Its lines are flat objects
- * of string and number members; the parser below accepts exactly that and
- * rejects anything else as bad output, so a changed twin fails loudly
- * instead of being misread.
+ * gobench does its own warm-up (in-process by the rule in bench.h, or
+ * none for the benchmarks that measure a fresh process). Its line is a
+ * flat object of string and number members; the parser below accepts
+ * exactly that and rejects anything else as bad output, so a changed twin
+ * fails loudly instead of being misread.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -22,11 +21,11 @@
 #include "json.h"
 #include "proc.h"
 
-#define LINE_MAX_BYTES 1024 /* per JSON line; gobench's are ~200 */
+#define LINE_MAX_BYTES 1024 /* gobench's line is ~200 */
 
 struct go_job {
 	const char *path;
-	char *argv[10];
+	char *argv[8];
 };
 
 static void go_child(void *arg, int wfd)
@@ -122,40 +121,18 @@ bad:
 	return -1;
 }
 
-/* Split out (len bytes, NUL-terminated) into lines and parse 1 to reps
- * of them (gobench stops early after long repetitions, as child.c does).
- * Returns how many, or -1 with why filled. */
-static int parse_output(char *out, const char *want, int reps,
-			struct bench_sample *samples, char *why, size_t why_len)
-{
-	int got = 0;
-	for (char *save, *line = strtok_r(out, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (*bench_json_skip_ws(line) == '\0')
-			continue;
-		if (got == reps) {
-			snprintf(why, why_len, "more than %d result lines", reps);
-			return -1;
-		}
-		if (parse_line(line, want, &samples[got++], why, why_len) != 0)
-			return -1;
-	}
-	if (got == 0) {
-		snprintf(why, why_len, "no result lines, expected %d", reps);
-		return -1;
-	}
-	return got;
-}
-
 void bench_run_go(const struct bench *b, const char *path,
-		  const struct bench_plan *p, struct bench_result *r)
+		  const struct bench_plan *p, struct bench_result *r,
+		  struct bench_sample *s)
 {
-	char n[24], reps[16], procs[16], why[128];
+	char n[24], procs[16], why[128], out[LINE_MAX_BYTES + 1];
 	struct go_job j = {
 		.path = path,
-		.argv = { (char *)path, (char *)b->go_name, "-n", n,
-			  "-reps", reps, "-procs", procs, NULL },
+		.argv = { (char *)path, (char *)b->go_name, "-n", n, "-procs", procs,
+			  NULL },
 	};
+	struct proc pr;
+	long len = -1;
 
 	if (!path || !*path) {
 		snprintf(r->skipped, sizeof(r->skipped),
@@ -168,27 +145,14 @@ void bench_run_go(const struct bench *b, const char *path,
 		return;
 	}
 	snprintf(n, sizeof(n), "%ld", p->n);
-	snprintf(reps, sizeof(reps), "%d", p->reps);
 	snprintf(procs, sizeof(procs), "%d", p->procs);
-
-	size_t cap = (size_t)p->reps * LINE_MAX_BYTES;
-	char *out = malloc(cap + 1);
-	struct bench_sample samples[p->reps];
-	struct proc pr;
-	long len = -1;
-	if (!out)
-		snprintf(why, sizeof(why), "out of memory");
-	else if (proc_start(&pr, go_child, &j, why, sizeof(why)) == 0)
-		len = proc_finish(&pr, out, cap, p->timeout_s, why, sizeof(why));
+	if (proc_start(&pr, go_child, &j, why, sizeof(why)) == 0)
+		len = proc_finish(&pr, out, LINE_MAX_BYTES, p->timeout_s, why, sizeof(why));
 	if (len < 0) {
 		snprintf(r->failed, sizeof(r->failed), "gobench %s", why);
-	} else {
-		out[len] = '\0';
-		int got = parse_output(out, b->go_name, p->reps, samples, why, sizeof(why));
-		if (got < 0)
-			snprintf(r->failed, sizeof(r->failed), "bad gobench output: %s", why);
-		else
-			bench_fold(r, samples, got);
+		return;
 	}
-	free(out);
+	out[len] = '\0'; /* one object and its newline: anything more is bad */
+	if (parse_line(out, b->go_name, s, why, sizeof(why)) != 0)
+		snprintf(r->failed, sizeof(r->failed), "bad gobench output: %s", why);
 }

@@ -346,22 +346,14 @@ static bool same_point(const struct item *a, const struct item *b)
 static bool run_one(struct item *it, const char *gobench, struct bench_result *r,
 		    struct bench_sample *sample, int64_t *wall_ns)
 {
-	struct bench_plan one = it->p;
 	int64_t t0 = sys_now_ns();
 
-	one.reps = 1;
-	if (it->b->net) {
-		bench_run_net(it->b, &one, gobench, r, sample);
-	} else {
-		struct bench_result tmp = *r;
-		if (strcmp(it->impl, "go") == 0)
-			bench_run_go(it->b, gobench, &one, &tmp);
-		else
-			bench_run_ringo(it->b, it->mode, &one, &tmp);
-		memcpy(r->failed, tmp.failed, sizeof(r->failed));
-		memcpy(r->skipped, tmp.skipped, sizeof(r->skipped));
-		*sample = tmp.med;
-	}
+	if (it->b->net)
+		bench_run_net(it->b, &it->p, gobench, r, sample);
+	else if (strcmp(it->impl, "go") == 0)
+		bench_run_go(it->b, gobench, &it->p, r, sample);
+	else
+		bench_run_ringo(it->b, it->mode, &it->p, r, sample);
 	*wall_ns = sys_now_ns() - t0;
 	return !r->failed[0] && !r->skipped[0];
 }
@@ -384,33 +376,41 @@ static int run_point(struct item *items, int i, int nr,
 		end++;
 	struct bench_sample *samples = calloc((size_t)(end - i) * (size_t)reps,
 					      sizeof(*samples));
-	if (!samples) {
+	int *got = calloc((size_t)(end - i), sizeof(*got));
+	if (!samples || !got) {
 		fprintf(stderr, "ringo-bench: out of memory\n");
 		exit(1);
 	}
-	/* A row that was skipped or failed (its result says why) sits out
-	 * the rounds after. */
 	for (int k = i; k < end; k++)
 		item_start(&items[k], si, &rs[k], rs, k);
 	int rounds = 0;
 	bool long_seen = false;
 	while (rounds < reps && !(long_seen && rounds >= BENCH_LONG_REPS)) {
 		for (int k = i; k < end; k++) {
-			if (rs[k].skipped[0] || rs[k].failed[0])
+			/* A row that was skipped or failed (its result says
+			 * why), or stopped early, sits out the rounds after. */
+			if (rs[k].skipped[0] || rs[k].failed[0] || got[k - i] < rounds)
 				continue;
 			int64_t wall;
 			progress_show(&items[k], k, nr);
 			if (run_one(&items[k], gobench, &rs[k],
-				    &samples[(k - i) * reps + rounds], &wall))
+				    &samples[(k - i) * reps + got[k - i]], &wall)) {
+				got[k - i]++;
 				long_seen |= wall >= BENCH_LONG_REP_NS;
+			} else if (rs[k].skipped[0] && got[k - i]) {
+				/* The memory a fresh process needs went to other
+				 * work after some rounds: keep what they measured. */
+				rs[k].skipped[0] = '\0';
+			}
 		}
 		rounds++;
 	}
 	for (int k = i; k < end; k++) {
 		if (!rs[k].skipped[0] && !rs[k].failed[0])
-			bench_fold(&rs[k], &samples[(k - i) * reps], rounds);
+			bench_fold(&rs[k], &samples[(k - i) * reps], got[k - i]);
 		progress_done(&rs[k]);
 	}
+	free(got);
 	free(samples);
 	return end - i;
 }

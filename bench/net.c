@@ -1,6 +1,6 @@
 /*
- * bench/net.c - one row of a server benchmark: start the server, put the
- * client on it, fold the repetitions, stop the server.
+ * bench/net.c - one repetition of a row of a server benchmark: start the
+ * server, put the client on it, stop the server.
  *
  * A missing baseline or third-party tool (gobench, nginx, redis-server,
  * wrk, redis-benchmark) or too few descriptors makes the row "skipped"
@@ -269,11 +269,11 @@ static int start(const struct row *rw, struct server *s, char *why, size_t why_l
 
 void bench_run_net(const struct bench *b, const struct bench_plan *p,
 		   const char *gobench, struct bench_result *r,
-		   struct bench_sample *samples)
+		   struct bench_sample *s)
 {
 	struct row rw = { .b = b, .p = p, .impl = r->impl, .mode = r->mode,
 			  .gobench = gobench };
-	struct server s = { .pid = -1, .out = -1 };
+	struct server srv = { .pid = -1, .out = -1 };
 	char client[512];
 	long need = p->n + FD_SPARE, limit = nofile_limit();
 
@@ -286,7 +286,7 @@ void bench_run_net(const struct bench *b, const struct bench_plan *p,
 	}
 	if (find_client(&rw, client, sizeof(client), r) != 0)
 		return;
-	int st = start(&rw, &s, r->failed, sizeof(r->failed));
+	int st = start(&rw, &srv, r->failed, sizeof(r->failed));
 	if (st != 0) {
 		if (st > 0) {
 			memcpy(r->skipped, r->failed, sizeof(r->skipped));
@@ -295,24 +295,17 @@ void bench_run_net(const struct bench *b, const struct bench_plan *p,
 		return;
 	}
 	struct client_plan cp = {
-		.net = b->net, .server = &s, .conns = p->n,
+		.net = b->net, .server = &srv, .conns = p->n,
 		.threads = rw.client_threads,
 		.cpus = rw.pinned ? &rw.client_cpus : NULL,
-		.quick = p->quick, .reps = p->reps, .tool = client,
+		.quick = p->quick, .tool = client,
 	};
-	memset(samples, 0, sizeof(*samples) * (size_t)p->reps);
-	int ret = client_run(&cp, samples, r->failed, sizeof(r->failed));
+	*s = (struct bench_sample){ .procs = p->procs, .n = p->n };
+	/* On failure the client's why is in r->failed, unless the server's
+	 * end, which explains the client's errors, replaces it. */
+	client_run(&cp, s, r->failed, sizeof(r->failed));
 	char died[128];
-	if (server_alive(&s, died, sizeof(died)) != 0) {
-		/* The server's end explains the client's errors. */
+	if (server_alive(&srv, died, sizeof(died)) != 0)
 		snprintf(r->failed, sizeof(r->failed), "%s", died);
-		ret = -1;
-	}
-	server_stop(&s);
-	if (ret != 0)
-		return;
-	for (int i = 0; i < p->reps; i++) {
-		samples[i].procs = p->procs;
-		samples[i].n = p->n;
-	}
+	server_stop(&srv);
 }

@@ -48,13 +48,13 @@ struct bench_net {
 };
 
 /* Start the server of row r of server benchmark b (r->impl and r->mode
- * say which; p->n connections), run the client's warm-up and p->reps
- * repetitions into samples, stop the server. Fills r->setup, and
- * r->skipped or r->failed if it could not run or failed. gobench is the Go twin's path ("" =
- * none). ringo-bench calls it once per round for each row of a point, with
- * one repetition each (bench/main.c). */
+ * say which; p->n connections), run the client's warm-up and one measured
+ * repetition into *s, stop the server. Fills r->setup, and r->skipped or
+ * r->failed if it could not run or failed. gobench is the Go twin's path
+ * ("" = none). ringo-bench calls it once per round for each row of a
+ * point (bench/main.c). */
 void bench_run_net(const struct bench *b, const struct bench_plan *p,
 		   const char *gobench, struct bench_result *r,
-		   struct bench_sample *samples);
+		   struct bench_sample *s);
 
 #endif

@@ -39,8 +39,8 @@ static void child(const struct server_spec *spec, int out, pid_t parent)
 		fprintf(stderr, "ringo-bench: /dev/null: %s\n", strerror(errno));
 		_exit(127);
 	}
-	/* stdin is /dev/null (gobench's servers then ignore it); stdout is
-	 * the announcement pipe, or /dev/null for servers that log to it. */
+	/* stdin is /dev/null; stdout is the announcement pipe, or /dev/null
+	 * for servers that log to it. */
 	dup2(null, STDIN_FILENO);
 	dup2(out >= 0 ? out : null, STDOUT_FILENO);
 	if (spec->env)

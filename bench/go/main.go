@@ -4,21 +4,23 @@
 //
 // Usage:
 //
-//	gobench NAME [-n N] [-reps R] [-procs P]
+//	gobench NAME [-n N] [-procs P]
 //	gobench echo-server [-addr 127.0.0.1:PORT]
 //	gobench http-server [-addr 127.0.0.1:PORT]
 //
-// Each benchmark repetition prints one JSON object on its own line:
+// A benchmark measures one repetition and prints it as one JSON object on
+// one line (ringo-bench runs gobench once per repetition):
 //
 //	{"bench":"NAME","impl":"go","mode":"-","procs":P,"n":N,"ns_per_op":F,
 //	 "ops_per_s":F, ...extra}
 //
 // Extra fields: rss_bytes_per_g and wake_ns_per_g (park), p99_ns (hog),
 // wall_ns, sleep_max_ns and sleep_p99_ns (sleepers), spawn_ns_per_g (ring),
-// threads_created (handoff, file). If a single run takes less than one second, one untimed warm-up
-// run is done first (except for park, see sched.go); once a repetition has
-// taken 10 seconds, three repetitions are enough (the rule of ringo-bench's
-// bench/bench.h).
+// threads_created (handoff, file). If the run takes less than one second,
+// it was an untimed warm-up and the repetition is the run after it (the
+// rule of ringo-bench's bench/bench.h), except for the benchmarks that
+// measure a fresh process (noWarmup: park, ring, handoff, file), which
+// ringo-bench warms up with a process of its own.
 //
 // Build with the standard library only:
 //
@@ -31,15 +33,12 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -77,7 +76,7 @@ type benchmark struct {
 	minN     int
 	run      func(n int) measurement
 	// noWarmup: the benchmark measures first-touch costs (e.g. memory) and
-	// must run in a fresh process; repetitions are re-executed as children.
+	// must run in a fresh process: no warm-up run before it.
 	noWarmup bool
 }
 
@@ -98,12 +97,9 @@ var benchmarks = map[string]benchmark{
 	"file":      {defaultN: 256000, minN: fileReaders, run: benchFile, noWarmup: true},
 }
 
-// The repetition rule shared with ringo-bench (bench/bench.h).
-const (
-	warmupFor  = time.Second      // a shorter first run is a warm-up
-	longRep    = 10 * time.Second // after a repetition this long...
-	longRepsOK = 3                // ...this many repetitions are enough
-)
+// The warm-up rule shared with ringo-bench (bench/bench.h): a shorter
+// first run is a warm-up.
+const warmupFor = time.Second
 
 // sink keeps computed values alive so the compiler cannot drop the work.
 var sink int64
@@ -126,7 +122,7 @@ func usage() {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	fmt.Fprintf(os.Stderr, "usage: gobench NAME [-n N] [-reps R] [-procs P]\n"+
+	fmt.Fprintf(os.Stderr, "usage: gobench NAME [-n N] [-procs P]\n"+
 		"       gobench echo-server|http-server [-addr HOST:PORT]\n"+
 		"benchmarks: %s\n", strings.Join(names, " "))
 }
@@ -148,34 +144,6 @@ func emit(enc *json.Encoder, name string, n int, m measurement) {
 	}
 }
 
-// runChildren runs each repetition of a no-warm-up benchmark in a fresh
-// process (this binary with -reps 1) and forwards its output lines, and
-// stops early after long repetitions as main does.
-func runChildren(name string, n, reps, procs int) {
-	exe, err := os.Executable()
-	if err != nil {
-		fatalf("cannot find own executable: %v", err)
-	}
-	long := false
-	for i := 0; i < reps && !(long && i >= longRepsOK); i++ {
-		start := time.Now()
-		args := []string{name, "-n", strconv.Itoa(n), "-reps", "1"}
-		if procs > 0 {
-			args = append(args, "-procs", strconv.Itoa(procs))
-		}
-		cmd := exec.Command(exe, args...)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.Output()
-		if err != nil {
-			fatalf("%s child run %d: %v", name, i+1, err)
-		}
-		long = long || time.Since(start) >= longRep
-		w := bufio.NewWriter(os.Stdout)
-		w.Write(out)
-		w.Flush()
-	}
-}
-
 func main() {
 	if len(os.Args) < 2 || strings.HasPrefix(os.Args[1], "-") {
 		usage()
@@ -185,7 +153,6 @@ func main() {
 
 	fs := flag.NewFlagSet("gobench "+name, flag.ContinueOnError)
 	n := fs.Int("n", 0, "problem size (0 = benchmark default)")
-	reps := fs.Int("reps", 1, "number of measured repetitions")
 	procs := fs.Int("procs", 0, "GOMAXPROCS (0 = Go default)")
 	addr := fs.String("addr", "127.0.0.1:0", "listen address (servers only)")
 	if err := fs.Parse(os.Args[2:]); err != nil {
@@ -195,8 +162,8 @@ func main() {
 		fmt.Fprintf(os.Stderr, "gobench: unexpected arguments: %v\n", fs.Args())
 		os.Exit(2)
 	}
-	if *procs < 0 || *reps < 1 || *n < 0 {
-		fatalf("invalid -procs/-reps/-n")
+	if *procs < 0 || *n < 0 {
+		fatalf("invalid -procs/-n")
 	}
 	if *procs > 0 {
 		runtime.GOMAXPROCS(*procs)
@@ -224,21 +191,10 @@ func main() {
 		fatalf("%s: -n must be >= %d", name, b.minN)
 	}
 
-	if b.noWarmup && *reps > 1 {
-		runChildren(name, *n, *reps, *procs)
-		return
+	m := b.run(*n)
+	// A short first run is an untimed warm-up (none for noWarmup).
+	if !b.noWarmup && m.elapsed < warmupFor {
+		m = b.run(*n)
 	}
-
-	enc := json.NewEncoder(os.Stdout)
-	done, long := 0, false
-	for i := 0; done < *reps && !(long && done >= longRepsOK); i++ {
-		m := b.run(*n)
-		// A short first run is an untimed warm-up (none for noWarmup).
-		if i == 0 && !b.noWarmup && m.elapsed < warmupFor {
-			continue
-		}
-		emit(enc, name, *n, m)
-		done++
-		long = long || m.elapsed >= longRep
-	}
+	emit(json.NewEncoder(os.Stdout), name, *n, m)
 }

@@ -6,7 +6,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -14,22 +13,8 @@ import (
 
 // ---------------------------------------------------------------------------
 // Servers (not benchmarks): used as the Go side of the network benchmarks.
-// Both print "ready PORT" once listening and run until killed or until
-// stdin reaches EOF (a stdin that is /dev/null is ignored).
-
-func exitOnStdinEOF() {
-	st, err := os.Stdin.Stat()
-	if err != nil {
-		return
-	}
-	if null, err := os.Stat(os.DevNull); err == nil && os.SameFile(st, null) {
-		return
-	}
-	go func() {
-		io.Copy(io.Discard, os.Stdin)
-		os.Exit(0)
-	}()
-}
+// Both print "ready PORT" once listening and run until killed (ringo-bench
+// kills them, and they die with it: bench/server.c).
 
 func listen(addr string) net.Listener {
 	ln, err := net.Listen("tcp", addr)
@@ -47,7 +32,6 @@ func announce(ln net.Listener) {
 // buffer.
 func echoServer(addr string) {
 	ln := listen(addr)
-	exitOnStdinEOF()
 	announce(ln)
 	for {
 		c, err := ln.Accept()
@@ -79,7 +63,6 @@ func echoServer(addr string) {
 // httpServer: net/http replying "hello\n" as text/plain.
 func httpServer(addr string) {
 	ln := listen(addr)
-	exitOnStdinEOF()
 	body := []byte("hello\n")
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
