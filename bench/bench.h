@@ -18,6 +18,7 @@
 #define RINGO_BENCH_BENCH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sys.h"
@@ -53,7 +54,7 @@ struct bench_sample {
 	long n;         /* problem size */
 	unsigned has;   /* bit (1u << m) set for each metric m measured */
 	double v[BENCH_METRIC_NR];
-	int64_t run_ns; /* wall time of the repetition's run (ringo side) */
+	int64_t run_ns; /* wall time of the repetition's run */
 };
 
 static inline void bench_set(struct bench_sample *s, enum bench_metric m, double v)
@@ -107,9 +108,10 @@ struct bench {
 	/* Depends on the netpoller: the ringo side runs once per mode
 	 * (uring, epoll); otherwise once, with the runtime's default. */
 	bool per_mode;
-	/* Measures first-touch costs (memory): each repetition runs in a new
-	 * process and the warm-up is a discarded process of its own, instead
-	 * of warm-up and repetitions sharing one runtime. */
+	/* Measures first-touch costs (memory): on both sides each repetition
+	 * runs in a new process and the warm-up is a discarded process of
+	 * its own (bench_run_fresh), instead of a run before the repetition
+	 * in the same process. */
 	bool fresh;
 	/* Ps for both sides (ringo maxprocs, gobench -procs); 0 = ringo's
 	 * default, which the Go side is then given explicitly. */
@@ -207,5 +209,17 @@ void bench_run_ringo(const struct bench *b, const char *mode,
 void bench_run_go(const struct bench *b, const char *path,
 		  const struct bench_plan *p, struct bench_result *r,
 		  struct bench_sample *s);
+
+/* One process of a fresh benchmark: start it, read its sample (run_ns
+ * set) into *s. Returns 0, or -1 with why filled. */
+typedef int bench_fresh_fn(void *ctx, struct bench_sample *s, char *why,
+			   size_t why_len);
+
+/* fresh.c: one repetition of a fresh benchmark with run(ctx, ...): a
+ * warm-up process, then the repetition's, each after checking that
+ * p->mem_need bytes are still available (else r->skipped says so). what
+ * names the process in r->failed ("child", "gobench"). */
+void bench_run_fresh(const struct bench_plan *p, bench_fresh_fn *run, void *ctx,
+		     const char *what, struct bench_result *r, struct bench_sample *s);
 
 #endif

@@ -11,13 +11,13 @@
  * one at a time, bench/main.c). Usually one child runs a warm-up and the
  * repetition in one runtime, as the Go twin does in one process; a
  * `fresh` benchmark gets a warm-up child and then a child for the
- * repetition. Either way a first run of BENCH_WARMUP_NS or more counts as
- * the repetition instead of being a warm-up (bench.h).
+ * repetition (fresh.c, as the Go twin does). Either way a first run of
+ * BENCH_WARMUP_NS or more counts as the repetition instead of being a
+ * warm-up (bench.h).
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include <ringo/ringo.h>
@@ -31,6 +31,7 @@ struct job {
 	int procs;
 	long n;
 	bool warmup; /* a run before the repetition, unless that run is long */
+	int timeout_s;
 	int fd;      /* in the child: where the sample goes */
 };
 
@@ -86,15 +87,15 @@ static void job_child(void *arg, int wfd)
 	_exit(ringo_run_config(&cfg, job_main, j) == 0 ? 0 : 1);
 }
 
-/* Run j in one child; its sample goes to out. Returns 0, or -1 with why
- * filled. */
-static int run_child(struct job *j, int timeout_s, struct bench_sample *out,
-		     char *why, size_t why_len)
+/* Run the job ctx in one child; its sample goes to out. Returns 0, or -1
+ * with why filled. A bench_fresh_fn. */
+static int run_child(void *ctx, struct bench_sample *out, char *why, size_t why_len)
 {
+	struct job *j = ctx;
 	struct proc pr;
 	if (proc_start(&pr, job_child, j, why, why_len) != 0)
 		return -1;
-	long got = proc_finish(&pr, out, sizeof(*out), timeout_s, why, why_len);
+	long got = proc_finish(&pr, out, sizeof(*out), j->timeout_s, why, why_len);
 	if (got < 0)
 		return -1;
 	if ((size_t)got != sizeof(*out)) {
@@ -109,34 +110,12 @@ void bench_run_ringo(const struct bench *b, const char *mode,
 		     const struct bench_plan *p, struct bench_result *r,
 		     struct bench_sample *s)
 {
-	struct job j = { .b = b, .mode = mode, .procs = p->procs, .n = p->n };
+	struct job j = { .b = b, .mode = mode, .procs = p->procs, .n = p->n,
+			 .warmup = !b->fresh, .timeout_s = p->timeout_s };
 	char why[128];
 
-	if (!b->fresh) {
-		j.warmup = true;
-		if (run_child(&j, p->timeout_s, s, why, sizeof(why)) != 0)
-			snprintf(r->failed, sizeof(r->failed), "child %s", why);
-		return;
-	}
-	/* A warm-up process whose sample counts only if it was long (the
-	 * same rule as in job_main), then the repetition's. */
-	for (int i = 0; i < 2; i++) {
-		int64_t avail = sys_meminfo("MemAvailable");
-		if (p->mem_need > 0 && avail >= 0 && (double)avail < p->mem_need) {
-			snprintf(r->skipped, sizeof(r->skipped), "MemAvailable fell to "
-				 "%.1f GiB, %.1f GiB needed", (double)avail / (1 << 30),
-				 p->mem_need / (1 << 30));
-			return;
-		}
-		if (run_child(&j, p->timeout_s, s, why, sizeof(why)) != 0) {
-			/* SIGKILL without a timeout: the OOM killer, other
-			 * work having taken the memory mid-run. */
-			snprintf(r->failed, sizeof(r->failed), "%s child %.100s%s",
-				 i == 0 ? "warm-up" : "repetition", why,
-				 strstr(why, "signal 9") ? " (out of memory?)" : "");
-			return;
-		}
-		if (s->run_ns >= BENCH_WARMUP_NS)
-			return;
-	}
+	if (b->fresh)
+		bench_run_fresh(p, run_child, &j, "child", r, s);
+	else if (run_child(&j, s, why, sizeof(why)) != 0)
+		snprintf(r->failed, sizeof(r->failed), "child %s", why);
 }

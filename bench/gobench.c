@@ -3,8 +3,9 @@
  * bench/go/ as `gobench NAME -n N -procs P` and read back its JSON line,
  * one repetition.
  *
- * gobench does its own warm-up (in-process by the rule in bench.h, or
- * none for the benchmarks that measure a fresh process). Its line is a
+ * gobench does its own warm-up by the rule in bench.h, in-process; the
+ * twin of a fresh benchmark does none, and gets a warm-up process of its
+ * own here, as the ringo side does (fresh.c). Its line is a
  * flat object of string and number members; the parser below accepts
  * exactly that and rejects anything else as bad output, so a changed twin
  * fails loudly instead of being misread.
@@ -25,6 +26,8 @@
 
 struct go_job {
 	const char *path;
+	const char *name; /* the benchmark, as gobench names it */
+	int timeout_s;
 	char *argv[8];
 };
 
@@ -66,6 +69,8 @@ static int member(const char *key, const char *str, double num, const char *want
 		s->procs = (int)num;
 	else if (strcmp(key, "n") == 0)
 		s->n = (long)num;
+	else if (strcmp(key, "run_ns") == 0)
+		s->run_ns = (int64_t)num;
 	else if (m >= 0)
 		bench_set(s, m, num);
 	return 0;
@@ -111,8 +116,10 @@ static int parse_line(const char *line, const char *want, struct bench_sample *s
 	}
 	if (*bench_json_skip_ws(p + 1) != '\0')
 		goto bad;
-	if (!named || !bench_has(s, BENCH_NS_PER_OP) || s->procs <= 0 || s->n <= 0) {
-		snprintf(why, why_len, "no bench, ns_per_op, procs or n in: %.60s", line);
+	if (!named || !bench_has(s, BENCH_NS_PER_OP) || s->procs <= 0 || s->n <= 0 ||
+	    s->run_ns <= 0) {
+		snprintf(why, why_len, "no bench, ns_per_op, procs, n or run_ns in: %.60s",
+			 line);
 		return -1;
 	}
 	return 0;
@@ -121,18 +128,39 @@ bad:
 	return -1;
 }
 
+/* Run gobench once (the job ctx) and parse its line into s. Returns 0, or
+ * -1 with why filled. A bench_fresh_fn. */
+static int go_once(void *ctx, struct bench_sample *s, char *why, size_t why_len)
+{
+	struct go_job *j = ctx;
+	char out[LINE_MAX_BYTES + 1], bad[128];
+	struct proc pr;
+	long len = -1;
+
+	if (proc_start(&pr, go_child, j, why, why_len) == 0)
+		len = proc_finish(&pr, out, LINE_MAX_BYTES, j->timeout_s, why, why_len);
+	if (len < 0)
+		return -1;
+	out[len] = '\0'; /* one object and its newline: anything more is bad */
+	if (parse_line(out, j->name, s, bad, sizeof(bad)) != 0) {
+		snprintf(why, why_len, "bad output: %s", bad);
+		return -1;
+	}
+	return 0;
+}
+
 void bench_run_go(const struct bench *b, const char *path,
 		  const struct bench_plan *p, struct bench_result *r,
 		  struct bench_sample *s)
 {
-	char n[24], procs[16], why[128], out[LINE_MAX_BYTES + 1];
+	char n[24], procs[16], why[128];
 	struct go_job j = {
 		.path = path,
+		.name = b->go_name,
+		.timeout_s = p->timeout_s,
 		.argv = { (char *)path, (char *)b->go_name, "-n", n, "-procs", procs,
 			  NULL },
 	};
-	struct proc pr;
-	long len = -1;
 
 	if (!path || !*path) {
 		snprintf(r->skipped, sizeof(r->skipped),
@@ -146,13 +174,10 @@ void bench_run_go(const struct bench *b, const char *path,
 	}
 	snprintf(n, sizeof(n), "%ld", p->n);
 	snprintf(procs, sizeof(procs), "%d", p->procs);
-	if (proc_start(&pr, go_child, &j, why, sizeof(why)) == 0)
-		len = proc_finish(&pr, out, LINE_MAX_BYTES, p->timeout_s, why, sizeof(why));
-	if (len < 0) {
+	/* The twin of a fresh benchmark runs no warm-up of its own
+	 * (noWarmup in bench/go/main.go): it gets a process for it here. */
+	if (b->fresh)
+		bench_run_fresh(p, go_once, &j, "gobench", r, s);
+	else if (go_once(&j, s, why, sizeof(why)) != 0)
 		snprintf(r->failed, sizeof(r->failed), "gobench %s", why);
-		return;
-	}
-	out[len] = '\0'; /* one object and its newline: anything more is bad */
-	if (parse_line(out, b->go_name, s, why, sizeof(why)) != 0)
-		snprintf(r->failed, sizeof(r->failed), "bad gobench output: %s", why);
 }

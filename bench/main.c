@@ -305,8 +305,7 @@ static bool too_big(struct item *it, const struct bench_result *done,
 		    !r->skipped[0] && !r->failed[0] && r->n < it->p.n &&
 		    bench_has(&r->med, BENCH_RSS_BYTES_PER_G))
 			per_g = fmax(per_g, 1.1 * r->med.v[BENCH_RSS_BYTES_PER_G] + 256);
-	const char *fake = getenv("RINGO_BENCH_MEMAVAILABLE");
-	int64_t avail = fake && *fake ? strtoll(fake, NULL, 10) : sys_meminfo("MemAvailable");
+	int64_t avail = sys_mem_available();
 	double need = per_g * (double)it->p.n + MEM_RESERVE;
 	it->p.mem_need = need;
 	if (avail < 0 || need <= (double)avail)

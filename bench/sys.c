@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -75,6 +76,12 @@ int64_t sys_meminfo(const char *field)
 			break;
 	fclose(f);
 	return kib < 0 ? -1 : (int64_t)kib * 1024;
+}
+
+int64_t sys_mem_available(void)
+{
+	const char *fake = getenv("RINGO_BENCH_MEMAVAILABLE");
+	return fake && *fake ? strtoll(fake, NULL, 10) : sys_meminfo("MemAvailable");
 }
 
 static void cpu_model(char *buf, size_t len)

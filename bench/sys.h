@@ -17,6 +17,10 @@ int sys_threads(void);       /* threads of this process (/proc/self/status),
 			      * io_uring's io-wq workers included */
 /* A field of /proc/meminfo ("MemAvailable", "MemTotal") in bytes, or -1. */
 int64_t sys_meminfo(const char *field);
+/* The memory the checks before a point and before each fresh process go
+ * by: RINGO_BENCH_MEMAVAILABLE (bytes; tests set it) if set, else
+ * MemAvailable; -1 unknown. */
+int64_t sys_mem_available(void);
 
 /* Which io_uring setups the kernel accepts (io_uring_queue_init). */
 struct sys_uring {

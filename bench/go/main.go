@@ -12,8 +12,10 @@
 // one line (ringo-bench runs gobench once per repetition):
 //
 //	{"bench":"NAME","impl":"go","mode":"-","procs":P,"n":N,"ns_per_op":F,
-//	 "ops_per_s":F, ...extra}
+//	 "run_ns":NS,"ops_per_s":F, ...extra}
 //
+// run_ns is the wall time of the run, for ringo-bench's rules on warm-ups
+// and long repetitions (bench/bench.h).
 // Extra fields: rss_bytes_per_g and wake_ns_per_g (park), p99_ns (hog),
 // wall_ns, sleep_max_ns and sleep_p99_ns (sleepers), spawn_ns_per_g (ring),
 // threads_created (handoff, file). If the run takes less than one second,
@@ -52,6 +54,7 @@ type result struct {
 	Procs        int      `json:"procs"`
 	N            int      `json:"n"`
 	NsPerOp      float64  `json:"ns_per_op"`
+	RunNs        int64    `json:"run_ns"`
 	OpsPerS      *float64 `json:"ops_per_s,omitempty"`
 	RSSBytesPerG *float64 `json:"rss_bytes_per_g,omitempty"`
 	P99Ns        *float64 `json:"p99_ns,omitempty"`
@@ -65,7 +68,7 @@ type result struct {
 
 // measurement is what a benchmark function returns for one run.
 type measurement struct {
-	elapsed time.Duration // wall time of the run (used for the warm-up rule)
+	elapsed time.Duration // wall time of the run (the warm-up rule, run_ns)
 	nsPerOp float64
 	procs   int // GOMAXPROCS in effect while measuring
 	extra   func(r *result)
@@ -132,7 +135,8 @@ func emit(enc *json.Encoder, name string, n int, m measurement) {
 	if procs == 0 {
 		procs = runtime.GOMAXPROCS(0)
 	}
-	r := result{Bench: name, Impl: "go", Mode: "-", Procs: procs, N: n, NsPerOp: m.nsPerOp}
+	r := result{Bench: name, Impl: "go", Mode: "-", Procs: procs, N: n, NsPerOp: m.nsPerOp,
+		RunNs: m.elapsed.Nanoseconds()}
 	if m.nsPerOp > 0 {
 		r.OpsPerS = f64(1e9 / m.nsPerOp)
 	}
