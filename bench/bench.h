@@ -54,7 +54,9 @@ struct bench_sample {
 	long n;         /* problem size */
 	unsigned has;   /* bit (1u << m) set for each metric m measured */
 	double v[BENCH_METRIC_NR];
-	int64_t run_ns; /* wall time of the repetition's run */
+	int64_t run_ns; /* wall time of the repetition's run (its warm-up
+			 * and process start and exit not included): the
+			 * rule for long repetitions below goes by it */
 };
 
 static inline void bench_set(struct bench_sample *s, enum bench_metric m, double v)

@@ -64,6 +64,7 @@ static int run_tool(char **argv, const cpu_set_t *cpus, char *out, char *why,
 static void set_sample(struct bench_sample *s, double ops, double wall_ns,
 		       double server_cpu_ns, double p99_ns)
 {
+	s->run_ns = (int64_t)wall_ns;
 	bench_set(s, BENCH_NS_PER_OP, wall_ns / ops);
 	bench_set(s, BENCH_OPS_PER_S, ops * 1e9 / wall_ns);
 	bench_set(s, BENCH_SERVER_CPU_NS_PER_OP, server_cpu_ns / ops);

@@ -341,19 +341,16 @@ static bool same_point(const struct item *a, const struct item *b)
 
 /* One repetition of it's row into *sample, with its own process (and
  * server) start and warm-up; false if the row failed or was skipped (r
- * says why). *wall_ns: how long it took, warm-up included. */
+ * says why). */
 static bool run_one(struct item *it, const char *gobench, struct bench_result *r,
-		    struct bench_sample *sample, int64_t *wall_ns)
+		    struct bench_sample *sample)
 {
-	int64_t t0 = sys_now_ns();
-
 	if (it->b->net)
 		bench_run_net(it->b, &it->p, gobench, r, sample);
 	else if (strcmp(it->impl, "go") == 0)
 		bench_run_go(it->b, gobench, &it->p, r, sample);
 	else
 		bench_run_ringo(it->b, it->mode, &it->p, r, sample);
-	*wall_ns = sys_now_ns() - t0;
 	return !r->failed[0] && !r->skipped[0];
 }
 
@@ -390,12 +387,13 @@ static int run_point(struct item *items, int i, int nr,
 			 * why), or stopped early, sits out the rounds after. */
 			if (rs[k].skipped[0] || rs[k].failed[0] || got[k - i] < rounds)
 				continue;
-			int64_t wall;
+			struct bench_sample *s = &samples[(k - i) * reps + got[k - i]];
 			progress_show(&items[k], k, nr);
-			if (run_one(&items[k], gobench, &rs[k],
-				    &samples[(k - i) * reps + got[k - i]], &wall)) {
+			if (run_one(&items[k], gobench, &rs[k], s)) {
 				got[k - i]++;
-				long_seen |= wall >= BENCH_LONG_REP_NS;
+				/* The repetition's own run: not its warm-up, nor
+				 * starting and ending its process. */
+				long_seen |= s->run_ns >= BENCH_LONG_REP_NS;
 			} else if (rs[k].skipped[0] && got[k - i]) {
 				/* The memory a fresh process needs went to other
 				 * work after some rounds: keep what they measured. */
