@@ -32,6 +32,9 @@
 #define TIMEOUT_S 600 /* per process: generous, to catch hangs only */
 #define REPS_MAX 1000
 #define BENCH_MAX 64  /* registry size bound, checked at start */
+/* Rows of one point, at most: ringo in 2 modes, go, a server benchmark's
+ * baselines. */
+#define ROWS_PER_POINT (3 + BENCH_NET_BASELINES)
 /* Memory a run needs besides its goroutines: the binary, runtime, Go's
  * heap goal slack. A point is skipped unless this much stays free. */
 #define MEM_RESERVE (512.0 * 1024 * 1024)
@@ -238,6 +241,7 @@ static int points(const struct bench *b, bool quick, int *procs, long *n)
 {
 	int nr = 0, maxprocs = ringo_maxprocs();
 	int fixed = b->procs ? b->procs : maxprocs;
+	bool dense = maxprocs <= BENCH_POINTS_MAX;
 	long n1 = quick ? b->n_quick : b->n_full;
 	const long *list = quick ? b->points_quick : b->points_full;
 
@@ -249,10 +253,15 @@ static int points(const struct bench *b, bool quick, int *procs, long *n)
 		}
 		break;
 	case BENCH_AXIS_PROCS:
-		for (; nr < maxprocs && nr < BENCH_POINTS_MAX; nr++) {
-			procs[nr] = nr + 1;
-			n[nr] = n1;
+		/* 1 to the cores; past BENCH_POINTS_MAX cores 1, 2, 4, ...
+		 * and the cores themselves (docs/benchmarks.md says so). */
+		for (int k = 1; k < maxprocs && nr < BENCH_POINTS_MAX - 1;
+		     k = dense ? k + 1 : 2 * k) {
+			procs[nr] = k;
+			n[nr++] = n1;
 		}
+		procs[nr] = maxprocs;
+		n[nr++] = n1;
 		break;
 	case BENCH_AXIS_NONE:
 		procs[nr] = fixed;
@@ -285,7 +294,7 @@ static int plan(const struct bench *b, const struct opts *o, struct item *items,
 			items[nr++] = (struct item){ b, "ringo", modes[i], p };
 		if (b->go_name)
 			items[nr++] = (struct item){ b, "go", NULL, p };
-		for (int i = 0; b->net && b->net->baselines[i]; i++)
+		for (int i = 0; b->net && i < BENCH_NET_BASELINES && b->net->baselines[i]; i++)
 			items[nr++] = (struct item){ b, b->net->baselines[i], NULL, p };
 	}
 	return nr;
@@ -449,9 +458,8 @@ int main(int argc, char **argv)
 	if (!gobench || !*gobench)
 		gobench = RINGO_BENCH_GOBENCH;
 
-	/* Each point has at most 4 rows (2 modes, go, a server benchmark's
-	 * other baseline). */
-	struct item *items = calloc((size_t)count * BENCH_POINTS_MAX * 4, sizeof(*items));
+	struct item *items = calloc((size_t)count * BENCH_POINTS_MAX * ROWS_PER_POINT,
+				    sizeof(*items));
 	if (!items) {
 		fprintf(stderr, "ringo-bench: out of memory\n");
 		return 1;

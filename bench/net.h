@@ -25,6 +25,8 @@
 
 #include "bench.h"
 
+#define BENCH_NET_BASELINES 2 /* at most, per server benchmark */
+
 enum bench_client {
 	BENCH_CLIENT_ECHO,  /* ringo-loadgen (bench/loadgen.c), 64-byte messages */
 	BENCH_CLIENT_WRK,   /* wrk: HTTP GET / with keep-alive */
@@ -38,8 +40,8 @@ struct bench_net {
 	const char *example;
 	const char *example_args[3];
 	/* Baselines besides the Go twin: "nginx", "redis" (the row's impl),
-	 * NULL-terminated. */
-	const char *baselines[2];
+	 * NULL-terminated unless all BENCH_NET_BASELINES are set. */
+	const char *baselines[BENCH_NET_BASELINES];
 	/* BENCH_CLIENT_REDIS: the test (redis-benchmark -t), requests per
 	 * repetition, and requests per pipeline (-P). */
 	const char *redis_test;

@@ -144,8 +144,10 @@ static void script(FILE *f, const char *png, const struct sys_info *si,
 	fputs("\nset ylabel ", f);
 	gp_str(f, label);
 	fputs("\nset grid\nset key top left box opaque\n", f);
-	if (b->axis == BENCH_AXIS_PROCS) {
+	if (b->axis == BENCH_AXIS_PROCS && xmax <= BENCH_POINTS_MAX) {
 		fprintf(f, "set xtics 1\nset xrange [%g:%g]\n", xmin - 0.5, xmax + 0.5);
+	} else if (b->axis == BENCH_AXIS_PROCS) { /* 1, 2, 4, ... (main.c) */
+		fprintf(f, "set logscale x 2\nset xrange [%g:%g]\n", xmin / 1.2, xmax * 1.2);
 	} else if (xmax / xmin >= LOG_SPAN) {
 		fputs("set logscale x 10\nset format x \"%.0s%c\"\n", f);
 		fprintf(f, "set xrange [%g:%g]\n", xmin / 1.5, xmax * 1.5);
