@@ -19,7 +19,6 @@
 #include "proc.h"
 
 #define OUT_MAX 16384      /* bytes of client output kept */
-#define TIMEOUT_S 300      /* per client process: catches hangs only */
 #define REDIS_KEYS "1000"  /* redis-benchmark -r: the keyspace */
 
 struct exec_job {
@@ -41,10 +40,10 @@ static void exec_body(void *arg, int wfd)
 	_exit(127);
 }
 
-/* Run argv pinned to cpus; its stdout into out (NUL-terminated). Returns
- * 0, or -1 with why naming the tool. */
-static int run_tool(char **argv, const cpu_set_t *cpus, char *out, char *why,
-		    size_t why_len)
+/* Run argv pinned to cpus, killed after timeout_s; its stdout into out
+ * (NUL-terminated). Returns 0, or -1 with why naming the tool. */
+static int run_tool(char **argv, const cpu_set_t *cpus, int timeout_s, char *out,
+		    char *why, size_t why_len)
 {
 	struct exec_job j = { argv, cpus };
 	struct proc pr;
@@ -52,7 +51,7 @@ static int run_tool(char **argv, const cpu_set_t *cpus, char *out, char *why,
 	long len = -1;
 
 	if (proc_start(&pr, exec_body, &j, how, sizeof(how)) == 0)
-		len = proc_finish(&pr, out, OUT_MAX - 1, TIMEOUT_S, how, sizeof(how));
+		len = proc_finish(&pr, out, OUT_MAX - 1, timeout_s, how, sizeof(how));
 	if (len < 0) {
 		snprintf(why, why_len, "%s %s", argv[0], how);
 		return -1;
@@ -96,7 +95,7 @@ static int run_echo(const struct client_plan *p, struct bench_sample *out, char 
 		snprintf(why, why_len, "out of memory");
 		return -1;
 	}
-	if (run_tool(argv, p->cpus, text, why, why_len) != 0)
+	if (run_tool(argv, p->cpus, p->timeout_s, text, why, why_len) != 0)
 		goto out;
 	unsigned long long ops, p99;
 	long long wall, cpu;
@@ -256,7 +255,7 @@ static int run_each(const struct client_plan *p, struct bench_sample *out, char 
 		struct one_run r;
 		client_argv(p, i < 0, &b);
 		int64_t cpu0 = server_cpu_ns(p->server);
-		ret = run_tool(b.argv, p->cpus, text, why, why_len);
+		ret = run_tool(b.argv, p->cpus, p->timeout_s, text, why, why_len);
 		int64_t cpu1 = server_cpu_ns(p->server);
 		if (ret != 0 || i < 0)
 			continue;

@@ -20,6 +20,7 @@ struct client_plan {
 	int threads;                 /* client threads */
 	const cpu_set_t *cpus;       /* client affinity, or NULL */
 	bool quick;                  /* shorter warm-up and measurement */
+	int timeout_s;               /* per client process (bench_plan's) */
 	const char *tool;            /* the client program's path */
 };
 

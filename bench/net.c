@@ -298,7 +298,7 @@ void bench_run_net(const struct bench *b, const struct bench_plan *p,
 		.net = b->net, .server = &srv, .conns = p->n,
 		.threads = rw.client_threads,
 		.cpus = rw.pinned ? &rw.client_cpus : NULL,
-		.quick = p->quick, .tool = client,
+		.quick = p->quick, .timeout_s = p->timeout_s, .tool = client,
 	};
 	*s = (struct bench_sample){ .procs = p->procs, .n = p->n };
 	/* On failure the client's why is in r->failed, unless the server's
