@@ -268,6 +268,21 @@ int64_t server_cpu_ns(const struct server *s)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+int64_t server_cpu_settled_ns(const struct server *s)
+{
+	const int64_t poll_ns = 20000000, quiet_ns = poll_ns / 100;
+	const int64_t deadline = sys_now_ns() + 2000000000;
+	int64_t cpu = server_cpu_ns(s);
+
+	for (int quiet = 0; quiet < 2 && cpu >= 0 && sys_now_ns() < deadline;) {
+		nanosleep(&(struct timespec){ .tv_nsec = poll_ns }, NULL);
+		int64_t now = server_cpu_ns(s);
+		quiet = now >= 0 && now - cpu < quiet_ns ? quiet + 1 : 0;
+		cpu = now;
+	}
+	return cpu;
+}
+
 int server_alive(struct server *s, char *why, size_t why_len)
 {
 	int status;

@@ -42,6 +42,14 @@ int server_start(struct server *s, const struct server_spec *spec, char *why,
  * if it cannot be read. */
 int64_t server_cpu_ns(const struct server *s);
 
+/* The server's CPU time (as server_cpu_ns) once its clock has stopped
+ * moving: polled every 20 ms until it moved less than 1% of a CPU in two
+ * polls in a row, for at most 2 s. A client's run ends with its process,
+ * before the server has taken in the closes of its connections (10,000
+ * at most); read here, the clock holds all of that run and none of the
+ * next. -1 if it cannot be read. */
+int64_t server_cpu_settled_ns(const struct server *s);
+
 /* 0 if the server still runs, else -1 with how it ended in why. */
 int server_alive(struct server *s, char *why, size_t why_len);
 
