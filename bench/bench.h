@@ -162,8 +162,10 @@ struct bench_result {
 				     * ones stops early, or a fresh row's
 				     * memory went after some (main.c) */
 	struct bench_sample med;    /* per-metric medians over the reps */
-	double ns_min, ns_max;      /* of ns_per_op over the reps */
-	bool noisy;                 /* (max - min) / median > 0.25 */
+	/* Per-metric minimum and maximum over the reps (where med has it). */
+	double lo[BENCH_METRIC_NR], hi[BENCH_METRIC_NR];
+	bool noisy;                 /* of ns_per_op: (max - min) / median
+				     * > 0.25 */
 	char skipped[160];          /* non-empty: not run, and why */
 	char failed[160];           /* non-empty: failed, and why */
 	char setup[64];             /* how it ran, if that needs saying

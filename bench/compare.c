@@ -1,7 +1,12 @@
 /*
  * bench/compare.c - `ringo-bench compare OLD.json NEW.json`: the change in
  * ns_per_op of each (bench, impl, mode) between two --json reports, with a
- * verdict that respects the noise, in the spirit of benchstat.
+ * verdict that respects the noise, in the spirit of benchstat. A server
+ * row (one with server_cpu_ns_per_op) is compared on that instead, with
+ * its range (server_cpu_ns_min, server_cpu_ns_max): its ns_per_op is the
+ * client's throughput, while the server CPU per request is what tells
+ * servers apart (net.h), so that --fail-on-regression sees a server that
+ * got costlier.
  *
  * A change counts only when it is both large (at least CHANGE_MIN of the
  * old median) and clear of the noise: the [ns_min, ns_max] ranges of the
@@ -43,6 +48,7 @@ struct row {
 	int procs;
 	long n;
 	double ns, ns_min, ns_max; /* ns_per_op median and range */
+	double cpu, cpu_min, cpu_max; /* server_cpu_ns_per_op's (server rows) */
 	unsigned has;              /* HAS_* bits of the members seen */
 	char skipped[160], failed[160];
 	bool matched;              /* in the other report too */
@@ -52,6 +58,7 @@ enum {
 	HAS_BENCH = 1u << 0, HAS_IMPL = 1u << 1, HAS_MODE = 1u << 2,
 	HAS_NS = 1u << 3, HAS_MIN = 1u << 4, HAS_MAX = 1u << 5,
 	HAS_HEADER = 1u << 6,
+	HAS_CPU = 1u << 7, HAS_CPU_MIN = 1u << 8, HAS_CPU_MAX = 1u << 9,
 };
 
 struct header {
@@ -107,6 +114,9 @@ static void store(const char *key, const struct value *v, struct row *r,
 		{ "ns_per_op", HAS_NS, offsetof(struct row, ns) },
 		{ "ns_min", HAS_MIN, offsetof(struct row, ns_min) },
 		{ "ns_max", HAS_MAX, offsetof(struct row, ns_max) },
+		{ "server_cpu_ns_per_op", HAS_CPU, offsetof(struct row, cpu) },
+		{ "server_cpu_ns_min", HAS_CPU_MIN, offsetof(struct row, cpu_min) },
+		{ "server_cpu_ns_max", HAS_CPU_MAX, offsetof(struct row, cpu_max) },
 	};
 
 	if (strcmp(key, "header") == 0 && v->boolean == 1)
@@ -339,10 +349,10 @@ err:
  * Comparing
  * =================================================================== */
 
-enum { C_BENCH, C_IMPL, C_MODE, C_OLD, C_NEW, C_DELTA, C_VERDICT, C_NR };
+enum { C_BENCH, C_IMPL, C_MODE, C_FIGURE, C_OLD, C_NEW, C_DELTA, C_VERDICT, C_NR };
 
 static const char *const col_title[C_NR] = {
-	"bench", "impl", "mode", "old ns/op", "new ns/op", "delta", "",
+	"bench", "impl", "mode", "figure", "old", "new", "delta", "",
 };
 
 static const bool col_right[C_NR] = {
@@ -357,19 +367,41 @@ static void fmt_ns(char *buf, size_t len, double ns)
 	snprintf(buf, len, ns < 10 ? "%.2f" : ns < 1000 ? "%.1f" : "%.0f", ns);
 }
 
+/* Is the pair o, n (either may be NULL) compared on the server CPU per
+ * request? Yes if either has it: a server row. */
+static bool on_cpu(const struct row *o, const struct row *n)
+{
+	return (o && (o->has & HAS_CPU)) || (n && (n->has & HAS_CPU));
+}
+
+/* r's figure (ns_per_op, or server CPU if cpu) and its range; false if r
+ * has no range of it (a report from before the server CPU's was kept). */
+static bool figure(const struct row *r, bool cpu, double *mid, double *lo, double *hi)
+{
+	const unsigned want = cpu ? HAS_CPU | HAS_CPU_MIN | HAS_CPU_MAX
+				  : HAS_NS | HAS_MIN | HAS_MAX;
+	*mid = cpu ? r->cpu : r->ns;
+	*lo = cpu ? r->cpu_min : r->ns_min;
+	*hi = cpu ? r->cpu_max : r->ns_max;
+	return (r->has & want) == want;
+}
+
 /* "19.0 [18.7..19.4]", or why there is no number. */
-static void fmt_side(char *buf, size_t len, const struct row *r)
+static void fmt_side(char *buf, size_t len, const struct row *r, bool cpu)
 {
 	char mid[32], lo[32], hi[32];
+	double m, l, h;
 
 	if (!r) {
 		snprintf(buf, len, "-");
 	} else if (r->skipped[0] || r->failed[0]) {
 		snprintf(buf, len, "%s", r->skipped[0] ? "skipped" : "FAILED");
+	} else if (!figure(r, cpu, &m, &l, &h)) {
+		snprintf(buf, len, "no range");
 	} else {
-		fmt_ns(mid, sizeof(mid), r->ns);
-		fmt_ns(lo, sizeof(lo), r->ns_min);
-		fmt_ns(hi, sizeof(hi), r->ns_max);
+		fmt_ns(mid, sizeof(mid), m);
+		fmt_ns(lo, sizeof(lo), l);
+		fmt_ns(hi, sizeof(hi), h);
 		snprintf(buf, len, "%s [%s..%s]", mid, lo, hi);
 	}
 }
@@ -390,12 +422,20 @@ static enum verdict judge(char *delta, char *verdict, const struct row *o,
 			 bad->failed[0] ? bad->failed : bad->skipped);
 		return V_NONE;
 	}
-	if (o->ns <= 0) {
-		snprintf(verdict, CELL, "old ns_per_op is not positive");
+	bool cpu = on_cpu(o, n);
+	double om, ol, oh, nm, nl, nh;
+	if (!figure(o, cpu, &om, &ol, &oh) || !figure(n, cpu, &nm, &nl, &nh)) {
+		snprintf(verdict, CELL, "no server CPU range in %s (a report from before "
+			 "it was kept)", figure(o, cpu, &om, &ol, &oh) ? "new" : "old");
 		return V_NONE;
 	}
-	double change = (n->ns - o->ns) / o->ns;
-	bool overlap = n->ns_min <= o->ns_max && o->ns_min <= n->ns_max;
+	if (om <= 0) {
+		snprintf(verdict, CELL, "old %s is not positive",
+			 cpu ? "server_cpu_ns_per_op" : "ns_per_op");
+		return V_NONE;
+	}
+	double change = (nm - om) / om;
+	bool overlap = nl <= oh && ol <= nh;
 	enum verdict v = overlap || fabs(change) < CHANGE_MIN ? V_SAME
 			 : change > 0 ? V_SLOWER : V_FASTER;
 
@@ -450,11 +490,13 @@ static int compare(const struct report *old, const struct report *new)
 			if (n && !pass)
 				n->matched = true;
 			char (*row)[CELL] = cells[out++];
+			bool cpu = on_cpu(o, n);
 			row_name(row[C_BENCH], CELL, r);
 			snprintf(row[C_IMPL], CELL, "%s", r->impl);
 			snprintf(row[C_MODE], CELL, "%s", r->mode);
-			fmt_side(row[C_OLD], CELL, o);
-			fmt_side(row[C_NEW], CELL, n);
+			snprintf(row[C_FIGURE], CELL, "%s", cpu ? "server cpu/op" : "ns/op");
+			fmt_side(row[C_OLD], CELL, o, cpu);
+			fmt_side(row[C_NEW], CELL, n, cpu);
 			enum verdict v = judge(row[C_DELTA], row[C_VERDICT], o, n);
 			counts[v]++;
 			if (v == V_SLOWER && strcmp(r->impl, "ringo") == 0)
@@ -476,7 +518,8 @@ static int compare(const struct report *old, const struct report *new)
 	for (int i = 0; i < out; i++)
 		print_row(stdout, cells[i], width);
 	printf("%d slower, %d faster, %d ~ (no significant change), %d not compared\n"
-	       "~: [min..max] ranges overlap or the change is under %.0f%%\n",
+	       "~: [min..max] ranges overlap or the change is under %.0f%%; server rows\n"
+	       "are compared on the server's CPU per request (slower: more CPU)\n",
 	       counts[V_SLOWER], counts[V_FASTER], counts[V_SAME], counts[V_NONE],
 	       100 * CHANGE_MIN);
 	free(cells);
@@ -485,7 +528,8 @@ static int compare(const struct report *old, const struct report *new)
 
 static const char compare_help[] =
 	"usage: ringo-bench compare [--fail-on-regression] OLD.json NEW.json\n"
-	"Compares ns_per_op of each (bench, impl, mode) in two --json reports.\n"
+	"Compares ns_per_op of each (bench, impl, mode) in two --json reports;\n"
+	"server rows (echo, http, resp) on server_cpu_ns_per_op instead.\n"
 	"  ~       no significant change: the [min..max] ranges overlap or the\n"
 	"          median moved less than 5%\n"
 	"  slower, faster: both ranges apart and the median moved 5% or more\n"

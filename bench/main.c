@@ -233,7 +233,7 @@ static void progress_done(const struct bench_result *r)
 		fprintf(stderr, ": FAILED: %s\n", r->failed);
 	else
 		fprintf(stderr, ": %.1f ns/op (%.1f..%.1f)\n", r->med.v[BENCH_NS_PER_OP],
-			r->ns_min, r->ns_max);
+			r->lo[BENCH_NS_PER_OP], r->hi[BENCH_NS_PER_OP]);
 }
 
 /* The points of b's curve: (procs, n) pairs. Returns how many. */

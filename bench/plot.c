@@ -5,10 +5,10 @@
  *
  * A curve is every row of one benchmark with an axis (bench.h, enum
  * bench_axis): x is the row's n or procs, y the metric's median, with the
- * [min..max] of the repetitions as error bars for ns_per_op (the only
- * metric whose range is kept). The script goes to gnuplot's stdin with
- * the data inline, so DIR gets nothing but the pictures. Plots are an
- * extra: without gnuplot, or when one fails, the run says so and goes on.
+ * [min..max] of the repetitions as error bars. The script goes to
+ * gnuplot's stdin with the data inline, so DIR gets nothing but the
+ * pictures. Plots are an extra: without gnuplot, or when one fails, the
+ * run says so and goes on.
  */
 #include <errno.h>
 #include <math.h>
@@ -164,10 +164,8 @@ static void script(FILE *f, const char *png, const struct sys_info *si,
 			if (r->b != b || strcmp(r->impl, ss[i].impl) != 0 ||
 			    strcmp(r->mode, ss[i].mode) != 0 || !has_point(r, m))
 				continue;
-			bool range = m == BENCH_NS_PER_OP;
 			fprintf(f, "%.10g %.10g %.10g %.10g\n", x_of(r), r->med.v[m],
-				range ? r->ns_min : r->med.v[m],
-				range ? r->ns_max : r->med.v[m]);
+				r->lo[m], r->hi[m]);
 		}
 		fputs("EOD\n", f);
 	}

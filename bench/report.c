@@ -2,6 +2,11 @@
  * bench/report.c - print results as a table (people), JSON lines and CSV
  * (programs). A result that was skipped or failed keeps its row, with the
  * reason, so a missing number is never silent.
+ *
+ * Besides ns_per_op's range (ns_min, ns_max) the reports carry the range
+ * of server_cpu_ns_per_op (server_cpu_ns_min, server_cpu_ns_max): for a
+ * server row that is the figure the table's "ringo vs go" column and
+ * `compare` go by (net.h says why).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -152,15 +157,21 @@ void report_json(FILE *f, const struct bench_result *r)
 	fputs(",\"ns_per_op\":", f);
 	json_num(f, r->med.v[BENCH_NS_PER_OP]);
 	fputs(",\"ns_min\":", f);
-	json_num(f, r->ns_min);
+	json_num(f, r->lo[BENCH_NS_PER_OP]);
 	fputs(",\"ns_max\":", f);
-	json_num(f, r->ns_max);
+	json_num(f, r->hi[BENCH_NS_PER_OP]);
 	fprintf(f, ",\"reps\":%d,\"noisy\":%s", r->reps, r->noisy ? "true" : "false");
 	for (int m = BENCH_NS_PER_OP + 1; m < BENCH_METRIC_NR; m++) {
 		if (!bench_has(&r->med, m))
 			continue;
 		fprintf(f, ",\"%s\":", bench_metric_key[m]);
 		json_num(f, r->med.v[m]);
+	}
+	if (bench_has(&r->med, BENCH_SERVER_CPU_NS_PER_OP)) {
+		fputs(",\"server_cpu_ns_min\":", f);
+		json_num(f, r->lo[BENCH_SERVER_CPU_NS_PER_OP]);
+		fputs(",\"server_cpu_ns_max\":", f);
+		json_num(f, r->hi[BENCH_SERVER_CPU_NS_PER_OP]);
 	}
 	fputs("}\n", f);
 }
@@ -196,7 +207,7 @@ void report_csv(FILE *f, const struct bench_result *rs, int nr)
 	fputs("bench,impl,mode,procs,n,axis,ns_per_op,ns_min,ns_max,reps,noisy", f);
 	for (int m = BENCH_NS_PER_OP + 1; m < BENCH_METRIC_NR; m++)
 		fprintf(f, ",%s", bench_metric_key[m]);
-	fputs(",setup,skipped,failed\n", f);
+	fputs(",server_cpu_ns_min,server_cpu_ns_max,setup,skipped,failed\n", f);
 
 	for (const struct bench_result *r = rs; r < rs + nr; r++) {
 		bool ok = ran(r);
@@ -204,14 +215,17 @@ void report_csv(FILE *f, const struct bench_result *rs, int nr)
 		fprintf(f, ",%s,%s,%d,%ld,%s", r->impl, r->mode, r->procs, r->n,
 			bench_axis_key(r->b->axis));
 		csv_num(f, ok, r->med.v[BENCH_NS_PER_OP]);
-		csv_num(f, ok, r->ns_min);
-		csv_num(f, ok, r->ns_max);
+		csv_num(f, ok, r->lo[BENCH_NS_PER_OP]);
+		csv_num(f, ok, r->hi[BENCH_NS_PER_OP]);
 		if (ok)
 			fprintf(f, ",%d,%s", r->reps, r->noisy ? "true" : "false");
 		else
 			fputs(",,", f);
 		for (int m = BENCH_NS_PER_OP + 1; m < BENCH_METRIC_NR; m++)
 			csv_num(f, ok && bench_has(&r->med, m), r->med.v[m]);
+		bool cpu = ok && bench_has(&r->med, BENCH_SERVER_CPU_NS_PER_OP);
+		csv_num(f, cpu, r->lo[BENCH_SERVER_CPU_NS_PER_OP]);
+		csv_num(f, cpu, r->hi[BENCH_SERVER_CPU_NS_PER_OP]);
 		fputc(',', f);
 		csv_str(f, r->setup);
 		fputc(',', f);
@@ -303,10 +317,13 @@ static void fmt_extra(char *buf, size_t len, const struct bench_sample *s)
 }
 
 /* "3.2x faster" / "1.4x slower": ringo's median against go's at the same
- * point (n and procs). */
+ * point (n and procs); for a server row "2.1x less CPU" / "1.2x more CPU",
+ * from the server CPU per request. */
 static void fmt_vs(char *buf, size_t len, const struct bench_result *r,
 		   const struct bench_result *rs, int nr)
 {
+	enum bench_metric m = r->b->net ? BENCH_SERVER_CPU_NS_PER_OP : BENCH_NS_PER_OP;
+
 	buf[0] = '\0';
 	if (strcmp(r->impl, "ringo") != 0 || !ran(r))
 		return;
@@ -314,13 +331,13 @@ static void fmt_vs(char *buf, size_t len, const struct bench_result *r,
 		if (g->b != r->b || g->n != r->n || g->procs != r->procs ||
 		    strcmp(g->impl, "go") != 0 || !ran(g))
 			continue;
-		double ringo = r->med.v[BENCH_NS_PER_OP], go = g->med.v[BENCH_NS_PER_OP];
+		double ringo = r->med.v[m], go = g->med.v[m];
 		if (ringo <= 0 || go <= 0)
 			return;
 		if (go >= ringo)
-			snprintf(buf, len, "%.1fx faster", go / ringo);
+			snprintf(buf, len, "%.1fx %s", go / ringo, r->b->net ? "less CPU" : "faster");
 		else
-			snprintf(buf, len, "%.1fx slower", ringo / go);
+			snprintf(buf, len, "%.1fx %s", ringo / go, r->b->net ? "more CPU" : "slower");
 		return;
 	}
 }
@@ -346,8 +363,8 @@ static void fill_row(char (*row)[CELL], const struct bench_result *r,
 	fmt_ns(row[C_NS], CELL - 1, r->med.v[BENCH_NS_PER_OP]);
 	if (r->noisy)
 		strcat(row[C_NS], "*");
-	fmt_ns(lo, sizeof(lo), r->ns_min);
-	fmt_ns(hi, sizeof(hi), r->ns_max);
+	fmt_ns(lo, sizeof(lo), r->lo[BENCH_NS_PER_OP]);
+	fmt_ns(hi, sizeof(hi), r->hi[BENCH_NS_PER_OP]);
 	snprintf(row[C_RANGE], CELL, "%s..%s", lo, hi);
 	fmt_vs(row[C_VS], CELL, r, rs, nr);
 	fmt_extra(extra, sizeof(extra), &r->med);

@@ -1,7 +1,8 @@
 /*
  * bench/stats.c - fold the repetitions of one (bench, impl, mode) into one
- * row: the median of each metric (robust to one slow repetition), and the
- * spread of ns_per_op, flagged as noisy past 25% of the median.
+ * row: the median of each metric (robust to one slow repetition) and its
+ * range, and the spread of ns_per_op, flagged as noisy past 25% of the
+ * median.
  */
 #include <stdlib.h>
 
@@ -37,15 +38,13 @@ void bench_fold(struct bench_result *r, const struct bench_sample *samples, int 
 		for (int i = 0; i < reps; i++)
 			if (bench_has(&samples[i], m))
 				vals[k++] = samples[i].v[m];
-		if (k)
-			bench_set(&r->med, m, median(vals, k));
-	}
-	r->ns_min = r->ns_max = samples[0].v[BENCH_NS_PER_OP];
-	for (int i = 1; i < reps; i++) {
-		double v = samples[i].v[BENCH_NS_PER_OP];
-		r->ns_min = v < r->ns_min ? v : r->ns_min;
-		r->ns_max = v > r->ns_max ? v : r->ns_max;
+		if (!k)
+			continue;
+		bench_set(&r->med, m, median(vals, k)); /* sorts vals */
+		r->lo[m] = vals[0];
+		r->hi[m] = vals[k - 1];
 	}
 	double mid = r->med.v[BENCH_NS_PER_OP];
-	r->noisy = mid > 0 && (r->ns_max - r->ns_min) / mid > NOISY_SPREAD;
+	r->noisy = mid > 0 &&
+		   (r->hi[BENCH_NS_PER_OP] - r->lo[BENCH_NS_PER_OP]) / mid > NOISY_SPREAD;
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """tests/bench_suite.py - ringo-bench itself: its JSON and CSV reports
-(every field), `compare`, the exit status of a run in which a benchmark
+(every field), `compare` (server rows on their server CPU), the exit status of a run in which a benchmark
 fails, the memory check that skips points, --plot, the progress line, and
 the server benchmarks (listed; skipped without their client; failed, with
 the run, when a server dies).
@@ -231,6 +231,39 @@ def test_compare():
     return fails
 
 
+def test_compare_server():
+    """A server row is compared on its server CPU per request, not on its
+    ns_per_op (the client's throughput), so a costlier server fails
+    --fail-on-regression."""
+    fails = []
+    text, _, _ = tiny_json()
+    header = text.splitlines()[0]
+
+    def report(name, ns, cpu):
+        row = {"bench": "http-p1", "impl": "ringo", "mode": "uring", "procs": 1,
+               "n": 100, "axis": "n", "ns_per_op": ns, "ns_min": ns * 0.98,
+               "ns_max": ns * 1.02, "reps": 3, "noisy": False,
+               "server_cpu_ns_per_op": cpu, "server_cpu_ns_min": cpu * 0.98,
+               "server_cpu_ns_max": cpu * 1.02}
+        path = os.path.join(TMP, name)
+        with open(path, "w") as f:
+            f.write(header + "\n" + json.dumps(row) + "\n")
+        return path
+
+    old = report("srv-old.json", 10000, 8000)
+    costlier = report("srv-cpu.json", 10000, 16000)
+    slower_client = report("srv-ns.json", 20000, 8000)
+    key = ("http-p1@n=100", "ringo", "uring")
+    rc, out, err = run(["compare", "--fail-on-regression", old, costlier])
+    if rc != 1 or verdicts(out).get(key) != "slower" or "server cpu/op" not in out:
+        fails.append(f"server CPU x2: exit {rc} (expected 1), verdicts {verdicts(out)}:\n{out}{err}")
+    rc, out, err = run(["compare", "--fail-on-regression", old, slower_client])
+    if rc != 0 or verdicts(out).get(key) != "~":
+        fails.append(f"client ns/op x2, same server CPU: exit {rc} (expected 0), "
+                     f"verdicts {verdicts(out)}:\n{out}{err}")
+    return fails
+
+
 def test_failed_run():
     """A benchmark that fails makes the run exit 1 and names it on stderr;
     a missing Go twin is skipped, not failed (exit 0)."""
@@ -331,8 +364,8 @@ def main():
         return 77
     failed = 0
     with tempfile.TemporaryDirectory(prefix="ringo-bench-test.") as TMP:
-        for t in (test_json, test_csv, test_compare, test_failed_run,
-                  test_memory_skip, test_plot, test_servers):
+        for t in (test_json, test_csv, test_compare, test_compare_server,
+                  test_failed_run, test_memory_skip, test_plot, test_servers):
             try:
                 fails = t()
             except Exception as e:  # a crash in one test must not hide others
