@@ -9,7 +9,11 @@
  * Opens N TCP connections (blocking connects, one after another, so the
  * server's accept queue never overflows), then keeps exactly one B-byte
  * message in flight on each: send, wait for all B bytes to come back
- * (checked), send again. T threads (default: the CPUs this process may
+ * (checked), send again. Each message starts with its connection's index
+ * and its number on that connection (12 bytes, so B >= 12; default 64),
+ * the rest a fixed pattern: an echo that went to another connection,
+ * came back twice or not at all is caught, not only a changed byte. T
+ * threads (default: the CPUs this process may
  * run on) each own N/T connections and wait on their own epoll set, so
  * 10,000 connections need a handful of threads, not 10,000.
  *
@@ -35,6 +39,7 @@
 #include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,6 +51,7 @@
 #include <unistd.h>
 
 #define SIZE_MAX_BYTES 4096
+#define STAMP 12             /* bytes of a message's stamp (stamp()) */
 #define REPS_MAX 100
 #define THREADS_MAX 64
 #define FD_SPARE 32          /* descriptors besides the connections */
@@ -65,6 +71,8 @@ struct window {
 
 struct conn {
 	int fd;
+	uint32_t id;      /* its index among all connections */
+	uint64_t seq;     /* messages it completed: the current one's number */
 	int got;          /* bytes of the current echo received */
 	int64_t sent_ns;  /* when the current message went out */
 	int echoed;       /* completed at least one round trip */
@@ -83,7 +91,7 @@ struct worker {
 static atomic_int cur_window;
 static atomic_long unechoed;
 static int size = 64, reps = 3;
-static char msg[SIZE_MAX_BYTES];
+static char msg[SIZE_MAX_BYTES]; /* the pattern after the stamp */
 
 static _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -129,9 +137,33 @@ static uint64_t bucket_floor(int b)
 	return ((uint64_t)SUB + (uint64_t)(b % SUB)) << shift;
 }
 
+/* The first STAMP bytes of c's current message: c->id and c->seq. */
+static void stamp(const struct conn *c, char *out)
+{
+	memcpy(out, &c->id, sizeof(c->id));
+	memcpy(out + sizeof(c->id), &c->seq, sizeof(c->seq));
+}
+
+/* Are the k bytes at buf, which arrived at offset off of c's current
+ * echo, what was sent there? */
+static bool echo_matches(const struct conn *c, const char *buf, int off, int k)
+{
+	char head[STAMP];
+
+	stamp(c, head);
+	for (; k > 0 && off < STAMP; k--)
+		if (*buf++ != head[off++])
+			return false;
+	return memcmp(buf, msg + off, (size_t)k) == 0;
+}
+
 static void send_msg(struct conn *c, int64_t t)
 {
-	ssize_t k = write(c->fd, msg, (size_t)size);
+	char out[SIZE_MAX_BYTES];
+
+	stamp(c, out);
+	memcpy(out + STAMP, msg + STAMP, (size_t)(size - STAMP));
+	ssize_t k = write(c->fd, out, (size_t)size);
 	/* One message in flight, far below any socket buffer: a short write
 	 * would mean the server stopped reading. */
 	if (k != size)
@@ -152,11 +184,13 @@ static void on_readable(struct conn *c, struct window *w)
 			return;
 		if (k <= 0)
 			die("read: %s", k < 0 ? strerror(errno) : "the server closed a connection");
-		if (memcmp(buf + c->got, msg + c->got, (size_t)k) != 0)
-			die("the echo differs from the message sent");
+		if (!echo_matches(c, buf + c->got, c->got, (int)k))
+			die("connection %u: the echo differs from message %llu sent on it",
+			    c->id, (unsigned long long)c->seq);
 		c->got += (int)k;
 		if (c->got < size)
 			continue;
+		c->seq++;
 		int64_t t = now_ns();
 		w->ops++;
 		w->hist[bucket_of((uint64_t)(t - c->sent_ns))]++;
@@ -298,7 +332,7 @@ int main(int argc, char **argv)
 		if (strcmp(a, "--conns") == 0)
 			conns = arg_long(a, v, 1, 1000000);
 		else if (strcmp(a, "--size") == 0)
-			size = (int)arg_long(a, v, 1, SIZE_MAX_BYTES);
+			size = (int)arg_long(a, v, STAMP, SIZE_MAX_BYTES);
 		else if (strcmp(a, "--threads") == 0)
 			threads = arg_long(a, v, 1, THREADS_MAX);
 		else if (strcmp(a, "--warmup-ms") == 0)
@@ -334,8 +368,10 @@ int main(int argc, char **argv)
 	struct worker *wk = calloc((size_t)threads, sizeof(*wk));
 	if (!all || !wk)
 		die("out of memory");
-	for (long i = 0; i < conns; i++)
+	for (long i = 0; i < conns; i++) {
 		all[i].fd = dial(ai);
+		all[i].id = (uint32_t)i;
+	}
 	freeaddrinfo(ai);
 	atomic_store(&unechoed, conns);
 
