@@ -22,9 +22,15 @@
  * window one line on stdout:
  *   window ops=OPS wall_ns=NS p99_ns=NS server_cpu_ns=NS
  * OPS round trips completed, the window's wall time, the 99th percentile
- * round-trip time, and the CPU time (all threads) the process PID spent
- * during the window (-1 without --server-pid), read from the kernel's
- * per-process CPU clock: /proc/PID/stat's utime + stime, in ns.
+ * round-trip time, and the CPU time the process PID spent during the
+ * window (-1 without --server-pid), read from its kernel CPU clock
+ * (clock_getcpuclockid): the scheduler's run time of all its threads,
+ * exited ones and io_uring's io-wq workers included, in ns, not the
+ * tick-sampled utime + stime of /proc/PID/stat. With irq time accounting
+ * off (CONFIG_IRQ_TIME_ACCOUNTING, off on the kernel ringo-bench runs on)
+ * a softirq counts to the thread it interrupted, so on loopback the
+ * receive work of what one side sends is mostly charged to the sender
+ * (docs/benchmarks.md).
  *
  * Exit status 0, or 1 with the reason on stderr (connection refused or
  * closed, wrong echo, too few descriptors: RLIMIT_NOFILE is raised to its

@@ -38,8 +38,9 @@ struct server_spec {
 int server_start(struct server *s, const struct server_spec *spec, char *why,
 		 size_t why_len);
 
-/* CPU time of the server process, all threads (live and exited), ns; -1
- * if it cannot be read. */
+/* CPU time of the server process from its kernel CPU clock
+ * (clock_getcpuclockid: all threads, live and exited, io-wq workers
+ * included), ns; -1 if it cannot be read. */
 int64_t server_cpu_ns(const struct server *s);
 
 /* The server's CPU time (as server_cpu_ns) once its clock has stopped
