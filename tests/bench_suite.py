@@ -308,7 +308,9 @@ def test_servers():
     for r in rows:
         if r["impl"] == "ringo" and "skipped" not in r and not (
                 r.get("ops_per_s", 0) > 0 and r.get("server_cpu_ns_per_op", 0) > 0):
-            fails.append(f"echo row without ops_per_s or server_cpu_ns_per_op: {r}")
+            said = [l for l in err.splitlines() if "loadgen" in l]
+            fails.append(f"echo row without ops_per_s or server_cpu_ns_per_op: {r}; "
+                         f"the load generator said: {said}")
     return fails
 
 
