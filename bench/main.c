@@ -79,11 +79,13 @@ static void usage(FILE *f)
 	      "  --reps R       measured repetitions (after one warm-up; at least\n"
 	      "                 3 once one takes over 10 s)\n"
 	      "  --list         list the benchmarks and exit\n"
-	      "compare shows the change in ns/op between two --json reports\n"
+	      "compare shows the change between two --json reports, in server\n"
+	      "CPU per request for server rows and in ns/op for the others\n"
 	      "(compare --help says more).\n"
 	      "Environment: RINGO_GOBENCH overrides the Go twin's path;\n"
 	      "RINGO_BENCH_MEMAVAILABLE=BYTES replaces /proc/meminfo's MemAvailable\n"
-	      "in the check that skips points too big for the memory (for tests).\n", f);
+	      "in the checks that skip points, or stop starting processes, when\n"
+	      "the memory would not hold them (for tests).\n", f);
 }
 
 static _Noreturn void bad_usage(const char *fmt, ...)

@@ -15,8 +15,9 @@
  *   ops_per_s             requests (round trips) per second, as the client saw
  *   ns_per_op             1e9 / ops_per_s, as for every benchmark
  *   server_cpu_ns_per_op  CPU time of the server process (all threads,
- *                         user + system) per request it served, without
- *                         what connecting and closing cost it (client.c)
+ *                         user + system) per request it served; for wrk
+ *                         at 1,000 connections and more without what
+ *                         connecting and closing cost it (client.c)
  *   p99_ns                the client's 99th percentile latency
  * The client usually saturates a small machine before the server does, so
  * server_cpu_ns_per_op is the number that tells servers apart: the table's

@@ -144,16 +144,12 @@ static bool reaches_loopback(const char *addr)
 	return false;
 }
 
-/* Does the server own the port, i.e. is every socket listening on it
- * where a connection to 127.0.0.1 could land one of the server's? A port
- * picked by server_free_port is bound and released, so another process
- * can take it before the server does; the server then fails to bind, but
- * the port answers all the same and the client would measure the other
- * process. Returns 0, or -1 with why. */
-static int owns_port(const struct server *s, char *why, size_t why_len)
+/* Count the sockets listening on s->port where a connection to 127.0.0.1
+ * could land: the server's (*ours; none once it has died) and any other
+ * process's (*other). */
+static void count_listeners(const struct server *s, int *ours, int *other)
 {
 	static const char *const tables[] = { "/proc/net/tcp", "/proc/net/tcp6" };
-	int ours = 0, other = 0;
 	char *line = NULL;
 	size_t cap = 0;
 
@@ -171,13 +167,26 @@ static int owns_port(const struct server *s, char *why, size_t why_len)
 			    (int)port != s->port || state != 0x0A || !reaches_loopback(addr))
 				continue;
 			if (holds_socket(s->pid, ino))
-				ours++;
+				(*ours)++;
 			else
-				other++;
+				(*other)++;
 		}
 		fclose(f);
 	}
 	free(line);
+}
+
+/* Does the server own the port, i.e. is every socket listening on it
+ * where a connection to 127.0.0.1 could land one of the server's? A port
+ * picked by server_free_port is bound and released, so another process
+ * can take it before the server does; the server then fails to bind, but
+ * the port answers all the same and the client would measure the other
+ * process. Returns 0, or -1 with why. */
+static int owns_port(const struct server *s, char *why, size_t why_len)
+{
+	int ours = 0, other = 0;
+
+	count_listeners(s, &ours, &other);
 	if (ours && !other)
 		return 0;
 	snprintf(why, why_len, "port %d is taken by another process%s", s->port,
@@ -243,13 +252,19 @@ int server_start(struct server *s, const struct server_spec *spec, char *why,
 			return -1;
 		}
 	}
-	if (wait_listening(s, why, why_len) != 0) {
+	if (wait_listening(s, why, why_len) != 0 ||
+	    server_alive(s, why, why_len) != 0) {
+		/* A server given a port may have died on finding it taken
+		 * (the other process bound it first): worth another port. */
+		int ours = 0, other = 0;
+		if (spec->port)
+			count_listeners(s, &ours, &other);
 		server_stop(s);
-		return -1;
-	}
-	if (server_alive(s, why, why_len) != 0) {
-		server_stop(s);
-		return -1;
+		if (!other)
+			return -1;
+		snprintf(why, why_len, "port %d is taken by another process",
+			 s->port);
+		return 1;
 	}
 	if (owns_port(s, why, why_len) != 0) {
 		server_stop(s);
@@ -274,7 +289,11 @@ int64_t server_cpu_settled_ns(const struct server *s)
 	const int64_t deadline = sys_now_ns() + 2000000000;
 	int64_t cpu = server_cpu_ns(s);
 
-	for (int quiet = 0; quiet < 2 && cpu >= 0 && sys_now_ns() < deadline;) {
+	int quiet = 0;
+
+	while (quiet < 2 && cpu >= 0) {
+		if (sys_now_ns() >= deadline)
+			return -2;
 		nanosleep(&(struct timespec){ .tv_nsec = poll_ns }, NULL);
 		int64_t now = server_cpu_ns(s);
 		quiet = now >= 0 && now - cpu < quiet_ns ? quiet + 1 : 0;

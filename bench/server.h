@@ -48,7 +48,8 @@ int64_t server_cpu_ns(const struct server *s);
  * polls in a row, for at most 2 s. A client's run ends with its process,
  * before the server has taken in the closes of its connections (10,000
  * at most); read here, the clock holds all of that run and none of the
- * next. -1 if it cannot be read. */
+ * next. -1 if it cannot be read, -2 if it was still moving after 2 s
+ * (the server kept busy: a reading then would not be settled). */
 int64_t server_cpu_settled_ns(const struct server *s);
 
 /* 0 if the server still runs, else -1 with how it ended in why. */

@@ -498,6 +498,7 @@ static void start(ringo_conn *c)
 	}
 	cl->c = c;
 	cl->len = 0;
+	cl->date_sec = 0;
 	ringo_go(serve, cl);
 }
 

@@ -342,32 +342,11 @@ static int epoll_connect(struct ringo__pd *pd, const struct sockaddr *sa,
 	if (err != -EINPROGRESS)
 		return err;
 	for (;;) {
-		if ((err = slot_wait(pd, RINGO__PD_WRITE)))
+		/* Writable can be spurious (a READY left by the
+		 * registration): the result says so. */
+		if ((err = slot_wait(pd, RINGO__PD_WRITE)) ||
+		    (err = ringo__pd_connect_result(pd)) != -EINPROGRESS)
 			return err;
-		int soerr = 0;
-		socklen_t len = sizeof(soerr);
-		if (getsockopt(pd->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-			return -errno;
-		switch (soerr) {
-		case EINPROGRESS:
-		case EALREADY:
-		case EINTR:
-			continue;
-		case 0:
-		case EISCONN: {
-			/* Writable can be spurious (a READY left by the
-			 * registration): connected only if it has a peer. */
-			struct sockaddr_storage ss;
-			socklen_t sl = sizeof(ss);
-			if (getpeername(pd->fd, (struct sockaddr *)&ss, &sl) == 0)
-				return 0;
-			if (errno != ENOTCONN)
-				return -errno;
-			continue;
-		}
-		default:
-			return -soerr;
-		}
 	}
 }
 

@@ -42,7 +42,7 @@
  * CQ_ENTRIES_MIN): the in-flight maximum, a request per direction for each
  * of the ~20000 descriptors a process may open here, with room for
  * cancels. One ring that holds more than its share overflows into the
- * kernel's buffer (IORING_FEAT_NODROP), which reap() flushes.
+ * kernel's buffer (IORING_FEAT_NODROP), which the reaper flushes.
  * RINGO_URING_CQ_ENTRIES sets each ring's size, for tests. */
 #define CQ_ENTRIES_DEFAULT 65536
 #define CQ_ENTRIES_MIN 8192
@@ -74,9 +74,10 @@ static unsigned cq_entries_from_env(unsigned nr)
 	return (unsigned)v;
 }
 
-/* How many rings: one per P up to RINGO__URINGS_MAX, or RINGO_URING_RINGS=n
- * (1 to RINGO__URINGS_MAX, at most one per P); one when multishot receive is asked
- * for (its provided buffers belong to one ring). */
+/* How many rings: one per P up to RINGO__URINGS_MAX, or
+ * RINGO_URING_RINGS=n (1 to RINGO__URINGS_MAX, at most one per P); one
+ * when multishot receive is asked for (its provided buffers belong to
+ * one ring). */
 static unsigned rings_wanted(void)
 {
 	const char *ms = getenv("RINGO_URING_MSRECV");
@@ -209,7 +210,7 @@ static int uring_init(void)
 /* After every M has stopped: the goroutines parked in requests are gone
  * (their stacks too), so cancel every request still in flight and wait
  * for the cancellations, reaping without touching those goroutines; then
- * the descriptors left open are closed and the ringo__urings go. */
+ * the descriptors left open are closed and the rings go. */
 static void uring_fini(void)
 {
 	if (!ring_up)

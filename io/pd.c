@@ -231,6 +231,33 @@ int ringo__pd_connect_start(struct ringo__pd *pd, const struct sockaddr *sa,
 	return -errno;
 }
 
+int ringo__pd_connect_result(struct ringo__pd *pd)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	if (getsockopt(pd->fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
+		return -errno;
+	switch (soerr) {
+	case EINPROGRESS:
+	case EALREADY:
+	case EINTR:
+		return -EINPROGRESS;
+	case 0:
+	case EISCONN: {
+		/* Connected only if it has a peer: no error and no peer is
+		 * a report that came before the handshake ended. */
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		if (getpeername(pd->fd, (struct sockaddr *)&ss, &sl) == 0)
+			return 0;
+		return errno == ENOTCONN ? -EINPROGRESS : -errno;
+	}
+	default:
+		return -soerr;
+	}
+}
+
 int ringo__pd_fd(const struct ringo__pd_call *call, const void *h)
 {
 	struct ringo__pd *pd;

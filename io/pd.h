@@ -101,8 +101,8 @@ struct ringo__pd_epoll {
 	_Atomic uintptr_t rg, wg;
 };
 
-/* Reserved for the io_uring backend (io/uring_ops.c); its owner may reshape it (keep the
- * union's size reasonable: a pd exists per open fd). */
+/* Reserved for the io_uring backend (io/uring_ops.c); its owner may
+ * reshape it (keep the union's size reasonable: a pd exists per open fd). */
 struct ringo__pd_uring {
 	void *_Atomic op[2];  /* in-flight request per direction, for cancel */
 	/* The rings whose registered-file table holds the socket (bit i:
@@ -219,6 +219,11 @@ static inline int ringo__pd_check(struct ringo__pd *pd, int dir)
  * EALREADY mean the attempt goes on in the background, as EINPROGRESS. */
 int ringo__pd_connect_start(struct ringo__pd *pd, const struct sockaddr *sa,
 			    socklen_t salen);
+
+/* After a started connect's socket was reported writable: 0 if it is
+ * connected, -EINPROGRESS if it is not yet (a writable report can be
+ * early or spurious: wait again), or the connect's error. */
+int ringo__pd_connect_result(struct ringo__pd *pd);
 
 /* Set the deadline of direction(s) dirs of handle h: `when` in ns
  * CLOCK_MONOTONIC, 0 = none; a time not after now expires it at once.

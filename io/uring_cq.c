@@ -120,7 +120,8 @@ static void handle_cqe(const struct io_uring_cqe *cqe,
  * per drain, not once per CQE: both mean "a request may still complete",
  * so a count that stays high until the drain ends (before its goroutines
  * can run) errs on the safe side. */
-static void reap_locked(struct ringo__uring *u, struct ringo__glist *ready, int max)
+static void reap_locked(struct ringo__uring *u, struct ringo__glist *ready,
+			int max)
 {
 	struct reap_counts c = { 0 };
 

@@ -460,15 +460,14 @@ int ringo__uring_connect(struct ringo__pd *pd, const struct sockaddr *sa,
 
 	if (err != -EINPROGRESS)
 		return err;
-	struct req r = { .op = OP_POLL, .mask = POLLOUT };
-	int res = sock_op(pd, RINGO__PD_WRITE, &r);
-	if (res < 0)
-		return res;
-	int soerr = 0;
-	socklen_t l = sizeof(soerr);
-	if (getsockopt(pd->fd, SOL_SOCKET, SO_ERROR, &soerr, &l) < 0)
-		return -errno;
-	return -soerr;
+	do {
+		struct req r = { .op = OP_POLL, .mask = POLLOUT };
+		int res = sock_op(pd, RINGO__PD_WRITE, &r);
+		if (res < 0)
+			return res;
+		err = ringo__pd_connect_result(pd);
+	} while (err == -EINPROGRESS);
+	return err;
 }
 
 /* A read of data already in the page cache is a copy: preadv2 with

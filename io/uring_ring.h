@@ -8,7 +8,8 @@
  *   uring_ops.c      the operations a goroutine submits and parks on
  *   uring_recv.c     multishot receive into provided buffers (opt-in)
  *
- * Nothing outside these files includes it.
+ * Nothing outside these files includes it, except tests that look
+ * inside the backend.
  */
 #ifndef RINGO_IO_URING_RING_H
 #define RINGO_IO_URING_RING_H

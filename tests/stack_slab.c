@@ -3,9 +3,9 @@
  * a burst of goroutines that end in random order gives its memory back
  * (the free-G caches keep it until ringo_free_os_memory, or until sysmon's
  * scavenger finds it unused for a window), a second burst reuses the
- * returned slots,
- * and a goroutine on a reused default-size stack that overflows is still
- * caught by its guard page.
+ * returned slots, ringo_free_os_memory also returns the pages of free
+ * slots in slabs still in use, and a goroutine on a reused default-size
+ * stack that overflows is still caught by its guard page.
  */
 #include <stdatomic.h>
 #include <stdint.h>
@@ -119,11 +119,57 @@ static int test_scavenger_returns_memory(void)
 	return 0;
 }
 
+/* Free slots in slabs that cannot be freed yet (a goroutine in each is
+ * still alive) keep their pages until more than 4,096 pile up; fewer
+ * stay resident, unless ringo_free_os_memory returns them too. */
+#define TRIM_N TEST_SCALE(3000, 3000, 3000)
+#define KEEP_EVERY 25 /* a slab holds ~75 slots: 3 keepers each */
+
+static struct waitq keepers;
+
+static void keeper(void *arg)
+{
+	(void)arg;
+	waitq_park(&keepers);
+	atomic_fetch_add(&finished, 1);
+}
+
+static int test_free_os_memory_trims_slots(void)
+{
+	int keep = (TRIM_N + KEEP_EVERY - 1) / KEEP_EVERY;
+
+	ringo_free_os_memory();
+	for (int i = 0; i < TRIM_N; i++)
+		ringo_go(i % KEEP_EVERY ? parker : keeper, NULL);
+	while (waitq_len(&q) < (size_t)(TRIM_N - keep) ||
+	       waitq_len(&keepers) < (size_t)keep)
+		ringo_yield();
+	int start = atomic_load(&finished);
+	ASSERT_EQ(waitq_wake_all(&q), (size_t)(TRIM_N - keep));
+	while (atomic_load(&finished) - start < TRIM_N - keep)
+		ringo_yield();
+	while (ringo_num_goroutines() > 1 + keep)
+		ringo_yield();
+	long cached = rss_bytes();
+	ringo_free_os_memory();
+	long after = rss_bytes();
+	/* All but the per-P caches (64 each) went back, a page or more
+	 * each; the sanitizers keep their own memory per goroutine. */
+	long returned = (long)(TRIM_N - keep - 64 * ringo_maxprocs()) * 4096;
+	if (!TEST_SANITIZED)
+		ASSERT_GE(cached - after, returned / 2);
+	ASSERT_EQ(waitq_wake_all(&keepers), (size_t)keep);
+	while (ringo_num_goroutines() > 1)
+		ringo_yield();
+	return 0;
+}
+
 static int main_ok(void *arg)
 {
 	(void)arg;
 	RUN(test_burst_returns_memory);
 	RUN(test_scavenger_returns_memory);
+	RUN(test_free_os_memory_trims_slots);
 	return 0;
 }
 
@@ -165,6 +211,7 @@ int main(void)
 {
 	test_watchdog(240);
 	waitq_init(&q, N);
+	waitq_init(&keepers, TRIM_N);
 	if (ringo_run(main_ok, NULL) != 0)
 		return 1;
 	overflow_n = TEST_SCALE(30000, 20000, 4000);

@@ -114,8 +114,8 @@ size_t ringo_stack_default(void);
  * of exits costs no page faults; the runtime returns those that lay
  * unused for 100 ms on its own, gradually (all but 16,384), so calling
  * this is never required. What stays: up to 64 cached per P, for the
- * next spawns there. It runs in the calling goroutine and takes about 2 us per cached
- * stack. Outside a goroutine it does nothing. */
+ * next spawns there. It runs in the calling goroutine and takes about
+ * 2 us per cached stack. Outside a goroutine it does nothing. */
 void ringo_free_os_memory(void);
 
 /* ========================================================================
