@@ -6,9 +6,14 @@
  *   ringo-loadgen [--conns N] [--size B] [--threads T] [--warmup-ms W]
  *                 [--window-ms D] [--reps R] [--server-pid PID] HOST:PORT
  *
- * Opens N TCP connections (blocking connects, one after another, so the
- * server's accept queue never overflows), then keeps exactly one B-byte
- * message in flight on each: send, wait for all B bytes to come back
+ * Opens N TCP connections in batches of RAMP_BATCH: a batch's blocking
+ * connects, then one round trip on each of its connections before the
+ * next batch. A connect returns once the kernel has queued the connection,
+ * before the server accepts it, so connecting all N at once could
+ * overflow the server's accept queue (4,096 here): the kernel then drops
+ * the handshake's last packet and the client's first data waits for
+ * retransmits backing off for tens of seconds. Then it keeps exactly one
+ * B-byte message in flight on each: send, wait for all B bytes to come back
  * (checked), send again. Each message starts with its connection's index
  * and its number on that connection (12 bytes, so B >= 12; default 64),
  * the rest a fixed pattern: an echo that went to another connection,
@@ -17,8 +22,8 @@
  * run on) each own N/T connections and wait on their own epoll set, so
  * 10,000 connections need a handful of threads, not 10,000.
  *
- * Measurement: a warm-up that lasts until every connection has completed
- * one round trip and W ms have passed, then R windows of D ms. For each
+ * Measurement: after the ramp (every connection has completed one round
+ * trip), a warm-up of W ms, then R windows of D ms. For each
  * window one line on stdout:
  *   window ops=OPS wall_ns=NS p99_ns=NS server_cpu_ns=NS
  * OPS round trips completed, the window's wall time, the 99th percentile
@@ -41,6 +46,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -61,7 +67,8 @@
 #define REPS_MAX 100
 #define THREADS_MAX 64
 #define FD_SPARE 32          /* descriptors besides the connections */
-#define FIRST_TRIP_LIMIT_S 30 /* every connection echoes once by then */
+#define RAMP_BATCH 256       /* connections dialled before their first trips */
+#define FIRST_TRIP_LIMIT_S 30 /* a batch's first trips end by then */
 #define EVENTS 256
 
 /* Latency histogram: log-linear, SUB buckets per power of two, so any
@@ -81,7 +88,6 @@ struct conn {
 	uint64_t seq;     /* messages it completed: the current one's number */
 	int got;          /* bytes of the current echo received */
 	int64_t sent_ns;  /* when the current message went out */
-	int echoed;       /* completed at least one round trip */
 };
 
 struct worker {
@@ -92,10 +98,8 @@ struct worker {
 };
 
 /* Shared with the workers: the window the completions count towards
- * (0 warm-up, 1..reps measured, reps + 1 stop), and how many connections
- * still wait for their first echo. */
+ * (0 warm-up, 1..reps measured, reps + 1 stop). */
 static atomic_int cur_window;
-static atomic_long unechoed;
 static int size = 64, reps = 3;
 static char msg[SIZE_MAX_BYTES]; /* the pattern after the stamp */
 
@@ -200,12 +204,43 @@ static void on_readable(struct conn *c, struct window *w)
 		int64_t t = now_ns();
 		w->ops++;
 		w->hist[bucket_of((uint64_t)(t - c->sent_ns))]++;
-		if (!c->echoed) {
-			c->echoed = 1;
-			atomic_fetch_sub_explicit(&unechoed, 1, memory_order_relaxed);
-		}
 		send_msg(c, t);
 		return;
+	}
+}
+
+/* One round trip on each of the n connections at cs (sent all, then
+ * read back), before the workers take them over. */
+static void first_trips(struct conn *cs, long n)
+{
+	int64_t deadline = now_ns() + (int64_t)FIRST_TRIP_LIMIT_S * 1000000000;
+	char buf[SIZE_MAX_BYTES];
+
+	for (long i = 0; i < n; i++)
+		send_msg(&cs[i], now_ns());
+	for (long i = 0; i < n; i++) {
+		struct conn *c = &cs[i];
+		while (c->got < size) {
+			int left_ms = (int)((deadline - now_ns()) / 1000000);
+			struct pollfd p = { .fd = c->fd, .events = POLLIN };
+			if (left_ms <= 0 || poll(&p, 1, left_ms) == 0)
+				die("connection %u got no echo within %d s (its "
+				    "batch of %ld, from connection %u)", c->id,
+				    FIRST_TRIP_LIMIT_S, n, cs[0].id);
+			ssize_t k = read(c->fd, buf + c->got,
+					 (size_t)(size - c->got));
+			if (k < 0 && (errno == EINTR || errno == EAGAIN))
+				continue;
+			if (k <= 0)
+				die("read: %s", k < 0 ? strerror(errno)
+						  : "the server closed a connection");
+			if (!echo_matches(c, buf + c->got, c->got, (int)k))
+				die("connection %u: the echo differs from "
+				    "message %llu sent on it", c->id,
+				    (unsigned long long)c->seq);
+			c->got += (int)k;
+		}
+		c->seq++;
 	}
 }
 
@@ -374,12 +409,15 @@ int main(int argc, char **argv)
 	struct worker *wk = calloc((size_t)threads, sizeof(*wk));
 	if (!all || !wk)
 		die("out of memory");
-	for (long i = 0; i < conns; i++) {
-		all[i].fd = dial(ai);
-		all[i].id = (uint32_t)i;
+	for (long first = 0; first < conns; first += RAMP_BATCH) {
+		long n = conns - first < RAMP_BATCH ? conns - first : RAMP_BATCH;
+		for (long i = first; i < first + n; i++) {
+			all[i].fd = dial(ai);
+			all[i].id = (uint32_t)i;
+		}
+		first_trips(all + first, n);
 	}
 	freeaddrinfo(ai);
-	atomic_store(&unechoed, conns);
 
 	for (long t = 0, first = 0; t < threads; t++) {
 		long share = conns / threads + (t < conns % threads);
@@ -394,16 +432,7 @@ int main(int argc, char **argv)
 			die("pthread_create: %s", strerror(err));
 	}
 
-	int64_t start = now_ns();
-	while (atomic_load_explicit(&unechoed, memory_order_relaxed) > 0) {
-		if (now_ns() - start > (int64_t)FIRST_TRIP_LIMIT_S * 1000000000)
-			die("%ld of %ld connections got no echo within %d s",
-			    atomic_load(&unechoed), conns, FIRST_TRIP_LIMIT_S);
-		sleep_ns(1000000);
-	}
-	int64_t left = warmup_ms * 1000000 - (now_ns() - start);
-	if (left > 0)
-		sleep_ns(left);
+	sleep_ns(warmup_ms * 1000000);
 
 	int64_t wall[REPS_MAX + 1], cpu[REPS_MAX + 1];
 	for (int w = 1; w <= reps + 1; w++) {
