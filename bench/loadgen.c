@@ -182,22 +182,33 @@ static void send_msg(struct conn *c, int64_t t)
 	c->got = 0;
 }
 
-static void on_readable(struct conn *c, struct window *w)
+/* Read what has come of c's current echo and check it: false if nothing
+ * is there now (EAGAIN). Dies on an error, an early close or a wrong
+ * byte. */
+static bool read_echo(struct conn *c)
 {
 	char buf[SIZE_MAX_BYTES];
+	ssize_t k;
 
+	while ((k = read(c->fd, buf + c->got, (size_t)(size - c->got))) < 0 &&
+	       errno == EINTR)
+		;
+	if (k < 0 && errno == EAGAIN)
+		return false;
+	if (k <= 0)
+		die("read: %s", k < 0 ? strerror(errno) : "the server closed a connection");
+	if (!echo_matches(c, buf + c->got, c->got, (int)k))
+		die("connection %u: the echo differs from message %llu sent on it",
+		    c->id, (unsigned long long)c->seq);
+	c->got += (int)k;
+	return true;
+}
+
+static void on_readable(struct conn *c, struct window *w)
+{
 	for (;;) {
-		ssize_t k = read(c->fd, buf + c->got, (size_t)(size - c->got));
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0 && errno == EAGAIN)
+		if (!read_echo(c))
 			return;
-		if (k <= 0)
-			die("read: %s", k < 0 ? strerror(errno) : "the server closed a connection");
-		if (!echo_matches(c, buf + c->got, c->got, (int)k))
-			die("connection %u: the echo differs from message %llu sent on it",
-			    c->id, (unsigned long long)c->seq);
-		c->got += (int)k;
 		if (c->got < size)
 			continue;
 		c->seq++;
@@ -214,7 +225,6 @@ static void on_readable(struct conn *c, struct window *w)
 static void first_trips(struct conn *cs, long n)
 {
 	int64_t deadline = now_ns() + (int64_t)FIRST_TRIP_LIMIT_S * 1000000000;
-	char buf[SIZE_MAX_BYTES];
 
 	for (long i = 0; i < n; i++)
 		send_msg(&cs[i], now_ns());
@@ -227,18 +237,7 @@ static void first_trips(struct conn *cs, long n)
 				die("connection %u got no echo within %d s (its "
 				    "batch of %ld, from connection %u)", c->id,
 				    FIRST_TRIP_LIMIT_S, n, cs[0].id);
-			ssize_t k = read(c->fd, buf + c->got,
-					 (size_t)(size - c->got));
-			if (k < 0 && (errno == EINTR || errno == EAGAIN))
-				continue;
-			if (k <= 0)
-				die("read: %s", k < 0 ? strerror(errno)
-						  : "the server closed a connection");
-			if (!echo_matches(c, buf + c->got, c->got, (int)k))
-				die("connection %u: the echo differs from "
-				    "message %llu sent on it", c->id,
-				    (unsigned long long)c->seq);
-			c->got += (int)k;
+			read_echo(c);
 		}
 		c->seq++;
 	}

@@ -23,10 +23,10 @@
 static struct waitq q;
 static _Atomic int finished;
 
+/* arg: the waitq to park on. */
 static void parker(void *arg)
 {
-	(void)arg;
-	waitq_park(&q);
+	waitq_park(arg);
 	atomic_fetch_add(&finished, 1);
 }
 
@@ -46,7 +46,7 @@ static long rss_bytes(void)
 static void spawn_parked(int n)
 {
 	for (int i = 0; i < n; i++)
-		ringo_go(parker, NULL);
+		ringo_go(parker, &q);
 	while (waitq_len(&q) < (size_t)n)
 		ringo_yield();
 }
@@ -122,17 +122,10 @@ static int test_scavenger_returns_memory(void)
 /* Free slots in slabs that cannot be freed yet (a goroutine in each is
  * still alive) keep their pages until more than 4,096 pile up; fewer
  * stay resident, unless ringo_free_os_memory returns them too. */
-#define TRIM_N TEST_SCALE(3000, 3000, 3000)
+#define TRIM_N 3000
 #define KEEP_EVERY 25 /* a slab holds ~75 slots: 3 keepers each */
 
 static struct waitq keepers;
-
-static void keeper(void *arg)
-{
-	(void)arg;
-	waitq_park(&keepers);
-	atomic_fetch_add(&finished, 1);
-}
 
 static int test_free_os_memory_trims_slots(void)
 {
@@ -140,7 +133,7 @@ static int test_free_os_memory_trims_slots(void)
 
 	ringo_free_os_memory();
 	for (int i = 0; i < TRIM_N; i++)
-		ringo_go(i % KEEP_EVERY ? parker : keeper, NULL);
+		ringo_go(parker, i % KEEP_EVERY ? &q : &keepers);
 	while (waitq_len(&q) < (size_t)(TRIM_N - keep) ||
 	       waitq_len(&keepers) < (size_t)keep)
 		ringo_yield();
