@@ -14,17 +14,21 @@
 
 /* echo: examples/echo (a goroutine per connection) against Go's
  * goroutine-per-connection net server, under ringo-loadgen: n connections
- * each with one 64-byte message in flight. */
+ * each with one 64-byte message in flight. The "loop" rows are the floor
+ * under both: ringo-echo-loop, one thread and no runtime, on the ring and
+ * on epoll (bench/echoloop.c). */
 static const struct bench_net echo_net = {
 	.client = BENCH_CLIENT_ECHO,
 	.example = "echo",
 	.example_args = { "--addr", "127.0.0.1:0" },
+	.baselines = { "loop" },
 };
 
 const struct bench bench_echo_p1 = {
 	.name = "echo-p1",
 	.desc = "echo server on 1 P pinned apart from the client, 64-byte "
-		"messages (ringo-loadgen; baseline Go net)",
+		"messages (ringo-loadgen; baselines Go net and a one-thread "
+		"loop with no runtime)",
 	.per_mode = true,
 	.procs = 1,
 	.go_name = "echo-server",

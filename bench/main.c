@@ -33,8 +33,8 @@
 #define REPS_MAX 1000
 #define BENCH_MAX 64  /* registry size bound, checked at start */
 /* Rows of one point, at most: ringo in 2 modes, go, a server benchmark's
- * baselines. */
-#define ROWS_PER_POINT (3 + BENCH_NET_BASELINES)
+ * baselines (the loop in 2 modes). */
+#define ROWS_PER_POINT (3 + 2 * BENCH_NET_BASELINES)
 /* Memory a run needs besides its goroutines: the binary, runtime, Go's
  * heap goal slack. A point is skipped unless this much stays free. */
 #define MEM_RESERVE (512.0 * 1024 * 1024)
@@ -65,7 +65,8 @@ static void usage(FILE *f)
 	      "                   [--list]\n"
 	      "       ringo-bench compare [--fail-on-regression] OLD.json NEW.json\n"
 	      "Runs the named benchmarks (default: all; NAME includes NAME-*), each\n"
-	      "against its Go twin (server benchmarks: and nginx or redis-server).\n"
+	      "against its Go twin (server benchmarks: and nginx, redis-server or,\n"
+	      "under echo, a one-thread loop with no runtime).\n"
 	      "  --quick        smaller problem sizes and fewer curve points,\n"
 	      "                 3 repetitions (default)\n"
 	      "  --full         full sizes: up to 4M goroutines (points that would\n"
@@ -296,8 +297,14 @@ static int plan(const struct bench *b, const struct opts *o, struct item *items,
 			items[nr++] = (struct item){ b, "ringo", modes[i], p };
 		if (b->go_name)
 			items[nr++] = (struct item){ b, "go", NULL, p };
-		for (int i = 0; b->net && i < BENCH_NET_BASELINES && b->net->baselines[i]; i++)
-			items[nr++] = (struct item){ b, b->net->baselines[i], NULL, p };
+		for (int i = 0; b->net && i < BENCH_NET_BASELINES && b->net->baselines[i]; i++) {
+			const char *base = b->net->baselines[i];
+			/* The floor runs in each mode ringo runs in. */
+			if (strcmp(base, "loop") != 0)
+				items[nr++] = (struct item){ b, base, NULL, p };
+			for (int m = 0; strcmp(base, "loop") == 0 && m < modes_nr; m++)
+				items[nr++] = (struct item){ b, base, modes[m], p };
+		}
 	}
 	return nr;
 }

@@ -4,8 +4,8 @@
  *
  * A missing baseline or third-party tool (gobench, nginx, redis-server,
  * wrk, redis-benchmark) or too few descriptors makes the row "skipped"
- * with the reason; ringo's own side missing (an example or ringo-loadgen
- * not built) makes it "failed", as does a server or client that
+ * with the reason; ringo's own side missing (an example, ringo-loadgen or
+ * ringo-echo-loop not built) makes it "failed", as does a server or client that
  * misbehaves: a run that measured nothing of ringo must not pass.
  * ringo-bench runs the rows one after another, so no server loads the
  * machine under another.
@@ -28,8 +28,8 @@
 struct row {
 	const struct bench *b;
 	const struct bench_plan *p;
-	const char *impl;         /* "ringo", "go", "nginx", "redis" */
-	const char *mode;         /* ringo: "uring" or "epoll" */
+	const char *impl;         /* "ringo", "go", "nginx", "redis", "loop" */
+	const char *mode;         /* ringo and loop: "uring" or "epoll" */
 	const char *gobench;
 	bool pinned;
 	cpu_set_t server_cpus, client_cpus;
@@ -231,6 +231,17 @@ static int start(const struct row *rw, struct server *s, char *why, size_t why_l
 		argv[k++] = (char *)rw->mode;
 		for (int i = 0; i < 3 && net->example_args[i]; i++)
 			argv[k++] = (char *)net->example_args[i];
+	} else if (strcmp(rw->impl, "loop") == 0) {
+		snprintf(path, sizeof(path), "%s", RINGO_BENCH_ECHOLOOP);
+		if (!executable(path)) {
+			snprintf(why, why_len, "no %.120s (not built)", path);
+			return -1;
+		}
+		argv[k++] = path;
+		argv[k++] = "--mode";
+		argv[k++] = (char *)rw->mode;
+		argv[k++] = "--addr";
+		argv[k++] = "127.0.0.1:0";
 	} else if (strcmp(rw->impl, "go") == 0) {
 		if (!rw->gobench || !*rw->gobench || !executable(rw->gobench)) {
 			snprintf(why, why_len, "no gobench binary (go was not found when "

@@ -4,8 +4,9 @@
  *
  * A `struct bench` with `net` set is one of these. Each of its rows is
  * one server - ringo's example in uring and in epoll mode, the Go twin
- * `gobench <go_name>`, and the baselines below (nginx, redis-server) - at
- * one number of client connections (the row's n, a point of the curve).
+ * `gobench <go_name>`, and the baselines below (nginx, redis-server, the
+ * echo loop) - at one number of client connections (the row's n, a point
+ * of the curve).
  * The bench's procs says how it runs:
  *   1  the server on 1 P (GOMAXPROCS 1, one nginx worker) pinned to the
  *      first CPU, the client pinned to the others;
@@ -44,6 +45,7 @@ struct bench_net {
 	const char *example;
 	const char *example_args[3];
 	/* Baselines besides the Go twin: "nginx", "redis" (the row's impl),
+	 * "loop" (ringo-echo-loop: a row in each mode ringo runs in);
 	 * NULL-terminated unless all BENCH_NET_BASELINES are set. */
 	const char *baselines[BENCH_NET_BASELINES];
 	/* BENCH_CLIENT_REDIS: the test (redis-benchmark -t), requests per

@@ -3,7 +3,8 @@
 (every field), `compare` (server rows on their server CPU), the exit status of a run in which a benchmark
 fails, the memory check that skips points, --plot, the progress line, and
 the server benchmarks (listed; skipped without their client; failed, with
-the run, when a server dies).
+the run, when a server dies), and the echo benchmark's floor
+(ringo-echo-loop).
 
 Usage: bench_suite.py PATH/TO/ringo-bench. Exits 0 pass, 1 fail (one line
 per failed check), 77 skip, like the C tests (tests/test.h). Each test_*
@@ -15,10 +16,13 @@ import csv
 import io
 import json
 import os
+import select
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 
 FIELDS = ["bench", "impl", "mode", "procs", "n", "ns_per_op"]
 # What every measured row carries, and a measured ringo row besides.
@@ -306,11 +310,98 @@ def test_servers():
     if rc != 1 or "failed: echo-p1/go" not in err:
         fails.append(f"echo with a dead Go server: exit {rc} (expected 1), stderr: {err.strip()}")
     for r in rows:
-        if r["impl"] == "ringo" and "skipped" not in r and not (
+        if r["impl"] in ("ringo", "loop") and "skipped" not in r and not (
                 r.get("ops_per_s", 0) > 0 and r.get("server_cpu_ns_per_op", 0) > 0):
             said = [l for l in err.splitlines() if "loadgen" in l]
             fails.append(f"echo row without ops_per_s or server_cpu_ns_per_op: {r}; "
                          f"the load generator said: {said}")
+    loops = sorted({r["mode"] for r in rows if r["impl"] == "loop"})
+    if loops != ["uring"]:
+        fails.append(f"echo --mode uring: loop rows in modes {loops}, expected ['uring']")
+    return fails
+
+
+def echo_loop_check(path, mode):
+    """ringo-echo-loop in one mode: three connections each get back what
+    they sent, an 8 MiB stream included, whose echo is not read until
+    the sender stalls: the loop must hold back and resume without losing
+    a byte (whether its own writes come up short on the way, its send
+    buffer's growth decides)."""
+    p = subprocess.Popen([path, "--mode", mode, "--addr", "127.0.0.1:0"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = p.stdout.readline().split()
+        if line[:2] != ["listening", "on"]:
+            return [f"{mode}: first line {line}, stderr: {p.stderr.read()}"]
+        host, port = line[2].rsplit(":", 1)
+        conns = []
+        for _ in range(3):
+            c = socket.socket()
+            # A small window, so the loop's echo backs up sooner.
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            c.settimeout(30)
+            c.connect((host, int(port)))
+            conns.append(c)
+        for i, c in enumerate(conns):
+            msg = bytes([i]) * 64
+            c.sendall(msg)
+            got = b""
+            while len(got) < len(msg):
+                got += c.recv(len(msg) - len(got)) or b"EOF"
+            if got != msg:
+                return [f"{mode}: connection {i} sent 64 bytes, got {got[:80]!r}"]
+        # Nothing is read back until the sender stalls.
+        big = os.urandom(8 << 20)
+        stalled = threading.Event()
+        c = conns[0]
+        c.setblocking(False)
+
+        def send_big():
+            off = 0
+            try:
+                while off < len(big):
+                    try:
+                        off += c.send(big[off:off + (1 << 16)])
+                    except BlockingIOError:
+                        stalled.set()
+                        if not select.select([], [c], [], 30)[1]:
+                            return
+            finally:
+                stalled.set()
+        sender = threading.Thread(target=send_big)
+        sender.start()
+        stalled.wait()
+        got = bytearray()
+        while len(got) < len(big):
+            if not select.select([c], [], [], 30)[0]:
+                break
+            chunk = c.recv(1 << 16)
+            if not chunk:
+                break
+            got += chunk
+        sender.join()
+        for c in conns:
+            c.close()
+        if bytes(got) != big:
+            return [f"{mode}: 8 MiB stream came back as {len(got)} bytes, "
+                    f"{'equal' if big.startswith(bytes(got)) else 'different'} so far"]
+        if p.poll() is not None:
+            return [f"{mode}: exited {p.returncode}: {p.stderr.read()}"]
+        return []
+    finally:
+        p.kill()
+        p.wait()
+
+
+def test_echo_loop():
+    """The echo benchmark's floor echoes in both modes and names a bad
+    address instead of running."""
+    path = os.path.join(os.path.dirname(BENCH), "ringo-echo-loop")
+    fails = echo_loop_check(path, "epoll") + echo_loop_check(path, "uring")
+    p = subprocess.run([path, "--mode", "epoll", "--addr", "127.0.0.1:99999"],
+                       capture_output=True, text=True, timeout=TIMEOUT_S)
+    if p.returncode != 1 or "--addr 127.0.0.1:99999" not in p.stderr:
+        fails.append(f"bad --addr: exit {p.returncode}, stderr {p.stderr.strip()!r}")
     return fails
 
 
@@ -367,7 +458,8 @@ def main():
     failed = 0
     with tempfile.TemporaryDirectory(prefix="ringo-bench-test.") as TMP:
         for t in (test_json, test_csv, test_compare, test_compare_server,
-                  test_failed_run, test_memory_skip, test_plot, test_servers):
+                  test_failed_run, test_memory_skip, test_plot, test_servers,
+                  test_echo_loop):
             try:
                 fails = t()
             except Exception as e:  # a crash in one test must not hide others
