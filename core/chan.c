@@ -162,7 +162,7 @@ chan_send(struct ringo_chan *c, const void *elem, bool nonblock,
 	if (ringo__unlikely(!c)) {
 		if (nonblock)
 			return false;
-		block_forever(call, RINGO_WAIT_CHAN_NIL);
+		block_forever(call, RINGO_WAIT_CHAN_SEND_NIL);
 	}
 	ringo__lock(&c->lock);
 	if (ringo__unlikely(c->closed)) {
@@ -219,7 +219,7 @@ chan_recv(struct ringo_chan *c, void *elem, bool nonblock, bool *closed,
 	if (ringo__unlikely(!c)) {
 		if (nonblock)
 			return false;
-		block_forever(call, RINGO_WAIT_CHAN_NIL);
+		block_forever(call, RINGO_WAIT_CHAN_RECV_NIL);
 	}
 	ringo__lock(&c->lock);
 	if (ringo__unlikely(c->closed && c->qcount == 0)) {

@@ -151,8 +151,8 @@ static const char *const wait_names[RINGO_WAIT_NR] = {
 	[RINGO_WAIT_CHAN_RECV] = "chan receive",
 	[RINGO_WAIT_SELECT] = "select",
 	[RINGO_WAIT_SELECT_NO_CASES] = "select (no cases)",
-	/* One reason for send, receive and select on nil channels only. */
-	[RINGO_WAIT_CHAN_NIL] = "chan (nil chan)",
+	[RINGO_WAIT_CHAN_SEND_NIL] = "chan send (nil chan)",
+	[RINGO_WAIT_CHAN_RECV_NIL] = "chan receive (nil chan)",
 	[RINGO_WAIT_SLEEP] = "sleep",
 	[RINGO_WAIT_MUTEX] = "mutex lock",
 	[RINGO_WAIT_RWMUTEX] = "rwmutex lock",

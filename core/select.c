@@ -137,6 +137,24 @@ static int sel_poll(struct sel *s)
 	return -1;
 }
 
+/* What a parked select shows in dumps: Go's reason for the same
+ * statement. Go parks a select of two or more cases in selectgo as
+ * "select", even when every channel is nil; it compiles a one-case
+ * select to the plain channel operation ("chan receive", or "chan
+ * receive (nil chan)" on a nil channel), and select {} to a block of
+ * its own ("select (no cases)"). */
+static enum ringo__wait_reason sel_reason(const struct sel *s)
+{
+	if (s->n == 0)
+		return RINGO_WAIT_SELECT_NO_CASES;
+	if (s->n > 1)
+		return RINGO_WAIT_SELECT;
+	bool nil = !s->cases[0].chan;
+	if (s->cases[0].dir == RINGO_SELECT_SEND)
+		return nil ? RINGO_WAIT_CHAN_SEND_NIL : RINGO_WAIT_CHAN_SEND;
+	return nil ? RINGO_WAIT_CHAN_RECV_NIL : RINGO_WAIT_CHAN_RECV;
+}
+
 /* The shuffle's state on threads without an M (only the non-blocking
  * form runs there): per thread, seeded at its first select from the
  * clock and the thread's own address, so that repeated calls choose
@@ -176,12 +194,9 @@ static int select_impl(struct sel *s, bool nonblock, struct ringo__sudog *sg)
 							     : &cs->chan->recvq,
 				  &sg[ci]);
 	}
-	/* A select with no channel parks forever, as in Go: with no cases
-	 * at all it is Go's select {}, shown under Go's name for it. */
-	enum ringo__wait_reason why = s->nlock ? RINGO_WAIT_SELECT
-				      : s->n ? RINGO_WAIT_CHAN_NIL
-				      : RINGO_WAIT_SELECT_NO_CASES;
-	ringo__park(sel_unlock_cb, s, why, NULL);
+	/* A select with no channel parks forever, as in Go. */
+	ringo__park(sel_unlock_cb, s, sel_reason(s),
+		    s->n == 1 ? s->cases[0].chan : NULL);
 
 	struct ringo__sudog *won = g->park_obj;
 	sel_lock(s);

@@ -4,8 +4,10 @@
  * program runs on), non-blocking forms fail at once, and a select never
  * chooses a NULL case, neither against a timeout nor against a ready
  * channel; a select with only NULL cases and a default takes the default.
- * Dumps show those parked on NULL channels as "chan (nil chan)", and a
- * select with no cases at all as "select (no cases)".
+ * Dumps show Go's wait reasons: "chan receive (nil chan)" and "chan send
+ * (nil chan)" for receive and send, and for a one-case select, which Go
+ * compiles to the plain operation; "select" for a select of two or more
+ * NULL cases, as Go's selectgo parks; "select (no cases)" for select {}.
  */
 #include <stdatomic.h>
 
@@ -46,6 +48,16 @@ static void select_nil(void *arg)
 	atomic_fetch_add(&returned_nr, 1);
 }
 
+static void select_one_nil(void *arg)
+{
+	int v = 1;
+	struct ringo_select_case cs[] = { RINGO_SEND(NULL, &v) };
+
+	(void)arg;
+	RINGO_SELECT(cs);
+	atomic_fetch_add(&returned_nr, 1);
+}
+
 static void select_empty(void *arg)
 {
 	(void)arg;
@@ -53,22 +65,25 @@ static void select_empty(void *arg)
 	atomic_fetch_add(&returned_nr, 1);
 }
 
-/* How many of test_blocks_forever's goroutines are parked: the three
- * kinds on NULL channels under one reason, select {} under Go's. */
+/* How many of test_blocks_forever's goroutines are parked, under any
+ * of the reasons they may show. */
 static int nil_parked(void)
 {
-	return test_parked(NULL, "chan (nil chan)", NULL) +
+	return test_parked(NULL, "chan receive (nil chan)", NULL) +
+	       test_parked(NULL, "chan send (nil chan)", NULL) +
+	       test_parked(NULL, "select", NULL) +
 	       test_parked(NULL, "select (no cases)", NULL);
 }
 
 static int test_blocks_forever(void)
 {
-	void (*fns[])(void *) = { recv_nil, send_nil, select_nil, select_empty };
+	void (*fns[])(void *) = { recv_nil, send_nil, select_nil,
+				  select_one_nil, select_empty };
 
-	for (int i = 0; i < 40; i++)
-		ringo_go(fns[i % 4], NULL);
+	for (int i = 0; i < 50; i++)
+		ringo_go(fns[i % 5], NULL);
 	/* Until each is parked for good (or, if broken, has returned). */
-	while (nil_parked() + atomic_load(&returned_nr) < 40)
+	while (nil_parked() + atomic_load(&returned_nr) < 50)
 		ringo_yield();
 	ASSERT_EQ(atomic_load(&returned_nr), 0);
 	/* The program goes on around them: channels, timers, yields. */
@@ -80,8 +95,11 @@ static int test_blocks_forever(void)
 		ringo_after_free(a);
 		ringo_yield();
 	}
-	/* None was woken meanwhile, not even left runnable. */
-	ASSERT_EQ(test_parked(NULL, "chan (nil chan)", NULL), 30);
+	/* None was woken meanwhile, not even left runnable; each shows
+	 * Go's reason (select_one_nil's is a send's). */
+	ASSERT_EQ(test_parked(NULL, "chan receive (nil chan)", NULL), 10);
+	ASSERT_EQ(test_parked(NULL, "chan send (nil chan)", NULL), 20);
+	ASSERT_EQ(test_parked(NULL, "select", NULL), 10);
 	ASSERT_EQ(test_parked(NULL, "select (no cases)", NULL), 10);
 	ASSERT_EQ(atomic_load(&returned_nr), 0);
 	ringo_chan_free(c);

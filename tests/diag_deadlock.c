@@ -141,7 +141,7 @@ int main(void)
 		    test_death("cycle main", run, &cycle,
 			       "[main] [chan receive]:") ||
 		    expect_deadlock("after sleep", &slept,
-				    "[main] [chan (nil chan)]:"))
+				    "[main] [chan receive (nil chan)]:"))
 			return 1;
 	}
 	test_watchdog(100);

@@ -124,7 +124,7 @@ static int test_reasons(void)
 	WANT("goroutine %llu [sender] [chan send]:\n\twaiting on %p\n",
 	     (unsigned long long)s, (void *)send_ch);
 	WANT("goroutine %llu [selector] [select]:\n", (unsigned long long)sel);
-	WANT("goroutine %llu [nilwait] [chan (nil chan)]:\n",
+	WANT("goroutine %llu [nilwait] [chan receive (nil chan)]:\n",
 	     (unsigned long long)nw);
 	WANT("goroutine %llu [sleeper] [sleep]:\n", (unsigned long long)sl);
 	WANT("goroutine %llu [chan receive]:\n\twaiting on %p\n",
@@ -177,7 +177,7 @@ static int test_reasons(void)
 	d = dump_str();
 	ASSERT(d != NULL);
 	ASSERT(strstr(d, "[receiver]") == NULL);
-	ASSERT(strstr(d, "[nilwait] [chan (nil chan)") != NULL);
+	ASSERT(strstr(d, "[nilwait] [chan receive (nil chan)") != NULL);
 	free(d);
 	ringo_chan_free(recv_ch);
 	ringo_chan_free(send_ch);

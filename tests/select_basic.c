@@ -4,7 +4,8 @@
  * receives, a send and a receive, two selects pairing on one unbuffered
  * channel); closed channels (a receive case is ready with ok = false, a
  * send case panics, also when the close comes while parked); more cases
- * than fit on the stack; a select {} that never returns and shows in dumps
+ * than fit on the stack; a one-case select that shows in dumps as the
+ * channel operation, as Go's; a select {} that never returns and shows
  * as "select (no cases)".
  */
 #include <stdatomic.h>
@@ -99,6 +100,36 @@ static int test_parked_cases(void)
 	ASSERT_EQ(r.v, 88);
 	ringo_chan_free(a);
 	ringo_chan_free(b);
+	return 0;
+}
+
+/* ------------------------------------------------------- one case */
+
+static void select_one(void *arg)
+{
+	struct delayed *d = arg;
+	struct ringo_select_case cs[] = { RINGO_RECV(d->c, &d->v) };
+
+	if (RINGO_SELECT(cs) != 0 || !cs[0].ok)
+		d->v = -1;
+	ringo_chan_close(d->c); /* tells the test the value is in d->v */
+}
+
+/* Go compiles a one-case select to the plain channel operation, so a
+ * parked one shows as that operation, on its channel. */
+static int test_one_case(void)
+{
+	struct delayed d = { ringo_chan_make(sizeof(int), 0), 0, false };
+	int v = 42;
+
+	struct ringo_go_opts o = { .name = "one" };
+	ringo_go_opts(&o, select_one, &d);
+	test_wait_parked(1, "one", NULL, NULL);
+	ASSERT_EQ(test_parked("one", "chan receive", d.c), 1);
+	ringo_chan_send(d.c, &v);
+	ASSERT(!ringo_chan_recv(d.c, NULL)); /* wait for select_one's close */
+	ASSERT_EQ(d.v, 42);
+	ringo_chan_free(d.c);
 	return 0;
 }
 
@@ -328,6 +359,7 @@ static int main_fn(void *arg)
 	(void)arg;
 	RUN(test_ready_cases);
 	RUN(test_parked_cases);
+	RUN(test_one_case);
 	RUN(test_same_channel_twice);
 	RUN(test_pairing_on_one_channel);
 	RUN(test_closed);
