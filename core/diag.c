@@ -143,8 +143,9 @@ static void put_pc(struct out *o, uintptr_t pc)
 
 /* ---------------------------------------------------------- snapshot */
 
-/* Go's names where Go has the same wait; a reason added to the enum
- * without a name here shows as "waiting". */
+/* Go's names where Go has the same wait (the sync ones as Go 1.24 shows
+ * them; Go 1.23 and older showed a WaitGroup.Wait as "semacquire"); a
+ * reason added to the enum without a name here shows as "waiting". */
 static const char *const wait_names[RINGO_WAIT_NR] = {
 	[RINGO_WAIT_NONE] = "waiting",
 	[RINGO_WAIT_CHAN_SEND] = "chan send",
@@ -154,12 +155,19 @@ static const char *const wait_names[RINGO_WAIT_NR] = {
 	[RINGO_WAIT_CHAN_SEND_NIL] = "chan send (nil chan)",
 	[RINGO_WAIT_CHAN_RECV_NIL] = "chan receive (nil chan)",
 	[RINGO_WAIT_SLEEP] = "sleep",
-	[RINGO_WAIT_MUTEX] = "mutex lock",
-	[RINGO_WAIT_RWMUTEX] = "rwmutex lock",
-	[RINGO_WAIT_WAITGROUP] = "waitgroup wait",
-	[RINGO_WAIT_COND] = "cond wait",
+	[RINGO_WAIT_MUTEX] = "sync.Mutex.Lock",
+	/* Go shows a writer queued behind another writer as
+	 * "sync.Mutex.Lock", its RWMutex's inner mutex: here every wait of
+	 * a writer is an RWMutex.Lock. */
+	[RINGO_WAIT_RWMUTEX_RLOCK] = "sync.RWMutex.RLock",
+	[RINGO_WAIT_RWMUTEX_LOCK] = "sync.RWMutex.Lock",
+	[RINGO_WAIT_WAITGROUP] = "sync.WaitGroup.Wait",
+	[RINGO_WAIT_COND] = "sync.Cond.Wait",
+	/* golang.org/x/sync/semaphore waits in a select: the runtime's
+	 * semaphore name says more. */
 	[RINGO_WAIT_SEMA] = "semacquire",
-	[RINGO_WAIT_ONCE] = "once",
+	/* A Once's waiters wait for its mutex, in Go as here. */
+	[RINGO_WAIT_ONCE] = "sync.Mutex.Lock",
 	[RINGO_WAIT_IO] = "IO wait",
 	[RINGO_WAIT_TEST] = "test park",
 };

@@ -72,6 +72,20 @@ static void do_spin(void)
 		ringo__cpu_relax();
 }
 
+/* The public call that locks with this wait reason: the rwmutex and the
+ * once embed a mutex. Named when the lock panics outside a goroutine. */
+static const char *lock_call(enum ringo__wait_reason reason)
+{
+	switch (reason) {
+	case RINGO_WAIT_RWMUTEX_LOCK:
+		return "ringo_rwmutex_lock";
+	case RINGO_WAIT_ONCE:
+		return "ringo_once_do";
+	default:
+		return "ringo_mutex_lock";
+	}
+}
+
 void ringo__mutex_lock_slow(struct ringo__mutex *m,
 			    enum ringo__wait_reason reason, void *obj)
 {
@@ -129,9 +143,7 @@ void ringo__mutex_lock_slow(struct ringo__mutex *m,
 		if (!wait_start)
 			wait_start = ringo__nanotime();
 		ringo__semacquire(&m->sema, lifo, reason, obj,
-				  reason == RINGO_WAIT_RWMUTEX ? "ringo_rwmutex_lock"
-				  : reason == RINGO_WAIT_ONCE  ? "ringo_once_do"
-							       : "ringo_mutex_lock");
+				  lock_call(reason));
 		starving = starving || ringo__nanotime() - wait_start >
 					       RINGO__MUTEX_STARVE_NS;
 		old = atomic_load(&m->state);

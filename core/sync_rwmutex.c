@@ -62,8 +62,9 @@ void ringo_rwmutex_rlock(ringo_rwmutex *rw)
 
 	/* Negative: a writer is pending; it releases us on unlock. */
 	if (atomic_fetch_add(&r->reader_count, 1) + 1 < 0)
-		ringo__semacquire(&r->reader_sem, false, RINGO_WAIT_RWMUTEX,
-				  rw, "ringo_rwmutex_rlock");
+		ringo__semacquire(&r->reader_sem, false,
+				  RINGO_WAIT_RWMUTEX_RLOCK, rw,
+				  "ringo_rwmutex_rlock");
 }
 
 bool ringo_rwmutex_tryrlock(ringo_rwmutex *rw)
@@ -97,13 +98,14 @@ void ringo_rwmutex_lock(ringo_rwmutex *rw)
 {
 	struct rwmutex *r = rw_of(rw);
 
-	ringo__mutex_lock(&r->w, RINGO_WAIT_RWMUTEX, rw);
+	ringo__mutex_lock(&r->w, RINGO_WAIT_RWMUTEX_LOCK, rw);
 	/* Announce the writer; what was there is the readers inside. */
 	int32_t readers = atomic_fetch_sub(&r->reader_count, MAX_READERS);
 	if (readers != 0 &&
 	    atomic_fetch_add(&r->reader_wait, readers) + readers != 0)
-		ringo__semacquire(&r->writer_sem, false, RINGO_WAIT_RWMUTEX,
-				  rw, "ringo_rwmutex_lock");
+		ringo__semacquire(&r->writer_sem, false,
+				  RINGO_WAIT_RWMUTEX_LOCK, rw,
+				  "ringo_rwmutex_lock");
 }
 
 bool ringo_rwmutex_trylock(ringo_rwmutex *rw)

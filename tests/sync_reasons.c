@@ -1,7 +1,8 @@
 /*
  * tests/sync_reasons.c - a goroutine blocked in each sync primitive is
  * parked (not spinning, not blocking its thread) with the primitive's
- * wait reason and address, which is what goroutine dumps show.
+ * wait reason and address, and goroutine dumps show it under Go's name
+ * for that wait ("sync.Mutex.Lock", "sync.RWMutex.RLock"...).
  *
  * The reason and object are plain fields of the G, written by the parking
  * goroutine and read here without a happens-before edge (the G's status
@@ -18,8 +19,9 @@ static struct ringo__g *_Atomic blocked_g;
 static _Atomic int released;
 
 /* Wait until the goroutine that stored itself in blocked_g has parked,
- * then check why and on what. */
-static int expect_parked(enum ringo__wait_reason reason, void *obj)
+ * then check why and on what, and that a dump shows it as `name`. */
+static int expect_parked(enum ringo__wait_reason reason, const char *name,
+			 void *obj)
 {
 	struct ringo__g *g;
 
@@ -30,6 +32,7 @@ static int expect_parked(enum ringo__wait_reason reason, void *obj)
 		ASSERT_EQ(g->wait_reason, reason);
 		ASSERT(g->waiting_on == obj);
 	}
+	ASSERT_EQ(test_parked(NULL, name, obj), 1);
 	return 0;
 }
 
@@ -68,7 +71,7 @@ static int test_mutex(void)
 	reset();
 	ringo_mutex_lock(&mu);
 	ringo_go(mutex_blocker, NULL);
-	if (expect_parked(RINGO_WAIT_MUTEX, &mu))
+	if (expect_parked(RINGO_WAIT_MUTEX, "sync.Mutex.Lock", &mu))
 		return 1;
 	ringo_mutex_unlock(&mu);
 	wait_released();
@@ -100,7 +103,8 @@ static int test_rwmutex(void)
 	reset();
 	ringo_rwmutex_lock(&rw); /* a reader waits for the writer */
 	ringo_go(reader_blocker, NULL);
-	if (expect_parked(RINGO_WAIT_RWMUTEX, &rw))
+	if (expect_parked(RINGO_WAIT_RWMUTEX_RLOCK, "sync.RWMutex.RLock",
+			  &rw))
 		return 1;
 	ringo_rwmutex_unlock(&rw);
 	wait_released();
@@ -108,7 +112,8 @@ static int test_rwmutex(void)
 	reset();
 	ringo_rwmutex_rlock(&rw); /* a writer waits for the reader */
 	ringo_go(writer_blocker, NULL);
-	if (expect_parked(RINGO_WAIT_RWMUTEX, &rw))
+	if (expect_parked(RINGO_WAIT_RWMUTEX_LOCK, "sync.RWMutex.Lock",
+			  &rw))
 		return 1;
 	ringo_rwmutex_runlock(&rw);
 	wait_released();
@@ -116,7 +121,8 @@ static int test_rwmutex(void)
 	reset();
 	ringo_rwmutex_lock(&rw); /* a writer waits for the writer */
 	ringo_go(writer_blocker, NULL);
-	if (expect_parked(RINGO_WAIT_RWMUTEX, &rw))
+	if (expect_parked(RINGO_WAIT_RWMUTEX_LOCK, "sync.RWMutex.Lock",
+			  &rw))
 		return 1;
 	ringo_rwmutex_unlock(&rw);
 	wait_released();
@@ -138,7 +144,7 @@ static int test_wg(void)
 	reset();
 	ringo_wg_add(&wg, 1);
 	ringo_go(wg_blocker, NULL);
-	if (expect_parked(RINGO_WAIT_WAITGROUP, &wg))
+	if (expect_parked(RINGO_WAIT_WAITGROUP, "sync.WaitGroup.Wait", &wg))
 		return 1;
 	ringo_wg_done(&wg);
 	wait_released();
@@ -177,7 +183,8 @@ static int test_once(void)
 	while (!atomic_load(&in_once))
 		ringo_yield();
 	ringo_go(once_blocker, NULL);
-	if (expect_parked(RINGO_WAIT_ONCE, &once))
+	/* Go's Once waiters wait for its mutex, and show so. */
+	if (expect_parked(RINGO_WAIT_ONCE, "sync.Mutex.Lock", &once))
 		return 1;
 	ringo_sema_release(&gate);
 	wait_released();
@@ -203,7 +210,7 @@ static int test_cond(void)
 {
 	reset();
 	ringo_go(cond_blocker, NULL);
-	if (expect_parked(RINGO_WAIT_COND, &cv))
+	if (expect_parked(RINGO_WAIT_COND, "sync.Cond.Wait", &cv))
 		return 1;
 	ringo_mutex_lock(&cmu);
 	flag = true;
@@ -227,7 +234,7 @@ static int test_sema(void)
 {
 	reset();
 	ringo_go(sema_blocker, NULL);
-	if (expect_parked(RINGO_WAIT_SEMA, &sem))
+	if (expect_parked(RINGO_WAIT_SEMA, "semacquire", &sem))
 		return 1;
 	ringo_sema_release_n(&sem, 2);
 	wait_released();
