@@ -8,7 +8,8 @@
  * running. Channel timers send the firing time with a non-blocking send
  * on a channel of capacity 1; stop and reset take the timer's lock, bump
  * its sequence number and drain the channel, so a firing that raced with
- * them sees a stale sequence number and sends nothing (Go 1.23 rules).
+ * them sees a stale sequence number and sends nothing, and count such a
+ * firing as pending (Go 1.23 rules).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -70,6 +71,9 @@ struct ringo_timer {
 	/* A firing sent into c since the last drain (under lock): stop and
 	 * reset skip the drain, a channel lock round trip, when not. */
 	bool sent;
+	/* Runs of fire that have taken the lock (under lock). Below
+	 * t.taken_nr while a firing is between the heap and the lock. */
+	uint64_t fired_nr;
 };
 
 static void fire(struct ringo__timer *t, int64_t now, uint64_t seq)
@@ -77,6 +81,7 @@ static void fire(struct ringo__timer *t, int64_t now, uint64_t seq)
 	struct ringo_timer *rt = (struct ringo_timer *)t;
 
 	ringo__lock(&rt->lock);
+	rt->fired_nr++;
 	if (atomic_load(&t->seq) == seq &&
 	    ringo__chan_trysend_owned(rt->c, &now))
 		rt->sent = true;
@@ -139,14 +144,28 @@ static bool drain(ringo_timer *t)
 	return took;
 }
 
-/* Go 1.23: a firing nobody has received yet is still pending - its
- * value is taken back - so stop and reset return true for it, and the
- * old "if (!stop) receive" idiom cannot block. */
+/* Stop t, with t->lock held: take it off the heap, cancel a firing on
+ * its way to the lock (the stop's sequence bump makes it stale) and
+ * drain a value sent and not received. Go 1.23 counts each of the three
+ * as pending - the value is taken back - so stop and reset return true
+ * for them, and the old "if (!stop) receive" idiom cannot block. */
+static bool take_back(ringo_timer *t)
+{
+	bool pending = ringo__timer_stop(&t->t);
+
+	/* A ticker stays on the heap while it fires: the stop counted it.
+	 * A one-shot timer's firing left it; taken_nr was counted before
+	 * that, so the stop's look at the heap made it visible here. */
+	if (t->t.period == 0 && atomic_load(&t->t.taken_nr) != t->fired_nr)
+		pending = true;
+	pending |= drain(t);
+	return pending;
+}
+
 bool ringo_timer_stop(ringo_timer *t)
 {
 	ringo__lock(&t->lock);
-	bool pending = ringo__timer_stop(&t->t);
-	pending |= drain(t);
+	bool pending = take_back(t);
 	ringo__unlock(&t->lock);
 	return pending;
 }
@@ -158,8 +177,7 @@ bool ringo_timer_reset(ringo_timer *t, int64_t ns)
 		ringo__panic("ringo_timer_reset", "non-positive ticker interval "
 			     "%lld", (long long)ns);
 	ringo__lock(&t->lock);
-	bool pending = ringo__timer_stop(&t->t);
-	pending |= drain(t);
+	bool pending = take_back(t);
 	if (t->t.period > 0)
 		t->t.period = ns;
 	ringo__timer_add(&t->t, ringo__nanotime_after(ns > 0 ? ns : 0));

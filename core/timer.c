@@ -153,6 +153,7 @@ void ringo__timer_init(struct ringo__timer *t, ringo__timer_fn fn, void *arg)
 	t->counted = false;
 	t->outlives_run = false;
 	atomic_store(&t->running, 0);
+	atomic_store(&t->taken_nr, 0);
 }
 
 bool ringo__timer_stop(struct ringo__timer *t)
@@ -209,9 +210,12 @@ void ringo__timers_run_heap(struct ringo__timers *h, int64_t now,
 		struct ringo__timer *t = h->heap[0].t;
 		uint64_t seq = atomic_load(&t->seq);
 		/* Count the run before the timer can look stopped (heap ==
-		 * NULL below): its owner waits for running == 0 to free it. */
-		if (t->counted)
+		 * NULL below): its owner waits for running == 0 to free it,
+		 * and compares taken_nr with the runs it has seen begin. */
+		if (t->counted) {
 			atomic_fetch_add(&t->running, 1);
+			atomic_fetch_add(&t->taken_nr, 1);
+		}
 		if (t->period > 0) {
 			/* Skip the ticks a slow run missed instead of firing
 			 * them all at once, as Go's tickers do. */

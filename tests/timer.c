@@ -2,9 +2,10 @@
  * tests/timer.c - sleeping, timers, tickers and after-channels: values
  * arrive no earlier than asked (tolerances on the late side are generous:
  * tests check behaviour, the benchmarks check speed), stop and reset
- * leave no stale value behind, even when they race with the firing;
- * their channels report len and cap 0 (Go 1.23), also while a firing
- * waits in them.
+ * leave no stale value behind, even when they race with the firing, and
+ * return true for a timer whose value was not received, even while it
+ * is being sent; their channels report len and cap 0 (Go 1.23), also
+ * while a firing waits in them.
  */
 #include <stdatomic.h>
 
@@ -223,6 +224,42 @@ static int test_stop_reset_race(void)
 	return 0;
 }
 
+/* Go 1.23: stop and reset of a timer whose value nobody has received
+ * return true (Stop "is guaranteed to return true"), also while the
+ * firing is on its way to the channel on another M - that send is then
+ * cancelled - so the old `if (!stop) receive` cannot block. Timers of
+ * 0 ns fire at once: stops land before, during and after each firing. */
+static _Atomic int unpending_nr, stoppers_done;
+
+static void stopper(void *arg)
+{
+	int rounds = (int)(intptr_t)arg;
+
+	for (int i = 0; i < rounds; i++) {
+		ringo_timer *t = ringo_timer_new(0);
+		for (volatile int k = 0; k < i % 2000; k++)
+			;
+		bool pending = i % 2 ? ringo_timer_stop(t)
+				     : ringo_timer_reset(t, 1000 * MS);
+		if (!pending)
+			atomic_fetch_add(&unpending_nr, 1);
+		ringo_timer_free(t);
+	}
+	atomic_fetch_add(&stoppers_done, 1);
+}
+
+static int test_stop_while_firing(void)
+{
+	intptr_t rounds = TEST_SCALE(100000, 20000, 5000);
+
+	for (int i = 0; i < 2; i++)
+		ringo_go(stopper, (void *)rounds);
+	while (atomic_load(&stoppers_done) < 2)
+		ringo_sleep(MS);
+	ASSERT_EQ(atomic_load(&unpending_nr), 0);
+	return 0;
+}
+
 static int main_fn(void *arg)
 {
 	(void)arg;
@@ -234,6 +271,7 @@ static int main_fn(void *arg)
 	RUN(test_after_in_select);
 	RUN(test_len_cap);
 	RUN(test_stop_reset_race);
+	RUN(test_stop_while_firing);
 	RUN(test_huge_durations); /* last: leaves a goroutine asleep */
 	return 0;
 }
