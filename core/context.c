@@ -318,6 +318,10 @@ ringo_ctx *ringo_ctx_with_timeout(ringo_ctx *parent, int64_t timeout)
 ringo_ctx *ringo_ctx_with_value(ringo_ctx *parent, const void *key,
 				void *value)
 {
+	/* Go panics too: a NULL key is nobody's, so any module's lookup
+	 * of an unset key could find it. */
+	if (!key)
+		ringo__panic("ringo_ctx_with_value", "nil key");
 	parent = or_background(parent);
 	ringo_ctx *c = ctx_alloc(parent, CTX_VALUE);
 

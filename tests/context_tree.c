@@ -4,7 +4,8 @@
  * and an earlier parent deadline wins; values shadow and are found
  * through any node; done works in select and reports len and cap 0;
  * frees in any order, racing with cancels and timers, leave nothing
- * behind (ASan counts leaks).
+ * behind (ASan counts leaks). Misuse panics: a cancel of a context that
+ * has none, a value with a NULL key.
  */
 #include <stdatomic.h>
 
@@ -425,6 +426,13 @@ static int cancel_value_main(void *arg)
 	return 0;
 }
 
+static int null_key_main(void *arg)
+{
+	(void)arg;
+	ringo_ctx_with_value(NULL, NULL, &key_a);
+	return 0;
+}
+
 int main(void)
 {
 	test_watchdog(110);
@@ -435,6 +443,9 @@ int main(void)
 		return 1;
 	if (test_death_run("cancel value", cancel_value_main, NULL,
 			   "has no cancel (value context)"))
+		return 1;
+	if (test_death_run("NULL key", null_key_main, NULL,
+			   "ringo_ctx_with_value: nil key"))
 		return 1;
 	return 0;
 }

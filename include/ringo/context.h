@@ -23,8 +23,9 @@
  * context.Canceled and context.DeadlineExceeded), following ringo's
  * negative-errno convention. Allocation failure aborts, as Go does when
  * out of memory. Misuse panics with a message naming the call: cancelling
- * a context that has no cancel, and (as far as it can be seen) retaining
- * or releasing a context that was already freed.
+ * a context that has no cancel, a value with a NULL key, and (as far as
+ * it can be seen) retaining or releasing a context that was already
+ * freed.
  *
  * Memory model (Go's): a cancel happens before every receive that sees
  * its done channel closed, and before every ringo_ctx_err() that returns
@@ -109,8 +110,9 @@ ringo_ctx *ringo_ctx_with_timeout(ringo_ctx *parent, int64_t timeout);
  * key) finds value unless a nearer context binds the same key. Keys are
  * compared as pointers; use the address of a static object of your own,
  * so keys of different modules never collide. Neither key nor value is
- * copied or freed: they must outlive the context. The child has no cancel
- * of its own: it is done exactly when its parent is. */
+ * copied or freed: they must outlive the context. A NULL key panics, as
+ * Go's nil key does. The child has no cancel of its own: it is done
+ * exactly when its parent is. */
 ringo_ctx *ringo_ctx_with_value(ringo_ctx *parent, const void *key,
 				void *value);
 
