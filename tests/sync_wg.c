@@ -2,8 +2,8 @@
  * tests/sync_wg.c - ringo_wg: 100,000 goroutines counted down, many
  * waiters released at once, reuse across rounds, a wait group freed by
  * its waiter as soon as wait returns, and the misuse panics (negative
- * counter, add racing with the release of waiters, wait outside a
- * goroutine).
+ * counter, add racing with the release of waiters, a new round before a
+ * released waiter returned, wait outside a goroutine).
  */
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -236,6 +236,36 @@ static int misuse_main(void *arg)
 	return 0;
 }
 
+static ringo_wg reused;
+
+static void reused_waiter(void *arg)
+{
+	(void)arg;
+	ringo_wg_wait(&reused);
+}
+
+/* A new round starts (the add) after the done that released a waiter but
+ * before that waiter ran: on one P the releaser keeps running until it
+ * parks, so the waiter finds the counter up again when it wakes. */
+static int reuse_early_main(void *arg)
+{
+	(void)arg;
+	ringo_wg_add(&reused, 1);
+	ringo_go(reused_waiter, NULL);
+	test_wait_parked(1, NULL, "sync.WaitGroup.Wait", &reused);
+	ringo_wg_done(&reused);
+	ringo_wg_add(&reused, 1);
+	ringo_yield();
+	return 0;
+}
+
+static void reuse_early_one_p(void *arg)
+{
+	struct ringo_config one = { .maxprocs = 1 };
+
+	exit(ringo_run_config(&one, reuse_early_main, arg));
+}
+
 static void negative_outside(void *arg)
 {
 	(void)arg;
@@ -264,6 +294,10 @@ int main(void)
 		return 1;
 	if (test_death_run("misuse", misuse_main, NULL,
 			   "ringo_wg_add: WaitGroup misuse"))
+		return 1;
+	if (test_death("reused early", reuse_early_one_p, NULL,
+		       "ringo_wg_wait: WaitGroup is reused before previous "
+		       "wait has returned"))
 		return 1;
 	if (test_death("wait outside", wait_outside, NULL,
 		       "ringo_wg_wait: would block outside a goroutine"))
