@@ -187,6 +187,7 @@ enum { CTX_FP = 10, CTX_PC = 11, CTX_WORDS = 22 };
 struct gsnap {
 	uint64_t id, creator_id;
 	uint32_t status;                /* enum ringo__gstatus */
+	bool in_syscall;                /* running inside a syscall section */
 	uint8_t reason;                 /* enum ringo__wait_reason */
 	int64_t since;                  /* ns, CLOCK_MONOTONIC; 0: unknown */
 	uintptr_t waiting_on, create_pc;
@@ -225,6 +226,8 @@ RACY_READER static void snapshot_g(const struct ringo__g *g, struct gsnap *s,
 	size_t i;
 
 	s->status = atomic_load_explicit(&g->status, memory_order_relaxed);
+	s->in_syscall = s->status == RINGO_G_RUNNING &&
+			atomic_load_explicit(&g->in_syscall, memory_order_relaxed);
 	s->id = g->id;
 	s->creator_id = g->creator_id;
 	s->reason = g->wait_reason;
@@ -288,6 +291,8 @@ static void put_g(struct out *o, const struct gsnap *s, int64_t now)
 			put_u(o, (uint64_t)(now - s->since) / 1000000000);
 			put_s(o, " s");
 		}
+	} else if (s->in_syscall) {
+		put_s(o, "syscall");
 	} else {
 		put_s(o, s->status == RINGO_G_RUNNING ? "running" : "runnable");
 	}
@@ -303,7 +308,8 @@ static void put_g(struct out *o, const struct gsnap *s, int64_t now)
 		put_c(o, '\n');
 	}
 	if (!s->nframes && s->status == RINGO_G_RUNNING)
-		put_s(o, "\t(running; stack unavailable)\n");
+		put_s(o, s->in_syscall ? "\t(in a system call; stack unavailable)\n"
+				       : "\t(running; stack unavailable)\n");
 	if (s->creator_id) {
 		put_s(o, "\tcreated by goroutine ");
 		put_u(o, s->creator_id);

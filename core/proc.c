@@ -118,6 +118,7 @@ static struct ringo__g *newproc(struct ringo__p *p, const struct ringo_go_opts *
 	g->id = new_goid(p);
 	g->saved_errno = 0;
 	g->preempt_off = 0;
+	atomic_store_explicit(&g->in_syscall, 0, memory_order_relaxed);
 	g->is_main = false;
 	g->wait_reason = RINGO_WAIT_NONE;
 	g->waiting_on = NULL;

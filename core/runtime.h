@@ -108,6 +108,9 @@ struct ringo__g {
 	/* ringo_once_do functions running on this G: ringo_exit from one
 	 * would leave its once locked and never done. */
 	uint8_t in_once;
+	/* Inside ringo_syscall_enter/exit (set and cleared by the G; dumps
+	 * read it from other threads, racily, to show "syscall"). */
+	_Atomic uint8_t in_syscall;
 	int64_t wait_since;       /* ns, CLOCK_MONOTONIC, when it parked (P's
 				   * coarse clock, a few microseconds late) */
 	struct ringo__g *schedlink; /* global run queue / free list link */

@@ -39,6 +39,7 @@ void ringo_syscall_enter(void)
 						   memory_order_relaxed) + 1,
 			      memory_order_relaxed);
 	m->in_syscall = true;
+	atomic_store_explicit(&m->curg->in_syscall, 1, memory_order_relaxed);
 	m->oldp = p;
 	m->p = NULL;
 	p->m = NULL;
@@ -77,6 +78,7 @@ int ringo_syscall_exit(void)
 	int saved = errno;
 	struct ringo__p *p = m->oldp;
 	m->in_syscall = false;
+	atomic_store_explicit(&m->curg->in_syscall, 0, memory_order_relaxed);
 	m->oldp = NULL;
 	int st = RINGO_P_SYSCALL;
 	/* Pairs with the release store in enter (same M) and with sysmon's

@@ -1,10 +1,12 @@
 /*
  * tests/diag_dump.c - ringo_dump lists every goroutine with its name, its
  * state or wait reason (and how long it has waited), the object it waits
- * on, a stack and its creator; parked goroutines are found by dumping
- * until the dump shows them parked.
+ * on, a stack and its creator, and "syscall" for one inside a system-call
+ * section; parked goroutines are found by dumping until the dump shows
+ * them parked.
  */
 #include <stdint.h>
+#include <unistd.h>
 
 #include <ringo/ringo.h>
 
@@ -187,10 +189,56 @@ static int test_reasons(void)
 	return 0;
 }
 
+/* Blocks its thread in read(2) inside a system-call section until the
+ * pipe has a byte, then reports on done. */
+static int syscall_pipe[2];
+
+static void syscaller(void *arg)
+{
+	char c;
+
+	ringo_syscall_enter();
+	ssize_t n = read(syscall_pipe[0], &c, 1);
+	ringo_syscall_exit();
+	int ok = n == 1;
+	ringo_chan_send(arg, &ok);
+}
+
+static int test_syscall(void)
+{
+	ringo_chan *done = ringo_chan_make(sizeof(int), 0);
+	struct ringo_go_opts o = { .name = "syscaller" };
+	int ok = 0;
+
+	ASSERT_EQ(pipe(syscall_pipe), 0);
+	uint64_t id = ringo_go_opts(&o, syscaller, done);
+	snprintf(want_buf[0], sizeof(want_buf[0]),
+		 "goroutine %llu [syscaller] [syscall]:\n"
+		 "\t(in a system call; stack unavailable)\n",
+		 (unsigned long long)id);
+	const char *want[] = { want_buf[0] };
+	char *d = dump_until(want, 1);
+	ASSERT(d != NULL);
+	free(d);
+	ASSERT_EQ(write(syscall_pipe[1], "x", 1), 1);
+	ringo_chan_recv(done, &ok);
+	ASSERT(ok);
+	/* Out of the section, it is no longer shown in one. */
+	d = dump_str();
+	ASSERT(d != NULL);
+	ASSERT(strstr(d, "[syscall]") == NULL);
+	free(d);
+	close(syscall_pipe[0]);
+	close(syscall_pipe[1]);
+	ringo_chan_free(done);
+	return 0;
+}
+
 static int main_fn(void *arg)
 {
 	(void)arg;
 	RUN(test_reasons);
+	RUN(test_syscall);
 	return 0;
 }
 

@@ -31,14 +31,15 @@ extern "C" {
  *
  * The first line has the goroutine's id, its name in brackets if it has
  * one (ringo_go_opts.name), and in the last brackets its state: "running",
- * "runnable", or while it waits the reason ("chan receive", "chan send",
- * "select", "select (no cases)", "chan receive (nil chan)",
- * "chan send (nil chan)", "sleep", "sync.Mutex.Lock" (also a once's
- * waiters, as in Go), "sync.RWMutex.RLock", "sync.RWMutex.Lock",
- * "sync.WaitGroup.Wait", "sync.Cond.Wait", "semacquire" (a ringo_sema),
- * "IO wait": Go's names for the same waits), followed from one second on by how long it has waited, in whole
- * seconds (from a clock the scheduler refreshes now and then, so
- * approximate). Then the
+ * "syscall" (running inside ringo_syscall_enter/exit), "runnable", or
+ * while it waits the reason ("chan receive", "chan send", "select",
+ * "select (no cases)", "chan receive (nil chan)", "chan send (nil chan)",
+ * "sleep", "sync.Mutex.Lock" (also a once's waiters, as in Go),
+ * "sync.RWMutex.RLock", "sync.RWMutex.Lock", "sync.WaitGroup.Wait",
+ * "sync.Cond.Wait", "semacquire" (a ringo_sema), "IO wait": Go's names
+ * for the same waits), followed from one second on by how long it has
+ * waited, in whole seconds (from a clock the scheduler refreshes now and
+ * then, so approximate). Then the
  * object it waits on (a channel, a mutex...) if any; its stack, innermost
  * frame first, for goroutines that are not running (the running caller's
  * own stack too); and the goroutine that created it with the address of
