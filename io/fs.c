@@ -27,8 +27,8 @@
 int ringo_file_open(const char *path, int flags, mode_t mode,
 		    ringo_file **out)
 {
-	if (!ringo__getg())
-		ringo__panic("ringo_file_open", "called outside a goroutine");
+	/* The open may park: a goroutine with a P only (as for ops). */
+	ringo__must_m("ringo_file_open");
 	int fd = ringo__netpoll->openat(AT_FDCWD, path, flags | O_CLOEXEC,
 					mode);
 	if (fd < 0)
@@ -154,8 +154,7 @@ int ringo_fs_stat(const char *path, struct stat *st)
 {
 	struct statx x;
 
-	if (!ringo__getg())
-		ringo__panic("ringo_fs_stat", "called outside a goroutine");
+	ringo__must_m("ringo_fs_stat");
 	int err = ringo__netpoll->statx(AT_FDCWD, path, 0, STATX_BASIC_STATS,
 					&x);
 	if (!err)

@@ -23,10 +23,12 @@
 /* Largest single read or write, as Go's maxRW: keeps counts in range. */
 #define RW_MAX ((size_t)1 << 30)
 
+/* The calls that take no handle check here what ringo__pd_acquire checks
+ * for the others: a goroutine with a P (not outside ringo_run, not in a
+ * system-call section), else a panic naming the call. */
 static void need_g(const char *call)
 {
-	if (ringo__unlikely(!ringo__getg()))
-		ringo__panic(call, "called outside a goroutine");
+	ringo__must_m(call);
 }
 
 /* A public call on a connection or a listener (io/pd.h). */

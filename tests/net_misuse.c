@@ -1,7 +1,8 @@
 /*
  * tests/net_misuse.c - misuse of the I/O API aborts with a message that
  * names the call, as Go's panics do: a call from a thread that is not
- * running a goroutine or from inside ringo_syscall_enter/exit, and a
+ * running a goroutine or from inside ringo_syscall_enter/exit (also for
+ * the calls that take no handle: listen, dial, file open, stat), and a
  * handle of one type cast to another (a
  * ringo_conn passed as a ringo_file would otherwise become a read
  * request on a socket, which no close can cancel).
@@ -74,6 +75,49 @@ static int conn_read_on_file(void *arg)
 	return 0;
 }
 
+/* The calls that take no handle, in a system-call section: arg picks
+ * one. Listen never waits, yet it is a call of the API all the same; a
+ * dial must panic before it parses its address. */
+static int no_handle_in_syscall(void *arg)
+{
+	const char *which = arg;
+	ringo_listener *l;
+	ringo_conn *c;
+	ringo_file *f;
+	struct stat st;
+
+	ringo_syscall_enter();
+	if (strcmp(which, "listen") == 0)
+		ringo_net_listen("tcp", "127.0.0.1:0", &l);
+	else if (strcmp(which, "listen_packet") == 0)
+		ringo_net_listen_packet("udp", "127.0.0.1:0", &c);
+	else if (strcmp(which, "dial") == 0)
+		ringo_net_dial("tcp", "not an address", &c);
+	else if (strcmp(which, "open") == 0)
+		ringo_file_open("/dev/null", O_RDONLY, 0, &f);
+	else
+		ringo_fs_stat("/dev/null", &st);
+	ringo_syscall_exit();
+	return 0;
+}
+
+static int no_handle_cases(void)
+{
+	static const char *const calls[][2] = {
+		{ "listen", "ringo_net_listen: called between" },
+		{ "listen_packet", "ringo_net_listen_packet: called between" },
+		{ "dial", "ringo_net_dial: called between" },
+		{ "open", "ringo_file_open: called between" },
+		{ "stat", "ringo_fs_stat: called between" },
+	};
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (test_death_run(calls[i][0], no_handle_in_syscall,
+				   (void *)calls[i][0], calls[i][1]))
+			return 1;
+	return 0;
+}
+
 /* Outside ringo_run: no goroutine at all. */
 static void read_outside(void *arg)
 {
@@ -122,6 +166,7 @@ int main(void)
 	       test_death_run("read in a system call", pair_main,
 			      (void *)&syscall_read,
 			      "ringo_conn_read: called between ringo_syscall_enter") ||
+	       no_handle_cases() ||
 	       test_death("read outside", read_outside, NULL,
 			  "ringo_conn_read: called outside a goroutine") ||
 	       test_death("write_at outside", write_at_outside, NULL,

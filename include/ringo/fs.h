@@ -18,10 +18,11 @@
  * sequence number, so a closed one never reaches a file opened later).
  * -EMFILE or -ENFILE when out of file descriptors.
  *
- * Must be called from a goroutine (inside ringo_run): a call from any
- * other thread aborts with a message naming the call, as does a handle
- * of another type cast to a ringo_file. Files still open when ringo_run
- * returns are closed by it.
+ * Must be called from a goroutine (inside ringo_run), and not between
+ * ringo_syscall_enter and ringo_syscall_exit: a call from any other
+ * thread or from such a section aborts with a message naming the call,
+ * as does a handle of another type cast to a ringo_file. Files still
+ * open when ringo_run returns are closed by it.
  */
 #ifndef RINGO_FS_H
 #define RINGO_FS_H

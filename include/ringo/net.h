@@ -31,11 +31,13 @@
  *                  leaks.
  * End of stream is not an error: read returns 0.
  *
- * Must be called from a goroutine (inside ringo_run): a call from any
- * other thread aborts with a message naming the call, as does a handle
- * of another type cast to this one (a ringo_file passed as a
- * ringo_conn). Connections and listeners still open when ringo_run
- * returns are closed by it.
+ * Must be called from a goroutine (inside ringo_run), and not between
+ * ringo_syscall_enter and ringo_syscall_exit: a call from any other
+ * thread or from such a section aborts with a message naming the call,
+ * as does a handle of another type cast to this one (a ringo_file
+ * passed as a ringo_conn). ringo_addr_parse and ringo_addr_format may
+ * be called anywhere. Connections and listeners still open when
+ * ringo_run returns are closed by it.
  */
 #ifndef RINGO_NET_H
 #define RINGO_NET_H
