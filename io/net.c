@@ -317,7 +317,13 @@ static ssize_t xfer(const char *name, ringo_conn *c, int dir, void *buf,
 	if (err)
 		return err;
 	int *pending = &pd->dir[dir - 1].pending_err;
-	if (*pending || (len == 0 && pd->kind == RINGO__PD_STREAM)) {
+	/* A read of nothing returns at once, as Go's Read does: a recv of 0
+	 * bytes on a datagram socket would take a datagram and drop it. A
+	 * write of nothing sends nothing on a stream, an empty datagram on a
+	 * datagram socket. */
+	bool nothing = len == 0 && (dir == RINGO__PD_READ ||
+				    pd->kind == RINGO__PD_STREAM);
+	if (*pending || nothing) {
 		err = *pending;
 		*pending = 0;
 		ringo__pd_release(pd, dir);

@@ -2,7 +2,8 @@
  * tests/net_udp.c - datagrams: sendto/recvfrom with sender addresses over
  * UDP (IPv4, IPv6) and unixgram, an echo server answering many clients,
  * connected UDP through dial + read/write, a read deadline, truncation of
- * a datagram longer than the buffer, and close waking a blocked recvfrom.
+ * a datagram longer than the buffer, empty datagrams, a read of nothing
+ * (which takes no datagram), and close waking a blocked recvfrom.
  */
 #include <stdio.h>
 
@@ -112,6 +113,58 @@ static int test_connected(void)
 	return 0;
 }
 
+/* The edges of a datagram: longer than the buffer (its first len bytes,
+ * the rest dropped), empty (0, from its sender, and the next one is
+ * still there), and a read of 0 bytes, which must not take one. */
+static int test_edges(void)
+{
+	ringo_conn *a, *b;
+	struct ringo_addr aa, ba, from;
+	char big[1000], buf[64];
+
+	memset(big, 'y', sizeof(big));
+	ASSERT_EQ(ringo_net_listen_packet("udp4", "127.0.0.1:0", &a), 0);
+	ASSERT_EQ(ringo_net_listen_packet("udp4", "127.0.0.1:0", &b), 0);
+	ASSERT_EQ(ringo_conn_local_addr(a, &aa), 0);
+	ASSERT_EQ(ringo_conn_local_addr(b, &ba), 0);
+
+	ASSERT_EQ(ringo_conn_sendto(b, big, sizeof(big), &aa), sizeof(big));
+	ASSERT_EQ(ringo_conn_sendto(b, "next", 4, &aa), 4);
+	ASSERT_EQ(ringo_conn_recvfrom(a, buf, 10, &from), 10);
+	ASSERT(memcmp(buf, big, 10) == 0);
+	ASSERT_EQ(ringo_conn_recvfrom(a, buf, sizeof(buf), NULL), 4);
+	ASSERT(memcmp(buf, "next", 4) == 0);
+
+	ASSERT_EQ(ringo_conn_sendto(b, big, 0, &aa), 0);
+	ASSERT_EQ(ringo_conn_sendto(b, "after", 5, &aa), 5);
+	ASSERT_EQ(ringo_conn_recvfrom(a, buf, sizeof(buf), &from), 0);
+	ASSERT_EQ(from.len, ba.len);
+	ASSERT(memcmp(&from.sa, &ba.sa, ba.len) == 0);
+	ASSERT_EQ(ringo_conn_read(a, buf, sizeof(buf)), 5);
+
+	/* A read of nothing returns 0 at once and leaves the datagram. */
+	ASSERT_EQ(ringo_conn_sendto(b, "kept", 4, &aa), 4);
+	ASSERT_EQ(ringo_conn_read(a, buf, 0), 0);
+	ASSERT_EQ(ringo_conn_read(a, buf, sizeof(buf)), 4);
+	ASSERT(memcmp(buf, "kept", 4) == 0);
+	/* Nothing queued: a read of nothing still does not wait. */
+	ASSERT_EQ(ringo_conn_read(a, buf, 0), 0);
+
+	/* A write of nothing on a connected socket is an empty datagram. */
+	ringo_conn *c;
+	char addr[RINGO_ADDR_STRLEN];
+	ASSERT(ringo_addr_format(&aa, addr, sizeof(addr)) > 0);
+	ASSERT_EQ(ringo_net_dial("udp4", addr, &c), 0);
+	ASSERT_EQ(ringo_conn_write(c, big, 0), 0);
+	ASSERT_EQ(ringo_conn_write(c, "end", 3), 3);
+	ASSERT_EQ(ringo_conn_read(a, buf, sizeof(buf)), 0);
+	ASSERT_EQ(ringo_conn_read(a, buf, sizeof(buf)), 3);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_conn_close(a), 0);
+	ASSERT_EQ(ringo_conn_close(b), 0);
+	return 0;
+}
+
 /* Many clients at once against one server socket. */
 static ringo_chan *done;
 static struct ringo_addr server_addr;
@@ -186,6 +239,7 @@ static int main_fn(void *arg)
 	RUN(test_udp6);
 	RUN(test_unixgram);
 	RUN(test_connected);
+	RUN(test_edges);
 	RUN(test_many_clients);
 	return 0;
 }

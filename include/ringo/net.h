@@ -150,7 +150,9 @@ int ringo_net_dial_addr(int type, const struct ringo_addr *a,
 			int64_t deadline, ringo_conn **out);
 
 /* Read up to len bytes: the count (> 0), 0 at end of stream (or if len
- * is 0), or -errno. Waits only if nothing is there yet. */
+ * is 0: that reads nothing, not even a datagram), or -errno. Waits only
+ * if nothing is there yet. On a datagram socket: one datagram, as
+ * ringo_conn_recvfrom. */
 ssize_t ringo_conn_read(ringo_conn *c, void *buf, size_t len);
 
 /* Read exactly len bytes unless the stream ends or an error comes
@@ -215,8 +217,9 @@ int ringo_net_listen_packet(const char *network, const char *address,
 /* The same for a ready-made address (UDP or unixgram). */
 int ringo_net_listen_packet_addr(const struct ringo_addr *a, ringo_conn **out);
 
-/* Receive one datagram: its length (truncated to len if longer), with
- * the sender in *from if from is not NULL. */
+/* Receive one datagram: its length (truncated to len if longer, the
+ * rest dropped, as in Go; 0 for an empty datagram), with the sender in
+ * *from if from is not NULL. */
 ssize_t ringo_conn_recvfrom(ringo_conn *c, void *buf, size_t len,
 			    struct ringo_addr *from);
 
