@@ -113,6 +113,10 @@ struct ringo__pd_uring {
 	 * files not opened O_DIRECT, cleared by a read that finds the file
 	 * system without it. */
 	_Atomic bool read_nowait;
+	/* A file without positions (a FIFO, a terminal): a read or write
+	 * request would ignore its offset, where pread(2) and pwrite(2)
+	 * fail with ESPIPE. Set at open, before any op of this life. */
+	bool no_offset;
 	uint64_t spare[2];
 };
 

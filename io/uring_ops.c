@@ -293,6 +293,12 @@ int ringo__uring_open(struct ringo__pd *pd)
 	int fl = pd->kind == RINGO__PD_FILE ? fcntl(pd->fd, F_GETFL) : -1;
 	atomic_store_explicit(&pd->be.uring.read_nowait,
 			      fl >= 0 && !(fl & O_DIRECT), memory_order_relaxed);
+	/* The kernel clears a file's pread, pwrite and lseek rights
+	 * together (nonseekable_open, stream_open): lseek's ESPIPE says
+	 * pread(2) would fail, as it does in epoll mode. */
+	pd->be.uring.no_offset = pd->kind == RINGO__PD_FILE &&
+				 lseek(pd->fd, 0, SEEK_CUR) < 0 &&
+				 errno == ESPIPE;
 	return 0;
 }
 
@@ -482,6 +488,8 @@ ssize_t ringo__uring_pread(struct ringo__pd *pd, void *buf, size_t len,
 {
 	struct req r = { .op = OP_READ, .fd = pd->fd, .buf = buf,
 			 .len = clamp_len(len), .off = off };
+	if (pd->be.uring.no_offset)
+		return -ESPIPE;
 	if (atomic_load_explicit(&pd->be.uring.read_nowait,
 				 memory_order_relaxed)) {
 		struct iovec iov = { .iov_base = buf, .iov_len = r.len };
@@ -502,6 +510,8 @@ ssize_t ringo__uring_pwrite(struct ringo__pd *pd, const void *buf, size_t len,
 {
 	struct req r = { .op = OP_WRITE, .fd = pd->fd, .buf = (void *)buf,
 			 .len = clamp_len(len), .off = off };
+	if (pd->be.uring.no_offset)
+		return -ESPIPE;
 	return file_op(&r, pd);
 }
 

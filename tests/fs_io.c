@@ -3,7 +3,10 @@
  * reads back, and the other way round, over random chunks and offsets
  * (holes included); reads at and past the end; stat and sync; many
  * goroutines reading and writing disjoint ranges of one file at once;
- * errors (-ENOENT, -EINVAL, -EBADF after close, -EISDIR); O_CLOEXEC.
+ * errors (-ENOENT, -EINVAL, -EBADF after close, -EISDIR, fsync's
+ * -EINVAL); O_CLOEXEC. A file without offsets (a FIFO) fails reads and
+ * writes at an offset with -ESPIPE in both modes: the ring would
+ * ignore the offset and write into the FIFO.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -15,7 +18,7 @@
 
 #define SIZE (4u << 20)
 
-static char path[128];
+static char path[128], fifo[160];
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -144,6 +147,35 @@ static int test_errors(void)
 	ASSERT_EQ(ringo_file_open(path, O_RDONLY, 0, &f), 0);
 	EXPECT_ERR(ringo_file_write_at(f, "x", 1, 0), -EBADF); /* read-only */
 	ASSERT_EQ(ringo_file_read_at(f, buf, 0, 0), 0);
+	EXPECT_ERR(ringo_file_write_at(f, "x", 1, -1), -EINVAL);
+	ASSERT_EQ(ringo_file_close(f), 0);
+	/* A device without fsync: the kernel's error comes back. */
+	ASSERT_EQ(ringo_file_open("/dev/null", O_WRONLY, 0, &f), 0);
+	EXPECT_ERR(ringo_file_sync(f), -EINVAL);
+	EXPECT_ERR(ringo_file_datasync(f), -EINVAL);
+	ASSERT_EQ(ringo_file_close(f), 0);
+	return 0;
+}
+
+static int test_fifo(void)
+{
+	char buf[8];
+	ringo_file *f;
+
+	ASSERT_EQ(mkfifo(fifo, 0600), 0);
+	/* O_RDWR: the open does not wait for a writer or a reader. */
+	ASSERT_EQ(ringo_file_open(fifo, O_RDWR, 0, &f), 0);
+	EXPECT_ERR(ringo_file_write_at(f, "hello", 5, 0), -ESPIPE);
+	/* Nothing went in: a plain read of the FIFO finds it empty. */
+	int fd = open(fifo, O_RDONLY | O_NONBLOCK);
+	ASSERT(fd >= 0);
+	ASSERT_EQ(read(fd, buf, sizeof(buf)), -1);
+	ASSERT_EQ(errno, EAGAIN);
+	/* With data in it, a read at an offset still refuses. */
+	ASSERT_EQ(write(ringo_file_fd(f), "data", 4), 4);
+	EXPECT_ERR(ringo_file_read_at(f, buf, sizeof(buf), 0), -ESPIPE);
+	ASSERT_EQ(read(fd, buf, sizeof(buf)), 4);
+	ASSERT_EQ(close(fd), 0);
 	ASSERT_EQ(ringo_file_close(f), 0);
 	return 0;
 }
@@ -152,8 +184,11 @@ static int main_fn(void *arg)
 {
 	(void)arg;
 	snprintf(path, sizeof(path), "/tmp/ringo-fs-io-%d", getpid());
-	int r = test_against_plain() || test_concurrent() || test_errors();
+	snprintf(fifo, sizeof(fifo), "%s.fifo", path);
+	int r = test_against_plain() || test_concurrent() || test_errors() ||
+		test_fifo();
 	unlink(path);
+	unlink(fifo);
 	return r;
 }
 

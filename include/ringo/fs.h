@@ -43,17 +43,19 @@ typedef struct ringo_file ringo_file;
 int ringo_file_open(const char *path, int flags, mode_t mode,
 		    ringo_file **out);
 
-/* Read len bytes at offset off (Go's ReadAt; -EINVAL if off < 0):
+/* Read len bytes at offset off (Go's ReadAt; -EINVAL if off < 0, -ESPIPE
+ * for a file without offsets, a FIFO or a terminal, as pread(2)):
  * returns len, or fewer if the file ends or an error comes first (0 at
  * or past the end; the next call, for the rest, returns the error if it
- * persists), or -errno if nothing was
- * read. Does not move any file position; calls may run concurrently. */
+ * persists), or -errno if nothing was read. Does not move any file
+ * position; calls may run concurrently. */
 ssize_t ringo_file_read_at(ringo_file *f, void *buf, size_t len, int64_t off);
 
-/* Write all len bytes at offset off (Go's WriteAt): returns len; or, if
- * an error stops it after some bytes were written, their count (the
- * next call, for the rest, returns the error if it persists, as
- * ENOSPC does); or -errno if nothing was written. */
+/* Write all len bytes at offset off (Go's WriteAt; -EINVAL and -ESPIPE
+ * as for read_at): returns len; or, if an error stops it after some
+ * bytes were written, their count (the next call, for the rest, returns
+ * the error if it persists, as ENOSPC does); or -errno if nothing was
+ * written. */
 ssize_t ringo_file_write_at(ringo_file *f, const void *buf, size_t len,
 			    int64_t off);
 
