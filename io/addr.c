@@ -10,7 +10,6 @@
 #include <net/if.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "addr.h"
@@ -47,7 +46,10 @@ static int unix_resolve(const char *path, struct ringo_addr *out)
 {
 	size_t len = strlen(path);
 
-	if (len == 0 || len >= sizeof(out->un.sun_path))
+	/* A path needs room for its NUL; an abstract name ('@' becomes the
+	 * leading NUL, none ends it) may fill sun_path, as in Go. */
+	if (len == 0 || len > sizeof(out->un.sun_path) ||
+	    (len == sizeof(out->un.sun_path) && path[0] != '@'))
 		return -EINVAL;
 	out->un.sun_family = AF_UNIX;
 	memcpy(out->un.sun_path, path, len);
@@ -98,6 +100,23 @@ static void set_v6(struct ringo_addr *out, const struct in6_addr *ip,
 	out->len = sizeof(out->in6);
 }
 
+/* An IPv6 zone: an interface index (decimal digits that fit 32 bits)
+ * or an interface name. 0 or -EINVAL. */
+static int zone_parse(const char *zone, uint32_t *scope)
+{
+	uint64_t v = 0;
+	const char *p;
+
+	for (p = zone; *p >= '0' && *p <= '9' && v <= UINT32_MAX; p++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (p != zone && !*p && v <= UINT32_MAX) {
+		*scope = (uint32_t)v;
+		return 0;
+	}
+	*scope = if_nametoindex(zone);
+	return *scope ? 0 : -EINVAL;
+}
+
 /* host is a NUL-terminated copy without brackets. */
 static int ip_resolve(int family, char *host, uint16_t port, bool passive,
 		      struct ringo_addr *out)
@@ -127,11 +146,7 @@ static int ip_resolve(int family, char *host, uint16_t port, bool passive,
 	char *zone = strchr(host, '%');
 	if (zone) {
 		*zone++ = 0;
-		char *end;
-		unsigned long v = strtoul(zone, &end, 10);
-		if (*zone && !*end)
-			scope = (uint32_t)v;
-		else if (!(scope = if_nametoindex(zone)))
+		if (zone_parse(zone, &scope))
 			return -EINVAL;
 	}
 	if (inet_pton(AF_INET6, host, &a6) != 1)

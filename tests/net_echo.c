@@ -1,6 +1,7 @@
 /*
  * tests/net_echo.c - round trips through an echo server over TCP (IPv4
- * and IPv6), Unix (path and abstract) sockets; address parsing and
+ * and IPv6), Unix (path and abstract, up to sun_path's size) sockets;
+ * address parsing (with the edges of ports, zones and paths) and
  * formatting; errors for bad networks, addresses and refused dials.
  */
 #include <arpa/inet.h>
@@ -95,6 +96,63 @@ static int test_unix(void)
 	EXPECT_ERR(ringo_fs_stat(path, &st), -ENOENT);
 	snprintf(path, sizeof(path), "@ringo-net-echo-%d", getpid());
 	ASSERT_EQ(echo_over("unix", path), 0);
+	/* An abstract name as long as sun_path allows, its '@' included. */
+	struct sockaddr_un un;
+	char name[sizeof(un.sun_path) + 1];
+	int n = snprintf(name, sizeof(name), "@ringo-net-echo-%d-", getpid());
+	memset(name + n, 'n', sizeof(name) - 1 - (size_t)n);
+	name[sizeof(name) - 1] = 0;
+	ASSERT_EQ(echo_over("unix", name), 0);
+	return 0;
+}
+
+/* Ports at their bounds, hosts and ports with something missing or
+ * extra, IPv6 zones that are not an index or a name, and Unix paths
+ * around sun_path's size. */
+static int test_addr_edges(void)
+{
+	static const char *const bad[] = {
+		"1.2.3.4:", "[::1]", "[::1]:", ":", "", "1.2.3.4:80x",
+		"1.2.3.4:+80", "1.2.3.4:-1", "1.2.3.4 :80", " 1.2.3.4:80",
+		"x1.2.3.4:80", "[::1]:80]", "[[::1]]:80", "1.2.3.4%1:80",
+		"[fe80::1%]:80", "[fe80::1% 1]:80", "[fe80::1%-1]:80",
+		"[fe80::1%+1]:80", "[fe80::1%4294967297]:80",
+		"[fe80::1%no-such-if0]:80",
+	};
+	struct ringo_addr a;
+	char path[sizeof(a.un.sun_path) + 2], buf[RINGO_ADDR_STRLEN];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (ringo_addr_parse("tcp", bad[i], &a) != -EINVAL)
+			TEST_FAIL("\"%s\" parsed", bad[i]);
+	EXPECT_ERR(ringo_addr_parse("tcp", NULL, &a), -EINVAL);
+	EXPECT_ERR(ringo_addr_parse(NULL, "1.2.3.4:80", &a), -EINVAL);
+	ASSERT_EQ(ringo_addr_parse("tcp", "1.2.3.4:0", &a), 0);
+	ASSERT_EQ(a.in4.sin_port, 0);
+	ASSERT_EQ(ringo_addr_parse("tcp", "1.2.3.4:00080", &a), 0);
+	ASSERT_EQ(ntohs(a.in4.sin_port), 80);
+	ASSERT_EQ(ringo_addr_parse("tcp6", "[fe80::1%4294967295]:80", &a), 0);
+	ASSERT_EQ(a.in6.sin6_scope_id, 4294967295u);
+	ASSERT_EQ(ringo_addr_parse("tcp", "localhost:80", &a), 0);
+	ASSERT_EQ(a.in4.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+
+	/* A path and its NUL fill sun_path at most; an abstract name has
+	 * no NUL, so "@" and 107 characters fit. */
+	size_t max = sizeof(a.un.sun_path);
+	memset(path, 'p', sizeof(path));
+	path[0] = '/';
+	path[max - 1] = 0;
+	ASSERT_EQ(ringo_addr_parse("unix", path, &a), 0);
+	path[max - 1] = 'p';
+	path[max] = 0;
+	EXPECT_ERR(ringo_addr_parse("unix", path, &a), -EINVAL);
+	path[0] = '@';
+	ASSERT_EQ(ringo_addr_parse("unix", path, &a), 0);
+	ASSERT_EQ(ringo_addr_format(&a, buf, sizeof(buf)), max);
+	ASSERT(strcmp(buf, path) == 0);
+	path[max] = 'p';
+	path[max + 1] = 0;
+	EXPECT_ERR(ringo_addr_parse("unix", path, &a), -EINVAL);
 	return 0;
 }
 
@@ -130,7 +188,7 @@ static int test_addr(void)
 	EXPECT_ERR(ringo_addr_parse("tcp", "example.com:80", &a), -EINVAL);
 	EXPECT_ERR(ringo_addr_parse("sctp", "1.2.3.4:80", &a), -EINVAL);
 	EXPECT_ERR(ringo_addr_parse("unix", "", &a), -EINVAL);
-	return 0;
+	return test_addr_edges();
 }
 
 static int test_errors(void)

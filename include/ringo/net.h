@@ -65,8 +65,10 @@ extern "C" {
  * for tcp6/udp6). Hosts must be IP literals or "localhost": no name is
  * looked up (that would block a thread; it will come with DNS support).
  * Port 0 when listening picks a free port; read it back with
- * ringo_listener_addr. Unix addresses are paths; a leading '@' names an
- * abstract socket (Linux).
+ * ringo_listener_addr. Unix addresses are paths of at most 107 bytes
+ * (sun_path, with the NUL); a leading '@' names an abstract socket
+ * (Linux), of at most 107 bytes after the '@'. An IPv6 zone is an
+ * interface name or index. Anything else is -EINVAL.
  * ===================================================================== */
 
 /* Any socket address, with its length. */
