@@ -5,12 +5,15 @@
  * part of its buffer, with that count, and -EBADF from its next call);
  * close returns after they are out; the handle then fails with -EBADF,
  * even once its slot and fd
- * number are reused by a new connection. A race loop closes connections
+ * number are reused by a new connection. Two closes at once: one does it,
+ * the other gets -EBADF. A read_full that had part of its bytes when the
+ * close came returns them. A race loop closes connections
  * at arbitrary points of concurrent reads and writes. Descriptors left
  * open when ringo_run returns are closed by it, and the next run starts
  * clean.
  */
 #include <stdio.h>
+#include <sys/ioctl.h>
 
 #include "net_helpers.h"
 
@@ -187,6 +190,87 @@ static int test_close_releases(void)
 	return 0;
 }
 
+static void closer(void *arg)
+{
+	int r = ringo_conn_close(arg);
+
+	ringo_chan_send(result, &r);
+}
+
+static int test_close_twice_at_once(void)
+{
+	ringo_listener *l;
+	struct ringo_addr a;
+	int r1, r2;
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	result = ringo_chan_make(sizeof(int), 2);
+	for (int i = 0; i < TEST_SCALE(50, 20, 10); i++) {
+		ringo_conn *c, *peer;
+		ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
+		ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+		ringo_go(closer, c);
+		ringo_go(closer, c);
+		ASSERT(ringo_chan_recv(result, &r1));
+		ASSERT(ringo_chan_recv(result, &r2));
+		/* One closed it, the other found it closed or closing. */
+		ASSERT(r1 == 0 || r2 == 0);
+		EXPECT_ERR(r1 + r2, -EBADF);
+		ASSERT_EQ(ringo_conn_close(peer), 0);
+	}
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ringo_chan_free(result);
+	return 0;
+}
+
+/* read_full's two calls: the bytes that came before the close, then
+ * what the closed connection says. */
+static void read_fuller(void *arg)
+{
+	char buf[10];
+	int one = 1;
+
+	ringo_chan_send(started, &one);
+	int r = (int)ringo_conn_read_full(arg, buf, sizeof(buf));
+	if (r == 3 && memcmp(buf, "abc", 3) != 0)
+		r = -EPROTO;
+	ringo_chan_send(result, &r);
+	r = (int)ringo_conn_read_full(arg, buf, sizeof(buf));
+	ringo_chan_send(result, &r);
+}
+
+static int test_close_mid_read_full(void)
+{
+	ringo_listener *l;
+	ringo_conn *c, *peer;
+	int r, q = 1;
+
+	ASSERT_EQ(tcp_pair(&l, &c, &peer), 0);
+	result = ringo_chan_make(sizeof(int), 2);
+	started = ringo_chan_make(sizeof(int), 1);
+	ringo_go(read_fuller, c);
+	ASSERT(ringo_chan_recv(started, &r));
+	ASSERT_EQ(ringo_conn_write_all(peer, "abc", 3), 3);
+	/* The three bytes left c's socket for read_full's buffer, and it
+	 * waits for the other seven. */
+	while (q > 0 || test_parked(NULL, "IO wait", NULL) < 1) {
+		ASSERT_EQ(ioctl(ringo_conn_fd(c), FIONREAD, &q), 0);
+		ringo_yield();
+	}
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT(ringo_chan_recv(result, &r));
+	ASSERT_EQ(r, 3);
+	ASSERT(ringo_chan_recv(result, &r));
+	if (r != -ECANCELED)
+		EXPECT_ERR(r, -EBADF);
+	ASSERT_EQ(ringo_conn_close(peer), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ringo_chan_free(result);
+	ringo_chan_free(started);
+	return 0;
+}
+
 /* Race: a reader and a writer run while main closes after a varying
  * number of yields. Only the documented results may come out. */
 static void racer(void *arg)
@@ -253,6 +337,8 @@ static int main_fn(void *arg)
 	RUN(test_close_wakes);
 	RUN(test_close_listener);
 	RUN(test_close_releases);
+	RUN(test_close_twice_at_once);
+	RUN(test_close_mid_read_full);
 	RUN(test_close_race);
 	/* Nobody waits for I/O any more, and the count knows it. */
 	ASSERT_EQ(atomic_load(&ringo__netpoll_waiters_nr), 0);

@@ -3,8 +3,10 @@
  * fails a blocked read with -ETIMEDOUT no earlier than asked, keeps
  * failing reads until moved, can be extended while a read waits (the
  * read then goes on), expires a waiting read when set in the past, and
- * is cleared by 0. Write deadlines on a full socket buffer; dial
- * deadlines against a listener whose backlog is full; accept deadlines.
+ * is cleared by 0 (also while a read waits). Write deadlines on a full
+ * socket buffer; the two directions apart, for calls already waiting
+ * too; dial deadlines against a listener whose backlog is full; accept
+ * deadlines.
  * A deadline that stops write_all or read_full half way loses nothing:
  * the count says how far it got, and the rest goes through once the
  * deadline is moved.
@@ -12,6 +14,7 @@
  * speed). The only sleeps let time pass to show a deadline did NOT fire.
  */
 #include <arpa/inet.h>
+#include <sys/ioctl.h>
 
 #include "net_helpers.h"
 
@@ -91,6 +94,26 @@ static int test_extend_while_waiting(void)
 	ASSERT(ringo_chan_recv(started, &v));
 	ASSERT_EQ(ringo_conn_set_read_deadline(c, t0 + 60000 * MS), 0);
 	ringo_sleep(300 * MS); /* past the first deadline: it must not fire */
+	ASSERT_EQ(ringo_chan_len(result), 0);
+	ASSERT_EQ(ringo_conn_write_all(peer, "late", 4), 4);
+	ASSERT(ringo_chan_recv(result, &r));
+	ASSERT_EQ(r, 4);
+	return unpair();
+}
+
+static int test_clear_while_waiting(void)
+{
+	int64_t r;
+	int v;
+
+	ASSERT_EQ(pair(), 0);
+	int64_t t0 = ringo_now();
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, t0 + 200 * MS), 0);
+	ringo_go(reader, NULL);
+	ASSERT(ringo_chan_recv(started, &v));
+	test_wait_parked(1, NULL, "IO wait", NULL);
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, 0), 0);
+	ringo_sleep(t0 + 400 * MS - ringo_now()); /* past the old deadline */
 	ASSERT_EQ(ringo_chan_len(result), 0);
 	ASSERT_EQ(ringo_conn_write_all(peer, "late", 4), 4);
 	ASSERT(ringo_chan_recv(result, &r));
@@ -196,6 +219,68 @@ static int test_write_all_resumes(void)
 	ASSERT(ringo_chan_recv(result, &got));
 	ASSERT_EQ(got, RESUME_BYTES);
 	ASSERT_EQ(d.bad, 0);
+	free(buf);
+	return unpair();
+}
+
+static void big_writer(void *arg)
+{
+	int one = 1;
+
+	ringo_chan_send(started, &one);
+	int64_t r = ringo_conn_write_all(c, arg, RESUME_BYTES);
+	ringo_chan_send(result, &r);
+}
+
+/* Until the peer's receive queue holds `bytes`: the writer has filled
+ * the buffers and waits in write_all (the socket, not a sleep). */
+static int wait_queued(int bytes)
+{
+	int q = 0;
+
+	while (q < bytes) {
+		ASSERT_EQ(ioctl(ringo_conn_fd(peer), FIONREAD, &q), 0);
+		if (q < bytes)
+			ringo_yield();
+	}
+	return 0;
+}
+
+/* Each direction has its own deadline, for calls already waiting too: a
+ * write deadline, passed or passing, leaves a waiting read alone, a read
+ * deadline leaves a waiting write_all alone, and a write deadline set
+ * from another goroutine stops write_all with the count it sent. */
+static int test_directions_apart(void)
+{
+	unsigned char *buf = calloc(1, RESUME_BYTES);
+	int64_t r;
+	int v;
+
+	ASSERT(buf);
+	ASSERT_EQ(pair(), 0);
+	ringo_go(reader, NULL);
+	ASSERT(ringo_chan_recv(started, &v));
+	test_wait_parked(1, NULL, "IO wait", NULL);
+	ASSERT_EQ(ringo_conn_set_write_deadline(c, ringo_now() - 1), 0);
+	ASSERT_EQ(ringo_conn_set_write_deadline(c, ringo_now() + 20 * MS), 0);
+	ringo_sleep(100 * MS); /* past it: it must not end the read */
+	ASSERT_EQ(ringo_chan_len(result), 0);
+	EXPECT_ERR(ringo_conn_write(c, "x", 1), -ETIMEDOUT);
+	ASSERT_EQ(ringo_conn_write_all(peer, "rd", 2), 2);
+	ASSERT(ringo_chan_recv(result, &r));
+	ASSERT_EQ(r, 2);
+
+	ASSERT_EQ(ringo_conn_set_write_deadline(c, 0), 0);
+	ringo_go(big_writer, buf);
+	ASSERT(ringo_chan_recv(started, &v));
+	ASSERT_EQ(wait_queued(64 << 10), 0);
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, ringo_now() - 1), 0);
+	ASSERT_EQ(ringo_conn_set_read_deadline(c, ringo_now() + 20 * MS), 0);
+	ringo_sleep(100 * MS); /* past it: it must not end the write */
+	ASSERT_EQ(ringo_chan_len(result), 0);
+	ASSERT_EQ(ringo_conn_set_write_deadline(c, ringo_now() - 1), 0);
+	ASSERT(ringo_chan_recv(result, &r));
+	ASSERT(r > 0 && r < RESUME_BYTES);
 	free(buf);
 	return unpair();
 }
@@ -317,9 +402,11 @@ static int main_fn(void *arg)
 	(void)arg;
 	RUN(test_read_deadline);
 	RUN(test_extend_while_waiting);
+	RUN(test_clear_while_waiting);
 	RUN(test_shorten_while_waiting);
 	RUN(test_write_deadline);
 	RUN(test_write_all_resumes);
+	RUN(test_directions_apart);
 	RUN(test_read_full_partial);
 	RUN(test_dial_deadline);
 	RUN(test_accept_deadline);

@@ -2,9 +2,11 @@
  * tests/net_echo.c - round trips through an echo server over TCP (IPv4
  * and IPv6), Unix (path and abstract, up to sun_path's size) sockets;
  * address parsing (with the edges of ports, zones and paths) and
- * formatting; errors for bad networks, addresses and refused dials.
+ * formatting; TCP_NODELAY on dialed and accepted connections; errors
+ * for bad networks, addresses and refused dials.
  */
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -279,6 +281,42 @@ static int test_sockaddr_forms(void)
 	return 0;
 }
 
+/* Both ends of a TCP connection, dialed and accepted, have TCP_NODELAY
+ * set, as net.h promises (Go's default). */
+static int nodelay(ringo_conn *c)
+{
+	int v = 0;
+	socklen_t len = sizeof(v);
+
+	if (getsockopt(ringo_conn_fd(c), IPPROTO_TCP, TCP_NODELAY, &v,
+		       &len) < 0)
+		return -errno;
+	return v;
+}
+
+static int test_nodelay(void)
+{
+	static const char *const addrs[][2] = {
+		{ "tcp4", "127.0.0.1:0" }, { "tcp6", "[::1]:0" },
+	};
+
+	for (int i = 0; i < 2; i++) {
+		ringo_listener *l;
+		ringo_conn *c, *peer;
+		struct ringo_addr a;
+		ASSERT_EQ(ringo_net_listen(addrs[i][0], addrs[i][1], &l), 0);
+		ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+		ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, 0, &c), 0);
+		ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+		ASSERT_EQ(nodelay(c), 1);
+		ASSERT_EQ(nodelay(peer), 1);
+		ASSERT_EQ(ringo_conn_close(c), 0);
+		ASSERT_EQ(ringo_conn_close(peer), 0);
+		ASSERT_EQ(ringo_listener_close(l), 0);
+	}
+	return 0;
+}
+
 static int main_fn(void *arg)
 {
 	(void)arg;
@@ -288,6 +326,7 @@ static int main_fn(void *arg)
 	RUN(test_tcp6);
 	RUN(test_dual_stack);
 	RUN(test_unix);
+	RUN(test_nodelay);
 	RUN(test_errors);
 	return 0;
 }

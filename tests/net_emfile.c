@@ -3,7 +3,9 @@
  * lowered to a few above what is open, dial, listen, accept and file
  * open fail with -EMFILE, cleanly: nothing leaks, a connection the
  * failed accept left queued is accepted once a descriptor is free, and
- * everything works again after the limit is restored.
+ * everything works again after the limit is restored. An accept that
+ * already waits when the descriptors run out fails with -EMFILE once
+ * its connection comes, and that connection stays queued too.
  *
  * The system's file table (ENFILE) cannot be filled safely on a shared
  * machine, so a child process has the kernel fail socket(2) and
@@ -97,6 +99,69 @@ static int test_emfile(void)
 	return 0;
 }
 
+static ringo_listener *parked_l;
+static ringo_chan *accepted;
+
+static void parked_acceptor(void *arg)
+{
+	ringo_conn *c;
+	int r = ringo_net_accept(parked_l, &c);
+
+	(void)arg;
+	if (r == 0)
+		ringo_conn_close(c);
+	ringo_chan_send(accepted, &r);
+}
+
+static int test_emfile_parked(void)
+{
+	struct ringo_addr a;
+	struct rlimit old, low;
+	int fill[64], n = 0, r;
+	ringo_conn *c;
+	char buf[2];
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &parked_l), 0);
+	ASSERT_EQ(ringo_listener_addr(parked_l, &a), 0);
+	accepted = ringo_chan_make(sizeof(int), 1);
+	/* The client is a plain socket, made while descriptors are free. */
+	int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT(client >= 0);
+	/* The limit caps descriptor numbers: the lowest free one and a few
+	 * after it stay usable, so the acceptor can start waiting. */
+	int lowest = dup(0);
+	ASSERT(lowest >= 0);
+	ASSERT_EQ(close(lowest), 0);
+	ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)lowest + 8;
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+	ringo_go(parked_acceptor, NULL);
+	test_wait_parked(1, NULL, "IO wait", NULL);
+	/* Now use up every number left, then connect. */
+	while (n < 64 && (fill[n] = dup(0)) >= 0)
+		n++;
+	ASSERT_EQ(errno, EMFILE);
+	ASSERT_EQ(connect(client, &a.sa, a.len), 0);
+	ASSERT(ringo_chan_recv(accepted, &r));
+	EXPECT_ERR(r, -EMFILE);
+	EXPECT_ERR(ringo_net_accept(parked_l, &c), -EMFILE);
+	/* One number free: the queued connection is the one accepted. */
+	ASSERT_EQ(close(fill[--n]), 0);
+	ASSERT_EQ(ringo_net_accept(parked_l, &c), 0);
+	ASSERT_EQ(write(client, "ok", 2), 2);
+	ASSERT_EQ(ringo_conn_read_full(c, buf, 2), 2);
+	ASSERT(memcmp(buf, "ok", 2) == 0);
+	ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+	while (n > 0)
+		ASSERT_EQ(close(fill[--n]), 0);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(close(client), 0);
+	ASSERT_EQ(ringo_listener_close(parked_l), 0);
+	ringo_chan_free(accepted);
+	return 0;
+}
+
 #if defined(__x86_64__)
 #define TEST_AUDIT_ARCH AUDIT_ARCH_X86_64
 #elif defined(__aarch64__)
@@ -179,7 +244,7 @@ static int test_enfile(void)
 static int main_fn(void *arg)
 {
 	(void)arg;
-	return test_emfile();
+	return test_emfile() || test_emfile_parked();
 }
 
 static int enfile_main(void *arg)
