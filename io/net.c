@@ -343,7 +343,13 @@ static ssize_t xfer(const char *name, ringo_conn *c, int dir, void *buf,
 		if (n == 0)
 			break; /* end of stream (or an empty datagram) */
 	} while (loop && done < len);
-	if (err && done && err != -ETIMEDOUT && err != -ECANCELED)
+	/* Kept unless the descriptor says it again by itself: a close or
+	 * a passed deadline stays, the socket's error (a reset, or the
+	 * kernel's own -ETIMEDOUT: TCP_USER_TIMEOUT, keepalive) is reported
+	 * once. A deadline moved on between the op's return and this check
+	 * leaves its -ETIMEDOUT here for one call, as if it had been moved
+	 * a moment later. */
+	if (err && done && err != ringo__pd_check(pd, dir))
 		*pending = (int)err;
 	ringo__pd_release(pd, dir);
 	return err && !done ? err : (ssize_t)done;

@@ -76,9 +76,10 @@ struct ringo__pd_dir {
 	/* The socket's error (-errno) that a call looping over several ops
 	 * met after moving some bytes: it returned their count, and the next
 	 * call in this direction returns the error. The kernel reports a
-	 * reset once: without this a read_full cut short by one would be
-	 * followed by what looks like a clean end of stream. Only the holder
-	 * of the direction's turn touches it. */
+	 * reset or its own timeout once: without this a read_full cut short
+	 * by one would be followed by what looks like a clean end of stream,
+	 * a write_all by -EPIPE. Only the holder of the direction's turn
+	 * touches it. */
 	int pending_err;
 };
 

@@ -4,8 +4,12 @@
  * the next call fails with -ECONNRESET or -EPIPE, a blocked read fails
  * with -ECONNRESET, and the process is not killed by
  * SIGPIPE (its default action is left in place on purpose: sends use
- * MSG_NOSIGNAL).
+ * MSG_NOSIGNAL). A connection the kernel gives up on (TCP_USER_TIMEOUT
+ * against a peer that keeps its window shut) does the same with the
+ * kernel's -ETIMEDOUT, which the next call reports although no deadline
+ * was set: the kernel reports it once.
  */
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 
@@ -125,12 +129,73 @@ static int test_reset_mid_read_full(void)
 	return 0;
 }
 
+/* The peer never reads, so once the buffers are full our side sends
+ * zero-window probes, and TCP_USER_TIMEOUT makes the kernel abort the
+ * connection with ETIMEDOUT (within 0.4 s here). */
+static int user_timeout(ringo_conn *c)
+{
+	int ms = 100;
+
+	ASSERT_EQ(setsockopt(ringo_conn_fd(c), IPPROTO_TCP, TCP_USER_TIMEOUT,
+			     &ms, sizeof(ms)), 0);
+	return 0;
+}
+
+static int test_timeout_mid_write(void)
+{
+	ringo_listener *l;
+	ringo_conn *c, *peer;
+	int r;
+
+	ASSERT_EQ(tcp_pair(&l, &c, &peer), 0);
+	ASSERT_EQ(user_timeout(c), 0);
+	result = ringo_chan_make(sizeof(int), 1);
+	ringo_go(writer, c);
+	ASSERT(ringo_chan_recv(result, &r));
+	EXPECT_ERR(r, -ETIMEDOUT);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_conn_close(peer), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ringo_chan_free(result);
+	return 0;
+}
+
+static int test_timeout_mid_read_full(void)
+{
+	static char big[1 << 20];
+	ringo_listener *l;
+	ringo_conn *c, *peer;
+	char buf[10];
+	ssize_t n;
+
+	ASSERT_EQ(tcp_pair(&l, &c, &peer), 0);
+	ASSERT_EQ(user_timeout(c), 0);
+	ASSERT_EQ(ringo_conn_write_all(peer, "abc", 3), 3);
+	/* Fill the buffers towards the peer; a write deadline ends that
+	 * long before the kernel gives up, so that no writer takes the
+	 * error, which the kernel reports once. */
+	ASSERT_EQ(ringo_conn_set_write_deadline(c, ringo_now() +
+						20 * RINGO_MILLISECOND), 0);
+	while ((n = ringo_conn_write(c, big, sizeof(big))) > 0)
+		;
+	EXPECT_ERR(n, -ETIMEDOUT);
+	ASSERT_EQ(ringo_conn_read_full(c, buf, sizeof(buf)), 3);
+	ASSERT(memcmp(buf, "abc", 3) == 0);
+	EXPECT_ERR(ringo_conn_read(c, buf, sizeof(buf)), -ETIMEDOUT);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_conn_close(peer), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	return 0;
+}
+
 static int main_fn(void *arg)
 {
 	(void)arg;
 	RUN(test_reset_mid_write);
 	RUN(test_reset_while_reading);
 	RUN(test_reset_mid_read_full);
+	RUN(test_timeout_mid_write);
+	RUN(test_timeout_mid_read_full);
 	return 0;
 }
 

@@ -14,7 +14,11 @@
  * knowing:
  *   -ETIMEDOUT     a deadline passed (ringo_conn_set_deadline). It stays
  *                  passed: later calls fail the same way until the
- *                  deadline is moved or cleared.
+ *                  deadline is moved or cleared. The kernel's own
+ *                  timeouts (TCP_USER_TIMEOUT, keepalive, a dial's
+ *                  unanswered SYNs) give -ETIMEDOUT too, with the
+ *                  deadline not passed: the connection is gone, as
+ *                  after a reset.
  *   -ECANCELED     another goroutine closed the connection or listener
  *                  while this call was waiting in it, or while the close
  *                  was still in progress.
