@@ -6,7 +6,9 @@
  * something to test): one goroutine writes pseudo-random chunks
  * with ringo_conn_write (counting short writes), another reads with
  * varying buffer sizes; both sides hash the stream and must agree. Also
- * over a Unix socket.
+ * over a Unix socket. Writers and readers that share a connection take
+ * turns, each call whole: blocks sent by concurrent write_alls arrive
+ * unmixed, and concurrent read_fulls each get whole blocks.
  */
 #include <stdio.h>
 
@@ -124,11 +126,90 @@ static int test_unix(void)
 	return transfer("unix", path);
 }
 
+#define TURNS_N 4     /* writers, and readers */
+#define TURNS_ROUNDS 2 /* blocks per writer and per reader */
+
+static size_t block;
+static ringo_chan *blocks; /* int: a block's byte, or -1 if mixed */
+
+struct turn {
+	ringo_conn *c;
+	unsigned char id;
+};
+
+/* Send TURNS_ROUNDS blocks of its id; report only a failure. */
+static void turn_writer(void *arg)
+{
+	struct turn *t = arg;
+	unsigned char *buf = malloc(block);
+	int bad = !buf;
+
+	if (buf)
+		memset(buf, t->id, block);
+	for (int i = 0; i < TURNS_ROUNDS && !bad; i++)
+		bad = ringo_conn_write_all(t->c, buf, block) != (ssize_t)block;
+	free(buf);
+	if (bad) {
+		int r = -1;
+		ringo_chan_send(blocks, &r);
+	}
+}
+
+/* Read TURNS_ROUNDS blocks; report each one's byte, or -1 if mixed. */
+static void turn_reader(void *arg)
+{
+	struct turn *t = arg;
+	unsigned char *buf = malloc(block);
+
+	for (int i = 0; i < TURNS_ROUNDS; i++) {
+		int r = buf && ringo_conn_read_full(t->c, buf, block) ==
+				       (ssize_t)block ? buf[0] : -1;
+		for (size_t k = 1; r >= 0 && k < block; k++)
+			if (buf[k] != buf[0])
+				r = -1;
+		ringo_chan_send(blocks, &r);
+	}
+	free(buf);
+}
+
+static int test_turns(void)
+{
+	ringo_listener *l;
+	ringo_conn *c, *peer;
+	struct turn w[TURNS_N], r[TURNS_N];
+	int small = 16 * 1024, seen[TURNS_N + 1] = { 0 }, v;
+
+	block = (size_t)TEST_SCALE(1 << 20, 256 << 10, 256 << 10);
+	ASSERT_EQ(tcp_pair(&l, &c, &peer), 0);
+	ASSERT_EQ(setsockopt(ringo_conn_fd(c), SOL_SOCKET, SO_SNDBUF, &small,
+			     sizeof(small)), 0);
+	blocks = ringo_chan_make(sizeof(int), TURNS_N * TURNS_ROUNDS);
+	for (int i = 0; i < TURNS_N; i++) {
+		w[i] = (struct turn){ c, (unsigned char)(i + 1) };
+		r[i] = (struct turn){ peer, 0 };
+		ringo_go(turn_writer, &w[i]);
+		ringo_go(turn_reader, &r[i]);
+	}
+	for (int i = 0; i < TURNS_N * TURNS_ROUNDS; i++) {
+		ASSERT(ringo_chan_recv(blocks, &v));
+		ASSERT(v >= 1 && v <= TURNS_N);
+		seen[v]++;
+	}
+	for (int i = 1; i <= TURNS_N; i++)
+		ASSERT_EQ(seen[i], TURNS_ROUNDS);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_conn_close(peer), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ringo_chan_free(blocks);
+	return 0;
+}
+
 static int main_fn(void *arg)
 {
 	(void)arg;
 	RUN(test_tcp);
 	RUN(test_unix);
+	RUN(test_turns);
 	return 0;
 }
 
