@@ -4,16 +4,19 @@
  * blocked accept all wake with -ECANCELED (the writer, which had sent
  * part of its buffer, with that count, and -EBADF from its next call);
  * close returns after they are out; the handle then fails with -EBADF,
- * even once its slot and fd
- * number are reused by a new connection. Two closes at once: one does it,
- * the other gets -EBADF. A read_full that had part of its bytes when the
- * close came returns them. A race loop closes connections
- * at arbitrary points of concurrent reads and writes. Descriptors left
- * open when ringo_run returns are closed by it, and the next run starts
- * clean.
+ * even once its slot and fd number are reused by a new connection. Two
+ * closes at once: one does it, the other gets -EBADF. A read_full that
+ * had part of its bytes when the close came returns them. A race loop
+ * closes connections at arbitrary points of concurrent reads and writes.
+ * Descriptors left open when ringo_run returns (sockets and a file) are
+ * closed by it, and the next run starts clean.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
+
+#include <ringo/fs.h>
 
 #include "net_helpers.h"
 
@@ -346,10 +349,34 @@ static int main_fn(void *arg)
 }
 
 /* Leave things open when main returns: a goroutine blocked in accept
- * with a deadline pending, a connection blocked in read. ringo_run
- * closes them; the next run starts clean and the old handles are dead. */
+ * with a deadline pending, a connection blocked in read, a file.
+ * ringo_run closes them; the next run starts clean and the old handles
+ * are dead. */
 static ringo_listener *left_l;
 static ringo_conn *left_c, *left_peer;
+static ringo_file *left_f;
+static char left_path[64];
+
+/* How many of this process's descriptors are open on path. */
+static int fds_on(const char *path)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	char link[300], target[300];
+	int n = 0;
+
+	while (d && (e = readdir(d))) {
+		snprintf(link, sizeof(link), "/proc/self/fd/%s", e->d_name);
+		ssize_t len = readlink(link, target, sizeof(target) - 1);
+		if (len < 0)
+			continue;
+		target[len] = 0;
+		n += strcmp(target, path) == 0;
+	}
+	if (d)
+		closedir(d);
+	return n;
+}
 
 static void stuck(void *arg)
 {
@@ -373,6 +400,12 @@ static int leave_open(void *arg)
 					      3600 * RINGO_SECOND), 0);
 	ringo_go(stuck, left_l);
 	ringo_go(stuck, NULL);
+	snprintf(left_path, sizeof(left_path), "/tmp/ringo-net-close-%d",
+		 getpid());
+	ASSERT_EQ(ringo_file_open(left_path, O_RDWR | O_CREAT | O_TRUNC, 0600,
+				  &left_f), 0);
+	ASSERT_EQ(ringo_file_write_at(left_f, "x", 1, 0), 1);
+	ASSERT_EQ(fds_on(left_path), 1);
 	ringo_yield();
 	return 0;
 }
@@ -385,6 +418,9 @@ static int after_restart(void *arg)
 	EXPECT_ERR(ringo_net_accept(left_l, &c), -EBADF);
 	EXPECT_ERR(ringo_conn_read(left_c, b, 1), -EBADF);
 	EXPECT_ERR(ringo_conn_close(left_peer), -EBADF);
+	EXPECT_ERR(ringo_file_read_at(left_f, b, 1, 0), -EBADF);
+	ASSERT_EQ(fds_on(left_path), 0);
+	ASSERT_EQ(unlink(left_path), 0);
 	ASSERT_EQ(atomic_load(&ringo__netpoll_waiters_nr), 0);
 	RUN(test_close_wakes);
 	return 0;

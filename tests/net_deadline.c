@@ -5,8 +5,8 @@
  * read then goes on), expires a waiting read when set in the past, and
  * is cleared by 0 (also while a read waits). Write deadlines on a full
  * socket buffer; the two directions apart, for calls already waiting
- * too; dial deadlines against a listener whose backlog is full; accept
- * deadlines.
+ * too; dial deadlines against a listener whose backlog is full, and
+ * that they end with the connect; accept deadlines.
  * A deadline that stops write_all or read_full half way loses nothing:
  * the count says how far it got, and the rest goes through once the
  * deadline is moved.
@@ -341,6 +341,29 @@ static int test_dial_deadline(void)
 	return 0;
 }
 
+/* A dial's deadline covers the connect only: once it passes, the
+ * connection it made still reads and writes. */
+static int test_dial_deadline_ends(void)
+{
+	struct ringo_addr a;
+	char buf[4];
+
+	ASSERT_EQ(ringo_net_listen("tcp", "127.0.0.1:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	ASSERT_EQ(ringo_net_dial_addr(SOCK_STREAM, &a, ringo_now() + 30 * MS,
+				      &c), 0);
+	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	ringo_sleep(60 * MS); /* past the dial's deadline */
+	ASSERT_EQ(ringo_conn_write_all(c, "ping", 4), 4);
+	ASSERT_EQ(ringo_conn_read_full(peer, buf, 4), 4);
+	ASSERT_EQ(ringo_conn_write_all(peer, "pong", 4), 4);
+	ASSERT_EQ(ringo_conn_read_full(c, buf, 4), 4);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	ASSERT_EQ(ringo_conn_close(peer), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	return 0;
+}
+
 static int test_accept_deadline(void)
 {
 	ringo_conn *x;
@@ -409,6 +432,7 @@ static int main_fn(void *arg)
 	RUN(test_directions_apart);
 	RUN(test_read_full_partial);
 	RUN(test_dial_deadline);
+	RUN(test_dial_deadline_ends);
 	RUN(test_accept_deadline);
 	RUN(test_many_deadlines);
 	return 0;
