@@ -1,9 +1,10 @@
 /*
  * tests/net_echo.c - round trips through an echo server over TCP (IPv4
- * and IPv6), Unix (path and abstract, up to sun_path's size) sockets;
- * address parsing (with the edges of ports, zones and paths) and
- * formatting; TCP_NODELAY on dialed and accepted connections; errors
- * for bad networks, addresses and refused dials.
+ * and IPv6, and which wildcard listeners take IPv4), Unix (path and
+ * abstract, up to sun_path's size) sockets; address parsing (with the
+ * edges of ports, zones and paths) and formatting; TCP_NODELAY on
+ * dialed and accepted connections; errors for bad networks, addresses
+ * and refused dials.
  */
 #include <arpa/inet.h>
 #include <netinet/tcp.h>
@@ -83,6 +84,73 @@ static int test_dual_stack(void)
 	snprintf(a, sizeof(a), "localhost:%u", port);
 	ASSERT_EQ(round_trips("tcp", a), 0);
 	ASSERT_EQ(echo_stop(&s), 0);
+	return 0;
+}
+
+/* A dial over IPv4 to l's port: 0 once l accepted it, or the dial's
+ * error. */
+static int dial4(ringo_listener *l)
+{
+	struct ringo_addr a;
+	ringo_conn *c, *peer;
+	char s[64];
+
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	ASSERT_EQ(a.sa.sa_family, AF_INET6);
+	snprintf(s, sizeof(s), "127.0.0.1:%u", ntohs(a.in6.sin6_port));
+	int err = ringo_net_dial("tcp4", s, &c);
+	if (err)
+		return err;
+	ASSERT_EQ(ringo_net_accept(l, &peer), 0);
+	ASSERT_EQ(ringo_conn_close(peer), 0);
+	ASSERT_EQ(ringo_conn_close(c), 0);
+	return 0;
+}
+
+/* The IPv6 wildcard, as in Go: "tcp" and the sockaddr forms take IPv4
+ * too, "tcp6" only IPv6; a "udp" socket without a host gets IPv4
+ * datagrams. */
+static int test_wildcards(void)
+{
+	ringo_listener *l;
+	ringo_conn *u, *v;
+	struct ringo_addr a;
+	char s[64], buf[8];
+
+	ASSERT_EQ(ringo_net_listen("tcp", "[::]:0", &l), 0);
+	ASSERT_EQ(dial4(l), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	/* The port is held on 127.0.0.1 meanwhile (bound, not listening),
+	 * so that no other process's listener answers in l's place; if one
+	 * has it already, there is nothing to check. */
+	ASSERT_EQ(ringo_net_listen("tcp6", "[::]:0", &l), 0);
+	ASSERT_EQ(ringo_listener_addr(l, &a), 0);
+	struct sockaddr_in in4 = {
+		.sin_family = AF_INET, .sin_port = a.in6.sin6_port,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int held = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ASSERT(held >= 0);
+	if (bind(held, (struct sockaddr *)&in4, sizeof(in4)) == 0)
+		EXPECT_ERR(dial4(l), -ECONNREFUSED);
+	else
+		ASSERT_EQ(errno, EADDRINUSE);
+	ASSERT_EQ(close(held), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+	ASSERT_EQ(ringo_addr_parse("tcp6", "[::]:0", &a), 0);
+	ASSERT_EQ(ringo_net_listen_addr(&a, &l), 0);
+	ASSERT_EQ(dial4(l), 0);
+	ASSERT_EQ(ringo_listener_close(l), 0);
+
+	ASSERT_EQ(ringo_net_listen_packet("udp", ":0", &u), 0);
+	ASSERT_EQ(ringo_conn_local_addr(u, &a), 0);
+	ASSERT_EQ(a.sa.sa_family, AF_INET6);
+	snprintf(s, sizeof(s), "127.0.0.1:%u", ntohs(a.in6.sin6_port));
+	ASSERT_EQ(ringo_net_dial("udp4", s, &v), 0);
+	ASSERT_EQ(ringo_conn_write(v, "v4", 2), 2);
+	ASSERT_EQ(ringo_conn_read(u, buf, sizeof(buf)), 2);
+	ASSERT_EQ(ringo_conn_close(v), 0);
+	ASSERT_EQ(ringo_conn_close(u), 0);
 	return 0;
 }
 
@@ -325,6 +393,7 @@ static int main_fn(void *arg)
 	RUN(test_tcp4);
 	RUN(test_tcp6);
 	RUN(test_dual_stack);
+	RUN(test_wildcards);
 	RUN(test_unix);
 	RUN(test_nodelay);
 	RUN(test_errors);
