@@ -7,7 +7,7 @@
  * split as Redis splits them: at blanks, with "..." and '...' quoting).
  * Limits, as Redis's: 512 MiB per argument, 2^20 arguments, 64 KiB per
  * inline request; buffers grow with the data actually received, up to
- * 1 GiB for one request.
+ * 1 GiB for one request, and shrink back once it is answered.
  */
 #include <limits.h>
 #include <stdarg.h>
@@ -22,6 +22,8 @@
 #define QUERY_MAX ((size_t)1 << 30)    /* bytes of one request being read */
 #define IN_MIN 16384                   /* input buffer of an idle client */
 #define READ_MIN 4096                  /* grow the input below this much room */
+#define ARGS_MIN 8                     /* argument slots of an idle client */
+#define ARGS_KEEP 1024                 /* slots kept past an answered request */
 
 void out_add(struct client *cl, const void *p, size_t n)
 {
@@ -111,13 +113,17 @@ bool parse_ll(const char *s, size_t n, long long *out)
 	return true;
 }
 
+static void resize_args(struct client *cl, size_t n)
+{
+	cl->args_cap = n;
+	cl->span = xrealloc(cl->span, n * sizeof(*cl->span));
+	cl->argv = xrealloc(cl->argv, n * sizeof(*cl->argv));
+}
+
 static void add_arg(struct client *cl, size_t i, size_t off, size_t n)
 {
-	if (i == cl->args_cap) {
-		cl->args_cap *= 2;
-		cl->span = xrealloc(cl->span, cl->args_cap * sizeof(*cl->span));
-		cl->argv = xrealloc(cl->argv, cl->args_cap * sizeof(*cl->argv));
-	}
+	if (i == cl->args_cap)
+		resize_args(cl, cl->args_cap * 2);
 	cl->span[i] = (struct span){ off, n };
 }
 
@@ -309,7 +315,8 @@ int client_parse(struct client *cl)
 
 /* Make room to read into: drop the bytes answered, then grow (doubling,
  * as data comes, never on a length the client only announced) or
- * shrink back after a big request. -1 if one request outgrew QUERY_MAX. */
+ * shrink back after a big request, argument slots too. -1 if one request
+ * outgrew QUERY_MAX. */
 int client_make_room(struct client *cl)
 {
 	memmove(cl->in, cl->in + cl->pos, cl->len - cl->pos);
@@ -322,18 +329,20 @@ int client_make_room(struct client *cl)
 		cl->cap = IN_MIN;
 		cl->in = xrealloc(cl->in, cl->cap);
 	}
+	/* Between requests the slots hold nothing; 2^20 of them (32 MiB, for
+	 * 6 MiB of "$0\r\n\r\n") must not stay with an idle connection. */
+	if (cl->want == 0 && cl->args_cap > ARGS_KEEP)
+		resize_args(cl, ARGS_MIN);
 	return cl->len < cl->cap ? 0 : -1;
 }
 
 struct client *client_new(ringo_conn *c)
 {
 	struct client *cl = xrealloc(NULL, sizeof(*cl));
-	*cl = (struct client){ .c = c, .cap = IN_MIN, .args_cap = 8,
-			       .out_cap = OUT_FLUSH };
+	*cl = (struct client){ .c = c, .cap = IN_MIN, .out_cap = OUT_FLUSH };
 	cl->in = xrealloc(NULL, cl->cap);
 	cl->out = xrealloc(NULL, cl->out_cap);
-	cl->span = xrealloc(NULL, cl->args_cap * sizeof(*cl->span));
-	cl->argv = xrealloc(NULL, cl->args_cap * sizeof(*cl->argv));
+	resize_args(cl, ARGS_MIN);
 	return cl;
 }
 

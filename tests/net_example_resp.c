@@ -2,7 +2,8 @@
  * tests/net_example_resp.c - runs examples/resp (path in argv[1]) on a
  * free port and speaks RESP to it over plain blocking sockets: pipelined
  * SET/GET/DEL/INCR/PING, inline commands (split and quoted as Redis
- * splits them), binary-safe keys and values, a 1 MiB value, what
+ * splits them), binary-safe keys and values, a 1 MiB value, requests of
+ * 2^20 arguments (whose memory must not stay with idle connections), what
  * redis-cli and redis-benchmark send as they connect, malformed requests
  * (an error, then the connection closes), random bytes after which the
  * server must still answer, and many clients at once sharing one
@@ -268,6 +269,61 @@ static int test_big(void)
 	return 0;
 }
 
+/* The server's resident memory in bytes, from /proc; -1 if unknown. */
+static pid_t server_pid;
+
+static long server_rss(void)
+{
+	char path[64], line[256];
+	long kb = -1;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)server_pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f) &&
+	       sscanf(line, "VmRSS: %ld", &kb) != 1)
+		;
+	fclose(f);
+	return kb < 0 ? -1 : kb * 1024;
+}
+
+/* A request of 2^20 arguments (DEL of empty keys, 6 MiB) grows the
+ * server's argument arrays to 32 MiB. Once it is answered they must
+ * shrink back, as the input buffer does: kept, every idle connection that
+ * once sent one would hold them (20 such connections held 684 MiB). */
+#define MANY_ARGS (1 << 20)
+#define MANY_CONNS 8
+
+static int test_many_args(void)
+{
+	int conns = TEST_SCALE(MANY_CONNS, 2, 2), fds[MANY_CONNS];
+	char *req = malloc(6 * (size_t)MANY_ARGS + 64);
+	ASSERT(req != NULL);
+	size_t len = (size_t)sprintf(req, "*%d\r\n$3\r\nDEL\r\n", MANY_ARGS);
+	for (int i = 1; i < MANY_ARGS; i++, len += 6)
+		memcpy(req + len, "$0\r\n\r\n", 6);
+	long before = server_rss();
+	ASSERT(before > 0);
+	for (int c = 0; c < conns; c++) {
+		fds[c] = dial();
+		ASSERT(fds[c] >= 0);
+		ASSERT_EQ(send_all(fds[c], req, len), 0);
+		ASSERT_EQ(expect_str(fds[c], ":0\r\n"), 0);
+		/* Read only after the server made room again past the DEL. */
+		ASSERT_EQ(send_str(fds[c], "PING\r\n"), 0);
+		ASSERT_EQ(expect_str(fds[c], "+PONG\r\n"), 0);
+	}
+	long grown = server_rss() - before;
+	for (int c = 0; c < conns; c++)
+		close(fds[c]);
+	free(req);
+	/* Freed, the arrays of one connection are reused by the next; the
+	 * sanitizers hold freed memory back from reuse. */
+	if (!TEST_SANITIZED)
+		ASSERT_LE(grown, (long)conns * (32 << 20) / 2);
+	return 0;
+}
+
 /* What redis-benchmark and redis-cli send before their first command. */
 static int test_handshake(void)
 {
@@ -487,10 +543,11 @@ int main(int argc, char **argv)
 	pid_t pid = example_start(argv[1], NULL);
 	if (pid < 0)
 		return 1;
+	server_pid = pid;
 	int r = 0;
 	if (test_pipelined() || test_inline() || test_binary() || test_big() ||
-	    test_handshake() || test_malformed() || test_fuzz() ||
-	    test_concurrent() || test_redis_cli())
+	    test_many_args() || test_handshake() || test_malformed() ||
+	    test_fuzz() || test_concurrent() || test_redis_cli())
 		r = 1;
 	if (example_stop(pid))
 		r = 1;
