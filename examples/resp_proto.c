@@ -325,8 +325,16 @@ int client_make_room(struct client *cl)
 	if (cl->cap - cl->len < READ_MIN && cl->cap < QUERY_MAX) {
 		cl->cap *= 2;
 		cl->in = xrealloc(cl->in, cl->cap);
-	} else if (cl->cap > 16 * IN_MIN && cl->want == 0 && cl->len < IN_MIN / 2) {
-		cl->cap = IN_MIN;
+	} else if (cl->cap > 16 * IN_MIN && cl->len < cl->cap / 4) {
+		/* Mostly answered: shrink to twice what is pending, however
+		 * much of a request that is (its offsets are from in[0], so a
+		 * half read one stays valid). Growing leaves the buffer more
+		 * than a quarter full, so reading one request never shrinks
+		 * it. */
+		size_t cap = IN_MIN;
+		while (cap < 2 * cl->len)
+			cap *= 2;
+		cl->cap = cap;
 		cl->in = xrealloc(cl->in, cl->cap);
 	}
 	/* Between requests the slots hold nothing; 2^20 of them (32 MiB, for

@@ -3,7 +3,8 @@
  * free port and speaks RESP to it over plain blocking sockets: pipelined
  * SET/GET/DEL/INCR/PING, inline commands (split and quoted as Redis
  * splits them), binary-safe keys and values, a 1 MiB value, requests of
- * 2^20 arguments (whose memory must not stay with idle connections), what
+ * 2^20 arguments or 6 MiB (whose memory must not stay with idle
+ * connections, also with the next request half read), what
  * redis-cli and redis-benchmark send as they connect, malformed requests
  * (an error, then the connection closes), random bytes after which the
  * server must still answer, and many clients at once sharing one
@@ -324,6 +325,52 @@ static int test_many_args(void)
 	return 0;
 }
 
+/* A 6 MiB SET grows the server's input buffer to 8 MiB. Once it is
+ * answered the buffer must shrink back, also when the next request came
+ * in the same read and is still half there (here a multibulk ECHO; an
+ * inline line over 8 KiB kept the buffer too). Each connection ends with
+ * half a request pending. */
+#define BIG_VALUE (6 << 20)
+#define BIG_CONNS 16
+
+static int test_shrink_pending(void)
+{
+	static const char half[] = "*2\r\n$4\r\nECHO\r\n$9000\r\n";
+	int conns = TEST_SCALE(BIG_CONNS, 2, 2), fds[BIG_CONNS];
+	char *req = malloc(BIG_VALUE + 9000 + 64);
+	ASSERT(req != NULL);
+	size_t len = (size_t)sprintf(req, "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n"
+				     "$%d\r\n", BIG_VALUE);
+	memset(req + len, 'v', BIG_VALUE + 9000);
+	len += BIG_VALUE;
+	len += (size_t)sprintf(req + len, "\r\n%s", half);
+	long before = server_rss();
+	ASSERT(before > 0);
+	for (int c = 0; c < conns; c++) {
+		fds[c] = dial();
+		ASSERT(fds[c] >= 0);
+		/* The SET and the first 4,000 bytes of an ECHO; once the
+		 * ECHO is answered, half of another is pending, so its
+		 * answer tells that the server made room past the SET. */
+		ASSERT_EQ(send_all(fds[c], req, len + 4000), 0);
+		ASSERT_EQ(expect_str(fds[c], "+OK\r\n"), 0);
+		ASSERT_EQ(send_all(fds[c], req + len + 4000, 5000), 0);
+		ASSERT_EQ(send_str(fds[c], "\r\n"), 0);
+		ASSERT_EQ(send_str(fds[c], half), 0);
+		ASSERT_EQ(expect_str(fds[c], "$9000\r\n"), 0);
+		ASSERT_EQ(expect(fds[c], req + len, 9000), 0);
+		ASSERT_EQ(expect_str(fds[c], "\r\n"), 0);
+	}
+	long grown = server_rss() - before;
+	for (int c = 0; c < conns; c++)
+		close(fds[c]);
+	free(req);
+	/* Kept, 16 buffers grew the server by 120-140 MiB; shrunk, by 25. */
+	if (!TEST_SANITIZED)
+		ASSERT_LE(grown, (long)conns * BIG_VALUE / 2);
+	return 0;
+}
+
 /* What redis-benchmark and redis-cli send before their first command. */
 static int test_handshake(void)
 {
@@ -546,8 +593,9 @@ int main(int argc, char **argv)
 	server_pid = pid;
 	int r = 0;
 	if (test_pipelined() || test_inline() || test_binary() || test_big() ||
-	    test_many_args() || test_handshake() || test_malformed() ||
-	    test_fuzz() || test_concurrent() || test_redis_cli())
+	    test_many_args() || test_shrink_pending() || test_handshake() ||
+	    test_malformed() || test_fuzz() || test_concurrent() ||
+	    test_redis_cli())
 		r = 1;
 	if (example_stop(pid))
 		r = 1;
