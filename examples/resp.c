@@ -6,10 +6,29 @@
  *   resp [--mode uring|epoll] [--addr HOST:PORT] [port]
  *
  *   GET key, SET key value, DEL key..., INCR key, PING [msg], ECHO msg,
- *   DBSIZE, QUIT, and what clients send as they connect: SELECT 0,
- *   CONFIG GET save|appendonly (a server that persists nothing),
- *   COMMAND [DOCS|COUNT] (no docs), CLIENT SETNAME|SETINFO (OK). HELLO is
- *   unknown, so clients stay on RESP2. Keys and values are binary-safe.
+ *   DBSIZE, QUIT, CLIENT ID|INFO|HELP, and what clients send as they
+ *   connect: SELECT 0, CONFIG GET save|appendonly (a server that persists
+ *   nothing), COMMAND [DOCS|COUNT] (no docs), CLIENT SETNAME|SETINFO (OK;
+ *   names are not kept) and CLIENT GETNAME (nil). HELLO is unknown, so
+ *   clients stay on RESP2. Keys and values are binary-safe.
+ *
+ * CLIENT INFO describes the calling connection in one line of
+ * field=value pairs, as Redis 7 does, with Redis's names and meanings:
+ *   id          as CLIENT ID: 1, 2, ... in accept order
+ *   addr laddr  the client's address and the server's
+ *   fd          the socket's descriptor
+ *   name= db=0 resp=2  always: names are not kept, one db, RESP2 only
+ *   qbuf        bytes in the input buffer: this request, those pipelined
+ *               after it and those answered before it since the last read
+ *               (they are dropped before the next read, as Redis does)
+ *   qbuf-free   its free room: qbuf + qbuf-free is its capacity
+ *   rbs         the reply buffer's capacity
+ *   obl         reply bytes queued before this one, not yet written
+ * and one that differs: argv-mem, bytes of argument slots held (a span
+ * and an arg each). Redis counts its arguments' bytes there; ours stay
+ * in the input buffer, so what a request leaves behind is slots. The
+ * tests read qbuf, qbuf-free and argv-mem to check that a big request's
+ * memory does not stay with the connection once it is answered.
  *
  * Requests are RESP arrays of bulk strings, or inline lines
  * (examples/resp_proto.c); keys live in examples/resp_store.c. Each
@@ -136,17 +155,7 @@ static void cmd_config(struct client *cl, int argc, const struct arg *v)
 }
 
 static void cmd_command(struct client *cl, int argc, const struct arg *v);
-
-static void cmd_client(struct client *cl, int argc, const struct arg *v)
-{
-	(void)argc;
-	if (is(&v[1], "setname") || is(&v[1], "setinfo"))
-		out_lit(cl, "+OK\r\n"); /* names are not kept */
-	else if (is(&v[1], "getname"))
-		out_lit(cl, "$-1\r\n");
-	else
-		out_lit(cl, "-ERR only CLIENT SETNAME, SETINFO and GETNAME are supported\r\n");
-}
+static void cmd_client(struct client *cl, int argc, const struct arg *v);
 
 static const struct command {
 	const char *name;
@@ -175,21 +184,108 @@ static void cmd_command(struct client *cl, int argc, const struct arg *v)
 		out_lit(cl, "-ERR only COMMAND, COMMAND DOCS, INFO and COUNT are supported\r\n");
 }
 
+/* Run the command of table[0..n) named word, with v[0..argc); if its
+ * arity does not fit, answer Redis's error, naming it prefix + name.
+ * False if none is named word. */
+static bool run_from(const struct command *table, size_t n, const char *prefix,
+		     const struct arg *word, struct client *cl, int argc,
+		     const struct arg *v)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct command *cmd = &table[i];
+		if (!is(word, cmd->name))
+			continue;
+		if (cmd->arity >= 0 ? argc != cmd->arity : argc < -cmd->arity)
+			out_fmt(cl, "-ERR wrong number of arguments for "
+				"'%s%s' command\r\n", prefix, cmd->name);
+		else
+			cmd->run(cl, argc, v);
+		return true;
+	}
+	return false;
+}
+
 static void run(struct client *cl, int argc, const struct arg *v)
 {
 	char name[68];
-	for (size_t i = 0; i < COMMANDS_NR; i++) {
-		const struct command *cmd = &commands[i];
-		if (!is(&v[0], cmd->name))
-			continue;
-		if (cmd->arity >= 0 ? argc != cmd->arity : argc < -cmd->arity)
-			out_fmt(cl, "-ERR wrong number of arguments for '%s' command\r\n",
-				cmd->name);
-		else
-			cmd->run(cl, argc, v);
-		return;
-	}
-	out_fmt(cl, "-ERR unknown command '%s'\r\n", shown(v[0].p, v[0].n, name));
+	if (!run_from(commands, COMMANDS_NR, "", &v[0], cl, argc, v))
+		out_fmt(cl, "-ERR unknown command '%s'\r\n",
+			shown(v[0].p, v[0].n, name));
+}
+
+/* ---- CLIENT: its subcommands take v[0..argc) with "client" in v[0] ---- */
+
+static void client_ok(struct client *cl, int argc, const struct arg *v)
+{
+	(void)argc, (void)v;
+	out_lit(cl, "+OK\r\n"); /* names are not kept */
+}
+
+static void client_getname(struct client *cl, int argc, const struct arg *v)
+{
+	(void)argc, (void)v;
+	out_lit(cl, "$-1\r\n");
+}
+
+static void client_id(struct client *cl, int argc, const struct arg *v)
+{
+	(void)argc, (void)v;
+	out_num(cl, ':', (long long)cl->id);
+}
+
+/* c's address (remote or local, as get says) formatted into buf; "?" if
+ * it has none. */
+static const char *addr_of(ringo_conn *c,
+			   int (*get)(ringo_conn *, struct ringo_addr *),
+			   char buf[static RINGO_ADDR_STRLEN])
+{
+	struct ringo_addr a;
+	if (get(c, &a) < 0 || ringo_addr_format(&a, buf, RINGO_ADDR_STRLEN) < 0)
+		return "?";
+	return buf;
+}
+
+/* The fields the header lists, in Redis's order. The buffer holds both
+ * addresses and 8 numbers of at most 20 digits with their names. */
+static void client_info(struct client *cl, int argc, const struct arg *v)
+{
+	(void)argc, (void)v;
+	char info[2 * RINGO_ADDR_STRLEN + 256];
+	char addr[RINGO_ADDR_STRLEN], laddr[RINGO_ADDR_STRLEN];
+	size_t slot = sizeof(*cl->span) + sizeof(*cl->argv);
+	int n = snprintf(info, sizeof(info),
+		"id=%llu addr=%s laddr=%s fd=%d name= db=0 qbuf=%zu "
+		"qbuf-free=%zu argv-mem=%zu rbs=%zu obl=%zu resp=2\n", cl->id,
+		addr_of(cl->c, ringo_conn_remote_addr, addr),
+		addr_of(cl->c, ringo_conn_local_addr, laddr),
+		ringo_conn_fd(cl->c), cl->len, cl->cap - cl->len,
+		cl->args_cap * slot, cl->out_cap, cl->out_len);
+	out_bulk(cl, info, (size_t)n);
+}
+
+static void client_help(struct client *cl, int argc, const struct arg *v)
+{
+	(void)argc, (void)v;
+	out_lit(cl, "*7\r\n"
+		"+CLIENT <subcommand> [<arg> ...]. Subcommands are:\r\n"
+		"+GETNAME\r\n+ID\r\n+INFO\r\n+SETNAME <name>\r\n"
+		"+SETINFO <attr> <value>\r\n+HELP\r\n");
+}
+
+/* Arities count "client" and the subcommand, as Redis's do. */
+static const struct command client_commands[] = {
+	{ "setname", client_ok, 3 },      { "setinfo", client_ok, 4 },
+	{ "getname", client_getname, 2 }, { "id", client_id, 2 },
+	{ "info", client_info, 2 },       { "help", client_help, 2 },
+};
+
+static void cmd_client(struct client *cl, int argc, const struct arg *v)
+{
+	char name[68];
+	size_t n = sizeof(client_commands) / sizeof(client_commands[0]);
+	if (!run_from(client_commands, n, "client|", &v[1], cl, argc, v))
+		out_fmt(cl, "-ERR unknown subcommand '%s'. Try CLIENT HELP.\r\n",
+			shown(v[1].p, v[1].n, name));
 }
 
 static void serve(void *arg)

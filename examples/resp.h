@@ -47,6 +47,7 @@ struct span {                   /* an argument of a request being read */
  * moving the unanswered bytes to in[0] keeps them valid. */
 struct client {
 	ringo_conn *c;
+	unsigned long long id;   /* CLIENT ID: 1, 2, ... in accept order */
 	char *in;
 	size_t pos, len, cap;
 	long long want, have, bulk;

@@ -11,6 +11,7 @@
  */
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "resp.h"
@@ -344,10 +345,16 @@ int client_make_room(struct client *cl)
 	return cl->len < cl->cap ? 0 : -1;
 }
 
+/* The last id handed out; only client_new adds to it. Relaxed: nothing
+ * is published through it, ids need only be unique. */
+static atomic_ullong last_id;
+
 struct client *client_new(ringo_conn *c)
 {
 	struct client *cl = xrealloc(NULL, sizeof(*cl));
 	*cl = (struct client){ .c = c, .cap = IN_MIN, .out_cap = OUT_FLUSH };
+	cl->id = atomic_fetch_add_explicit(&last_id, 1,
+					   memory_order_relaxed) + 1;
 	cl->in = xrealloc(NULL, cl->cap);
 	cl->out = xrealloc(NULL, cl->out_cap);
 	resize_args(cl, ARGS_MIN);

@@ -2,9 +2,10 @@
  * tests/net_example_resp.c - runs examples/resp (path in argv[1]) on a
  * free port and speaks RESP to it over plain blocking sockets: pipelined
  * SET/GET/DEL/INCR/PING, inline commands (split and quoted as Redis
- * splits them), binary-safe keys and values, a 1 MiB value, requests of
- * 2^20 arguments or 6 MiB (whose memory must not stay with idle
- * connections, also with the next request half read), what
+ * splits them), binary-safe keys and values, a 1 MiB value, CLIENT INFO
+ * and CLIENT's errors, requests of 2^20 arguments or 6 MiB (whose memory
+ * must not stay with the connection, also with the next request half
+ * read: CLIENT INFO shows the buffers' sizes after them), what
  * redis-cli and redis-benchmark send as they connect, malformed requests
  * (an error, then the connection closes), random bytes after which the
  * server must still answer, and many clients at once sharing one
@@ -270,104 +271,176 @@ static int test_big(void)
 	return 0;
 }
 
-/* The server's resident memory in bytes, from /proc; -1 if unknown. */
-static pid_t server_pid;
-
-static long server_rss(void)
+/* A line up to and with its "\n" into buf[0..cap), NUL-terminated. */
+static int read_line(int fd, char *buf, size_t cap)
 {
-	char path[64], line[256];
-	long kb = -1;
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)server_pid);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f) &&
-	       sscanf(line, "VmRSS: %ld", &kb) != 1)
+	size_t n = 0;
+	while (n < cap - 1 && recv_all(fd, buf + n, 1) == 0 && buf[n++] != '\n')
 		;
-	fclose(f);
-	return kb < 0 ? -1 : kb * 1024;
+	buf[n] = 0;
+	return n > 0 && buf[n - 1] == '\n' ? 0 : -1;
+}
+
+/* The reply to a CLIENT INFO sent on fd: its line, NUL-terminated, into
+ * info[0..cap). */
+static int read_info(int fd, char *info, size_t cap)
+{
+	char head[32];
+	long n;
+	ASSERT_EQ(read_line(fd, head, sizeof(head)), 0);
+	if (sscanf(head, "$%ld\r\n", &n) != 1 || n <= 0 || (size_t)n >= cap)
+		TEST_FAIL("CLIENT INFO: got \"%s\"", head);
+	ASSERT_EQ(recv_all(fd, info, (size_t)n), 0);
+	info[n] = 0;
+	ASSERT_EQ(expect_str(fd, "\r\n"), 0);
+	ASSERT(info[n - 1] == '\n');
+	return 0;
+}
+
+/* The number a CLIENT INFO line gives field `name`; -1 if it gives
+ * none. */
+static long long info_field(const char *info, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = info; p; p = strchr(p, ' ')) {
+		p += *p == ' ';
+		char *end;
+		if (strncmp(p, name, n) != 0 || p[n] != '=' ||
+		    p[n + 1] < '0' || p[n + 1] > '9')
+			continue;
+		long long v = strtoll(p + n + 1, &end, 10);
+		if (*end == ' ' || *end == '\n')
+			return v;
+	}
+	return -1;
+}
+
+/* Back to this after a big request: far below what the requests below
+ * grow (an 8 MiB input buffer, 32 MiB of argument slots), above what the
+ * server keeps past one (a 16 KiB buffer, 1,024 slots: 32 KiB). */
+#define SHRUNK (64 << 10)
+
+/* The reply to a CLIENT INFO sent on fd says that the connection's input
+ * buffer (qbuf + qbuf-free: its capacity) and argument slots are small
+ * again. */
+static int expect_shrunk(int fd)
+{
+	char info[512];
+	ASSERT_EQ(read_info(fd, info, sizeof(info)), 0);
+	long long qbuf = info_field(info, "qbuf");
+	long long room = info_field(info, "qbuf-free");
+	long long argv_mem = info_field(info, "argv-mem");
+	ASSERT(qbuf >= 0 && room >= 0 && argv_mem >= 0);
+	ASSERT_LE(qbuf + room, SHRUNK);
+	ASSERT_LE(argv_mem, SHRUNK);
+	return 0;
 }
 
 /* A request of 2^20 arguments (DEL of empty keys, 6 MiB) grows the
- * server's argument arrays to 32 MiB. Once it is answered they must
+ * server's argument slots to 32 MiB. Once it is answered they must
  * shrink back, as the input buffer does: kept, every idle connection that
  * once sent one would hold them (20 such connections held 684 MiB). */
 #define MANY_ARGS (1 << 20)
-#define MANY_CONNS 8
 
 static int test_many_args(void)
 {
-	int conns = TEST_SCALE(MANY_CONNS, 2, 2), fds[MANY_CONNS];
 	char *req = malloc(6 * (size_t)MANY_ARGS + 64);
 	ASSERT(req != NULL);
 	size_t len = (size_t)sprintf(req, "*%d\r\n$3\r\nDEL\r\n", MANY_ARGS);
 	for (int i = 1; i < MANY_ARGS; i++, len += 6)
 		memcpy(req + len, "$0\r\n\r\n", 6);
-	long before = server_rss();
-	ASSERT(before > 0);
-	for (int c = 0; c < conns; c++) {
-		fds[c] = dial();
-		ASSERT(fds[c] >= 0);
-		ASSERT_EQ(send_all(fds[c], req, len), 0);
-		ASSERT_EQ(expect_str(fds[c], ":0\r\n"), 0);
-		/* Read only after the server made room again past the DEL. */
-		ASSERT_EQ(send_str(fds[c], "PING\r\n"), 0);
-		ASSERT_EQ(expect_str(fds[c], "+PONG\r\n"), 0);
-	}
-	long grown = server_rss() - before;
-	for (int c = 0; c < conns; c++)
-		close(fds[c]);
+	int fd = dial();
+	ASSERT(fd >= 0);
+	ASSERT_EQ(send_all(fd, req, len), 0);
 	free(req);
-	/* Freed, the arrays of one connection are reused by the next; the
-	 * sanitizers hold freed memory back from reuse. */
-	if (!TEST_SANITIZED)
-		ASSERT_LE(grown, (long)conns * (32 << 20) / 2);
+	ASSERT_EQ(expect_str(fd, ":0\r\n"), 0);
+	/* Sent once the DEL is answered: read after the server made room. */
+	ASSERT_EQ(send_str(fd, "CLIENT INFO\r\n"), 0);
+	ASSERT_EQ(expect_shrunk(fd), 0);
+	close(fd);
 	return 0;
 }
 
 /* A 6 MiB SET grows the server's input buffer to 8 MiB. Once it is
  * answered the buffer must shrink back, also when the next request came
  * in the same read and is still half there (here a multibulk ECHO; an
- * inline line over 8 KiB kept the buffer too). Each connection ends with
- * half a request pending. */
+ * inline line over 8 KiB kept the buffer too): the connection could stay
+ * like that, holding 8 MiB, for as long as its client likes. */
 #define BIG_VALUE (6 << 20)
-#define BIG_CONNS 16
+#define ECHO_LEN 9000
 
 static int test_shrink_pending(void)
 {
-	static const char half[] = "*2\r\n$4\r\nECHO\r\n$9000\r\n";
-	int conns = TEST_SCALE(BIG_CONNS, 2, 2), fds[BIG_CONNS];
-	char *req = malloc(BIG_VALUE + 9000 + 64);
+	char *req = malloc(BIG_VALUE + ECHO_LEN + 128);
 	ASSERT(req != NULL);
 	size_t len = (size_t)sprintf(req, "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n"
 				     "$%d\r\n", BIG_VALUE);
-	memset(req + len, 'v', BIG_VALUE + 9000);
+	memset(req + len, 'v', BIG_VALUE);
 	len += BIG_VALUE;
-	len += (size_t)sprintf(req + len, "\r\n%s", half);
-	long before = server_rss();
-	ASSERT(before > 0);
-	for (int c = 0; c < conns; c++) {
-		fds[c] = dial();
-		ASSERT(fds[c] >= 0);
-		/* The SET and the first 4,000 bytes of an ECHO; once the
-		 * ECHO is answered, half of another is pending, so its
-		 * answer tells that the server made room past the SET. */
-		ASSERT_EQ(send_all(fds[c], req, len + 4000), 0);
-		ASSERT_EQ(expect_str(fds[c], "+OK\r\n"), 0);
-		ASSERT_EQ(send_all(fds[c], req + len + 4000, 5000), 0);
-		ASSERT_EQ(send_str(fds[c], "\r\n"), 0);
-		ASSERT_EQ(send_str(fds[c], half), 0);
-		ASSERT_EQ(expect_str(fds[c], "$9000\r\n"), 0);
-		ASSERT_EQ(expect(fds[c], req + len, 9000), 0);
-		ASSERT_EQ(expect_str(fds[c], "\r\n"), 0);
-	}
-	long grown = server_rss() - before;
-	for (int c = 0; c < conns; c++)
-		close(fds[c]);
+	len += (size_t)sprintf(req + len, "\r\n*2\r\n$4\r\nECHO\r\n$%d\r\n",
+			       ECHO_LEN);
+	size_t echo = len; /* where the ECHO's data starts */
+	memset(req + echo, 'e', ECHO_LEN);
+	len += ECHO_LEN;
+	len += (size_t)sprintf(req + len, "\r\nCLIENT INFO\r\n");
+	int fd = dial();
+	ASSERT(fd >= 0);
+	/* The SET and 4,000 bytes of the ECHO's data: the server makes room
+	 * after answering the SET, with the ECHO half there. */
+	ASSERT_EQ(send_all(fd, req, echo + 4000), 0);
+	ASSERT_EQ(expect_str(fd, "+OK\r\n"), 0);
+	/* The rest, in one write: CLIENT INFO is answered with the ECHO,
+	 * before the server makes room again, so it shows the buffer as the
+	 * half-read ECHO left it. */
+	ASSERT_EQ(send_all(fd, req + echo + 4000, len - echo - 4000), 0);
+	char head[16];
+	snprintf(head, sizeof(head), "$%d\r\n", ECHO_LEN);
+	ASSERT_EQ(expect_str(fd, head), 0);
+	ASSERT_EQ(expect(fd, req + echo, ECHO_LEN), 0);
+	ASSERT_EQ(expect_str(fd, "\r\n"), 0);
+	ASSERT_EQ(expect_shrunk(fd), 0);
 	free(req);
-	/* Kept, 16 buffers grew the server by 120-140 MiB; shrunk, by 25. */
-	if (!TEST_SANITIZED)
-		ASSERT_LE(grown, (long)conns * BIG_VALUE / 2);
+	close(fd);
+	return 0;
+}
+
+/* CLIENT INFO describes the calling connection in Redis's fields: an id
+ * of its own (CLIENT ID's), and in qbuf the bytes of the request being
+ * answered. CLIENT's errors are Redis's. */
+static int test_client_info(void)
+{
+	static const char *const fields[] = {
+		"id", "fd", "db", "qbuf", "qbuf-free", "argv-mem", "rbs", "obl",
+	};
+	char info[2][512], want[32];
+	int fds[2];
+	for (int i = 0; i < 2; i++) {
+		fds[i] = dial();
+		ASSERT(fds[i] >= 0);
+		ASSERT_EQ(send_str(fds[i], "CLIENT INFO\r\n"), 0);
+		ASSERT_EQ(read_info(fds[i], info[i], sizeof(info[i])), 0);
+		for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+			if (info_field(info[i], fields[f]) < 0)
+				TEST_FAIL("no %s= in \"%s\"", fields[f],
+					  info[i]);
+		ASSERT(strstr(info[i], " addr=127.0.0.1:") != NULL);
+		/* Nothing but this request is in the buffer. */
+		ASSERT_EQ(info_field(info[i], "qbuf"), 13);
+	}
+	ASSERT_NE(info_field(info[0], "id"), info_field(info[1], "id"));
+	snprintf(want, sizeof(want), ":%lld\r\n", info_field(info[1], "id"));
+	ASSERT_EQ(send_str(fds[1], "client id\r\n"), 0);
+	ASSERT_EQ(expect_str(fds[1], want), 0);
+	ASSERT_EQ(send_str(fds[0], "CLIENT\r\nCLIENT FOO\r\nclient info x\r\n"
+			   "CLIENT SETNAME\r\nCLIENT GETNAME\r\n"), 0);
+	ASSERT_EQ(expect_str(fds[0],
+		"-ERR wrong number of arguments for 'client' command\r\n"
+		"-ERR unknown subcommand 'FOO'. Try CLIENT HELP.\r\n"
+		"-ERR wrong number of arguments for 'client|info' command\r\n"
+		"-ERR wrong number of arguments for 'client|setname' command\r\n"
+		"$-1\r\n"), 0);
+	close(fds[0]);
+	close(fds[1]);
 	return 0;
 }
 
@@ -550,16 +623,24 @@ static int test_concurrent(void)
 }
 
 /* redis-cli, if installed: each command on a connection of its own;
- * its output is not a terminal, so replies come raw. */
-static int cli(const char *args, const char *want)
+ * its output is not a terminal, so replies come raw. Its output for
+ * args, NUL-terminated, into got[0..cap). */
+static int cli_out(const char *args, char *got, size_t cap)
 {
-	char cmd[256], got[256] = "";
+	char cmd[256];
 	snprintf(cmd, sizeof(cmd), "redis-cli -p %d %s 2>&1", port, args);
 	FILE *p = popen(cmd, "r");
 	ASSERT(p != NULL);
-	size_t n = fread(got, 1, sizeof(got) - 1, p);
+	size_t n = fread(got, 1, cap - 1, p);
 	got[n] = 0;
 	ASSERT_EQ(pclose(p), 0);
+	return 0;
+}
+
+static int cli(const char *args, const char *want)
+{
+	char got[256];
+	ASSERT_EQ(cli_out(args, got, sizeof(got)), 0);
 	if (strcmp(got, want) != 0)
 		TEST_FAIL("redis-cli %s: got \"%s\", want \"%s\"", args, got, want);
 	return 0;
@@ -567,6 +648,7 @@ static int cli(const char *args, const char *want)
 
 static int test_redis_cli(void)
 {
+	char info[512];
 	if (system("command -v redis-cli >/dev/null 2>&1") != 0) {
 		printf("redis-cli not installed: that check skipped\n");
 		return 0;
@@ -577,6 +659,9 @@ static int test_redis_cli(void)
 	ASSERT_EQ(cli("incr cli-n", "1\n"), 0);
 	ASSERT_EQ(cli("del cli-key cli-n", "2\n"), 0);
 	ASSERT_EQ(cli("get cli-key", "\n"), 0);
+	ASSERT_EQ(cli_out("client info", info, sizeof(info)), 0);
+	if (strncmp(info, "id=", 3) != 0 || info_field(info, "qbuf") <= 0)
+		TEST_FAIL("redis-cli client info: got \"%s\"", info);
 	return 0;
 }
 
@@ -590,12 +675,11 @@ int main(int argc, char **argv)
 	pid_t pid = example_start(argv[1], NULL);
 	if (pid < 0)
 		return 1;
-	server_pid = pid;
 	int r = 0;
 	if (test_pipelined() || test_inline() || test_binary() || test_big() ||
-	    test_many_args() || test_shrink_pending() || test_handshake() ||
-	    test_malformed() || test_fuzz() || test_concurrent() ||
-	    test_redis_cli())
+	    test_client_info() || test_many_args() || test_shrink_pending() ||
+	    test_handshake() || test_malformed() || test_fuzz() ||
+	    test_concurrent() || test_redis_cli())
 		r = 1;
 	if (example_stop(pid))
 		r = 1;
