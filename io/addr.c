@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
 
@@ -124,7 +125,8 @@ static int ip_resolve(int family, char *host, uint16_t port, bool passive,
 	struct in_addr a4;
 	struct in6_addr a6;
 
-	if (!*host || strcmp(host, "localhost") == 0) {
+	/* Host names are case-insensitive (RFC 4343), as in Go. */
+	if (!*host || strcasecmp(host, "localhost") == 0) {
 		bool any = !*host && passive;
 		if (family == AF_INET6 || (family == AF_UNSPEC && any)) {
 			set_v6(out, any ? &in6addr_any : &in6addr_loopback,

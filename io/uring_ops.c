@@ -439,20 +439,28 @@ ssize_t ringo__uring_sendto(struct ringo__pd *pd, const void *buf, size_t len,
 int ringo__uring_accept(struct ringo__pd *pd, struct sockaddr *sa,
 			socklen_t *salen)
 {
-	int res = ringo__pd_check(pd, RINGO__PD_READ);
-	if (res)
-		return res;
-	int fd;
-	while ((fd = accept4(pd->fd, sa, sa ? salen : NULL,
-			     SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0 &&
-	       errno == EINTR)
-		;
-	if (fd >= 0)
-		return fd;
-	if (errno != EAGAIN && errno != EWOULDBLOCK)
-		return -errno;
-	struct req r = { .op = OP_ACCEPT, .sa = sa, .salen = sa ? salen : NULL };
-	return sock_op(pd, RINGO__PD_READ, &r);
+	for (;;) {
+		int fd = ringo__pd_check(pd, RINGO__PD_READ);
+		if (fd)
+			return fd;
+		while ((fd = accept4(pd->fd, sa, sa ? salen : NULL,
+				     SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0 &&
+		       errno == EINTR)
+			;
+		if (fd >= 0)
+			return fd;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			struct req r = { .op = OP_ACCEPT, .sa = sa,
+					 .salen = sa ? salen : NULL };
+			fd = sock_op(pd, RINGO__PD_READ, &r);
+			if (fd != -ECONNABORTED)
+				return fd;
+		} else if (errno != ECONNABORTED) {
+			return -errno;
+		}
+		/* Reset before it was taken: the next one, as in epoll mode
+		 * and Go's Accept. */
+	}
 }
 
 /* connect(2) itself never blocks on a non-blocking socket; the wait for

@@ -205,6 +205,9 @@ static int test_addr_edges(void)
 	ASSERT_EQ(a.in6.sin6_scope_id, 4294967295u);
 	ASSERT_EQ(ringo_addr_parse("tcp", "localhost:80", &a), 0);
 	ASSERT_EQ(a.in4.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	memset(&a, 0, sizeof(a));
+	ASSERT_EQ(ringo_addr_parse("tcp", "LocalHost:80", &a), 0);
+	ASSERT_EQ(a.in4.sin_addr.s_addr, htonl(INADDR_LOOPBACK));
 
 	/* A path and its NUL fill sun_path at most; an abstract name has
 	 * no NUL, so "@" and 107 characters fit. */

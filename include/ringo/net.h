@@ -66,8 +66,9 @@ extern "C" {
  * IP addresses are "host:port" strings: "127.0.0.1:8080", "[::1]:80",
  * "[fe80::1%eth0]:80", ":8080" (no host: every local address when
  * listening, this machine when dialing), "localhost:80" (127.0.0.1, or ::1
- * for tcp6/udp6). Hosts must be IP literals or "localhost": no name is
- * looked up (that would block a thread; it will come with DNS support).
+ * for tcp6/udp6). Hosts must be IP literals or "localhost" (in any
+ * case): no name is looked up (that would block a thread; it will come
+ * with DNS support).
  * Port 0 when listening picks a free port; read it back with
  * ringo_listener_addr. Unix addresses are paths of at most 107 bytes
  * (sun_path, with the NUL); a leading '@' names an abstract socket
