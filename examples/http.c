@@ -12,7 +12,8 @@
  *   other paths     404;  other methods 405
  *   bad request line (answered as soon as it is complete) or header, or
  *   HTTP/1.1 without Host, 400; head over 8 KiB 431, body over 1 MiB 413,
- *   Transfer-Encoding 501: each answered, then the connection closes.
+ *   Transfer-Encoding 501: each answered (with no body to a HEAD), then
+ *   the connection closes.
  *   "Expect: 100-continue" (HTTP/1.1) gets "100 Continue" before the
  *   body is read, unless all of it has arrived already.
  *   Every reply carries Date, Content-Type, Content-Length and Connection.
@@ -371,6 +372,9 @@ static int read_head(struct client *cl, struct request *rq, size_t *fields,
 {
 	size_t from = 0;
 
+	/* Not a HEAD until this request's line says so: an error answered
+	 * before then carries its text. */
+	*rq = (struct request){ .method = M_OTHER };
 	*fields = 0; /* 0 until the request line is complete and parsed */
 	for (;;) {
 		/* Blank lines before a request are ignored (RFC 9112 2.2). */
@@ -441,7 +445,7 @@ static int route(const struct request *rq)
 static void serve(void *arg)
 {
 	struct client *cl = arg;
-	struct request rq = { 0 }; /* parse_line resets it per request */
+	struct request rq; /* read_head resets it per request */
 	size_t fields, end;
 	int one = 1, status;
 
@@ -475,7 +479,8 @@ static void serve(void *arg)
 	}
 	char text[64]; /* 400, 413, 431 or 501: answer, then close */
 	snprintf(text, sizeof(text), "%s\n", reason(status));
-	reply_text(cl, status, false, false, "", text);
+	/* A response to HEAD has no body, errors too (RFC 9110 9.3.2). */
+	reply_text(cl, status, false, rq.method == M_HEAD, "", text);
 out:
 	/* Close gracefully: unread input would make close send a reset that
 	 * can destroy our last response before the client reads it. So send

@@ -6,7 +6,8 @@
  * and split at odd bytes, keep-alive, "Connection: close", HTTP/1.0,
  * bodies skipped, "Expect: 100-continue", 400 (also for HTTP/1.1 without
  * Host, and for a bad request line before the head is complete) / 413 /
- * 431 then close, and a few hundred random and half-HTTP byte strings
+ * 431 / 501 then close (without a body answering HEAD), and a few
+ * hundred random and half-HTTP byte strings
  * after which the server must still answer.
  * Every socket has 10 s timeouts and the server dies with us
  * (PR_SET_PDEATHSIG), so a broken server fails the test instead of
@@ -290,19 +291,25 @@ static int test_keepalive_and_close(void)
 	return 0;
 }
 
-/* `req` gets `status`, then the server closes. */
-static int expect_close(const char *req, size_t len, int status)
+/* `req` gets `status` (without a body if `head`), then the server
+ * closes. */
+static int expect_close_as(const char *req, size_t len, int status, int head)
 {
 	rd.fd = dial();
 	rd.len = 0;
 	ASSERT(rd.fd >= 0);
 	ASSERT_EQ(send_all(rd.fd, req, len), 0);
-	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+	ASSERT_EQ(read_resp(&rd, &resp, head), 0);
 	ASSERT_EQ(resp.status, status);
 	ASSERT(resp.closing);
 	ASSERT(at_eof(&rd));
 	close(rd.fd);
 	return 0;
+}
+
+static int expect_close(const char *req, size_t len, int status)
+{
+	return expect_close_as(req, len, status, 0);
 }
 
 static int test_errors(void)
@@ -356,6 +363,25 @@ static int test_errors(void)
 	n += 9216;
 	memcpy(huge + n, "\r\n\r\n", 4);
 	ASSERT_EQ(expect_close(huge, n + 4, 431), 0);
+
+	/* An error answering HEAD has no body (at_eof finds none); one
+	 * answering a bad line after a HEAD on the same connection has. */
+	const char *head_te = "HEAD / HTTP/1.1\r\nHost: x\r\n"
+			      "Transfer-Encoding: chunked\r\n\r\n";
+	ASSERT_EQ(expect_close_as(head_te, strlen(head_te), 501, 1), 0);
+	n = (size_t)snprintf(huge, sizeof(huge), "HEAD / HTTP/1.1\r\nX: ");
+	memset(huge + n, 'a', 9216);
+	n += 9216;
+	memcpy(huge + n, "\r\n\r\n", 4);
+	ASSERT_EQ(expect_close_as(huge, n + 4, 431, 1), 0);
+	ASSERT_EQ(once("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGARBAGE\r\n\r\n", 1),
+		  0);
+	ASSERT_EQ(resp.status, 200);
+	ASSERT_EQ(read_resp(&rd, &resp, 0), 0);
+	ASSERT_EQ(resp.status, 400);
+	ASSERT(strcmp(resp.body, "Bad Request\n") == 0);
+	ASSERT(at_eof(&rd));
+	close(rd.fd);
 	return 0;
 }
 
