@@ -172,6 +172,20 @@ __attribute__((noinline)) uint64_t ringo_go(void (*fn)(void *), void *arg)
 	return go(NULL, fn, arg, __builtin_return_address(0));
 }
 
+void ringo__spawn(void (*fn)(void *), void *arg)
+{
+	struct ringo__m *m = ringo__getm();
+
+	if (!m || !m->p)
+		ringo__throw("sched", "goroutine spawned without a P");
+	struct ringo__g *g = newproc(m->p, NULL, fn, arg, NULL, NULL);
+	/* Into runnext, as Go's newproc does for the goroutine an AfterFunc
+	 * timer starts; no back-pressure yield: the caller is no goroutine
+	 * of the program's, and may be g0. */
+	ringo__runqput(m->p, g, true);
+	ringo__wakep();
+}
+
 void ringo_exit(void)
 {
 	struct ringo__m *m = ringo__must_m("ringo_exit");

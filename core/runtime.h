@@ -54,7 +54,7 @@
 /* ---------------------------------------------------------------- G */
 
 /* G status. Transitions (who moves it):
- *   IDLE -> RUNNABLE     ringo_go, when the new G is queued
+ *   IDLE -> RUNNABLE     ringo_go or ringo__spawn, when the new G is queued
  *   RUNNABLE -> RUNNING  the M that picks it from a run queue
  *   RUNNING -> RUNNABLE  yield (by the G itself, before it switches away)
  *   RUNNING -> WAITING   park, on the G itself before it switches away;
@@ -411,6 +411,14 @@ bool ringo__park_unlock(struct ringo__g *g, void *lock);
 void ringo__ready(struct ringo__g *g);
 /* Same, but queue at the tail of the local run queue (not runnext). */
 void ringo__ready_tail(struct ringo__g *g);
+
+/* Start fn(arg) in a new goroutine from runtime code that holds a P but
+ * may run on no goroutine of the program's: a timer callback, on g0 in
+ * the scheduler loop or in a switch's after-work. Takes only the
+ * scheduler's own locks (global run queue, free Gs, the G list), which
+ * a timer callback's caller never holds; never yields. The new G has
+ * no creator in dumps. */
+void ringo__spawn(void (*fn)(void *), void *arg);
 
 /* Owner of p: start a new time slice (see ringo__p.schedtick). */
 static inline void ringo__schedtick_inc(struct ringo__p *p)

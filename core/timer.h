@@ -43,8 +43,8 @@ struct ringo__timer {
 	_Atomic int running;
 	/* Counted timers: runs taken off the heap, ever; incremented with
 	 * `running`, before the timer can look stopped. The owner compares
-	 * it with the runs its callback has begun, to tell a firing that is
-	 * on its way to the callback (Go's isSending). */
+	 * it with the runs it has settled, to tell a firing that is on its
+	 * way to the callback (Go's isSending). */
 	_Atomic uint64_t taken_nr;
 	/* The timer's memory is the program's, not a goroutine's (a
 	 * ringo_timer, a context's deadline): pending when ringo_run

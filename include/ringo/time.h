@@ -12,10 +12,14 @@
  * reset returns, no value from the old schedule is received; and, as
  * Go 1.23's synchronous timer channels, the channel reports len and cap 0.
  *
+ * A timer from ringo_after_func has no channel: each firing starts a
+ * function in a goroutine of its own instead (Go's time.AfterFunc).
+ *
  * ringo_sleep and the functions that create or restart a timer
- * (ringo_timer_new, ringo_ticker_new, ringo_timer_reset, ringo_after)
- * must be called from a goroutine (inside ringo_run); from any other
- * thread they abort with a message naming the call.
+ * (ringo_timer_new, ringo_ticker_new, ringo_after_func,
+ * ringo_timer_reset, ringo_after) must be called from a goroutine
+ * (inside ringo_run); from any other thread they abort with a message
+ * naming the call.
  */
 #ifndef RINGO_TIME_H
 #define RINGO_TIME_H
@@ -52,21 +56,34 @@ typedef struct ringo_timer ringo_timer;
 ringo_timer *ringo_timer_new(int64_t ns);
 /* A ticker that sends every period_ns (> 0, else it panics). */
 ringo_timer *ringo_ticker_new(int64_t period_ns);
-/* The channel values arrive on (element int64_t; len and cap 0). It
- * belongs to the timer: only receive from it (sending on it, closing or
- * freeing it with the chan.h calls panics; ringo_timer_free frees it,
- * and ringo_after_free an after channel). */
+/* A timer that runs fn(arg) in a new goroutine after ns (as soon as it
+ * can if ns <= 0; never inline in the caller), once per arming: reset
+ * arms it again. It has no channel. fn must not be NULL (it panics).
+ * Stop, reset and free do not wait for a fn that has started (keep what
+ * arg points to alive until fn is done with it). Still pending when
+ * ringo_run returns, it fires in the next run (or never, if stopped or
+ * freed in between). NULL with errno = ENOMEM. */
+ringo_timer *ringo_after_func(int64_t ns, void (*fn)(void *arg), void *arg);
+/* The channel values arrive on (element int64_t; len and cap 0); NULL
+ * for a ringo_after_func timer. It belongs to the timer: only receive
+ * from it (sending on it, closing or freeing it with the chan.h calls
+ * panics; ringo_timer_free frees it, and ringo_after_free an after
+ * channel). */
 ringo_chan *ringo_timer_chan(ringo_timer *t);
 /* Stop: true if this call stopped a pending timer, which includes one
  * that fired but whose value nobody received (Go 1.23: the value is
  * taken back); false if it had already been received from or stopped.
- * Drains the channel. */
+ * Drains the channel. An after_func timer: true if this call stopped it
+ * before its fn was started (fn will not run for that arming), false if
+ * fn had been started or the timer was stopped. */
 bool ringo_timer_stop(ringo_timer *t);
 /* Restart to fire after ns (timers) or every ns (tickers: ns > 0, else
- * it panics). Returns true if the timer was pending. Drains the
- * channel. */
+ * it panics). Returns true if the timer was pending (an after_func
+ * timer: its fn not yet started, and now not started for the old
+ * arming). Drains the channel. */
 bool ringo_timer_reset(ringo_timer *t, int64_t ns);
-/* Stop and free. The channel is freed too. */
+/* Stop and free. The channel is freed too; an after_func timer's fn
+ * that has started runs on. */
 void ringo_timer_free(ringo_timer *t);
 
 /* A channel that receives the time once after ns, like Go's time.After.
