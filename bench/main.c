@@ -299,10 +299,12 @@ static int plan(const struct bench *b, const struct opts *o, struct item *items,
 			items[nr++] = (struct item){ b, "go", NULL, p };
 		for (int i = 0; b->net && i < BENCH_NET_BASELINES && b->net->baselines[i]; i++) {
 			const char *base = b->net->baselines[i];
-			/* The floor runs in each mode ringo runs in. */
-			if (strcmp(base, "loop") != 0)
+			if (strcmp(base, "loop") != 0) {
 				items[nr++] = (struct item){ b, base, NULL, p };
-			for (int m = 0; strcmp(base, "loop") == 0 && m < modes_nr; m++)
+				continue;
+			}
+			/* The floor runs in each mode ringo runs in. */
+			for (int m = 0; m < modes_nr; m++)
 				items[nr++] = (struct item){ b, base, modes[m], p };
 		}
 	}

@@ -134,6 +134,20 @@ static struct ringo__g *newproc(struct ringo__p *p, const struct ringo_go_opts *
 	return g;
 }
 
+/* A new G on p, queued to run next, as in Go; the G it displaces from
+ * runnext goes to the tail, where an idle P can steal it. */
+static struct ringo__g *start(struct ringo__p *p,
+			      const struct ringo_go_opts *opts,
+			      void (*fn)(void *), void *arg,
+			      struct ringo__g *creator, void *pc)
+{
+	struct ringo__g *g = newproc(p, opts, fn, arg, creator, pc);
+
+	ringo__runqput(p, g, true);
+	ringo__wakep();
+	return g;
+}
+
 /* pc: where the user called ringo_go, for "created by" in dumps. */
 static uint64_t go(const struct ringo_go_opts *opts, void (*fn)(void *),
 		   void *arg, void *pc)
@@ -142,12 +156,7 @@ static uint64_t go(const struct ringo_go_opts *opts, void (*fn)(void *),
 
 	if (!fn)
 		ringo__panic("ringo_go", "NULL function");
-	struct ringo__g *g = newproc(m->p, opts, fn, arg, m->curg, pc);
-	uint64_t id = g->id;
-	/* The new G runs next on this P, as in Go; the G it displaces from
-	 * runnext goes to the tail, where an idle P can steal it. */
-	ringo__runqput(m->p, g, true);
-	ringo__wakep();
+	uint64_t id = start(m->p, opts, fn, arg, m->curg, pc)->id;
 	/* Back-pressure: a loop spawning faster than the Ps run what it
 	 * spawns would otherwise hold one stack (a fresh page, ~1.6 us to
 	 * fault in on this VM) per queued goroutine - a million of them for a
@@ -178,12 +187,9 @@ void ringo__spawn(void (*fn)(void *), void *arg)
 
 	if (!m || !m->p)
 		ringo__throw("sched", "goroutine spawned without a P");
-	struct ringo__g *g = newproc(m->p, NULL, fn, arg, NULL, NULL);
-	/* Into runnext, as Go's newproc does for the goroutine an AfterFunc
-	 * timer starts; no back-pressure yield: the caller is no goroutine
-	 * of the program's, and may be g0. */
-	ringo__runqput(m->p, g, true);
-	ringo__wakep();
+	/* No back-pressure yield, unlike ringo_go: the caller is no
+	 * goroutine of the program's, and may be g0. */
+	start(m->p, NULL, fn, arg, NULL, NULL);
 }
 
 void ringo_exit(void)

@@ -23,13 +23,10 @@
 /* Largest single read or write, as Go's maxRW: keeps counts in range. */
 #define RW_MAX ((size_t)1 << 30)
 
-/* The calls that take no handle check here what ringo__pd_acquire checks
- * for the others: a goroutine with a P (not outside ringo_run, not in a
- * system-call section), else a panic naming the call. */
-static void need_g(const char *call)
-{
-	ringo__must_m(call);
-}
+/* The calls that take no handle check with ringo__must_m what
+ * ringo__pd_acquire checks for the others: a goroutine with a P (not
+ * outside ringo_run, not in a system-call section), else a panic naming
+ * the call. */
 
 /* A public call on a connection or a listener (io/pd.h). */
 #define CONN_CALL(name) (&(const struct ringo__pd_call){ name, RINGO__PD_KINDS_CONN })
@@ -140,26 +137,26 @@ static int bound_str(const char *network, const char *address, int want_type,
 int ringo_net_listen(const char *network, const char *address,
 		     ringo_listener **out)
 {
-	need_g("ringo_net_listen");
+	ringo__must_m("ringo_net_listen");
 	return bound_str(network, address, SOCK_STREAM, (void **)out);
 }
 
 int ringo_net_listen_packet(const char *network, const char *address,
 			    ringo_conn **out)
 {
-	need_g("ringo_net_listen_packet");
+	ringo__must_m("ringo_net_listen_packet");
 	return bound_str(network, address, SOCK_DGRAM, (void **)out);
 }
 
 int ringo_net_listen_addr(const struct ringo_addr *a, ringo_listener **out)
 {
-	need_g("ringo_net_listen_addr");
+	ringo__must_m("ringo_net_listen_addr");
 	return bound(a, SOCK_STREAM, false, false, (void **)out);
 }
 
 int ringo_net_listen_packet_addr(const struct ringo_addr *a, ringo_conn **out)
 {
-	need_g("ringo_net_listen_packet_addr");
+	ringo__must_m("ringo_net_listen_packet_addr");
 	return bound(a, SOCK_DGRAM, false, false, (void **)out);
 }
 
@@ -269,7 +266,7 @@ static int dial(const struct ringo__pd_call *call, int type,
 int ringo_net_dial_addr(int type, const struct ringo_addr *a,
 			int64_t deadline, ringo_conn **out)
 {
-	need_g("ringo_net_dial_addr");
+	ringo__must_m("ringo_net_dial_addr");
 	return dial(CONN_CALL("ringo_net_dial_addr"), type, a, deadline, out);
 }
 
@@ -281,7 +278,7 @@ static int dial_str(const char *name, const char *network,
 	struct ringo_addr a;
 	int err;
 
-	need_g(name);
+	ringo__must_m(name);
 	if ((err = ringo__net_parse(network, &n)))
 		return err;
 	if ((err = ringo__addr_resolve(&n, address, false, &a)))
